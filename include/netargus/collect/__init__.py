@@ -1,0 +1,97 @@
+"""One collector interface, many protocols.
+
+A collector turns a :class:`~netargus.model.Device` plus plain credentials into facts and
+samples. Protocol modules (``snmp`` today; NETCONF, gNMI... beside it) register a factory in
+:data:`COLLECTORS`; the Airflow layer resolves Connection ids into the credential objects
+below, so nothing in this package reads Airflow or a secret store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from netargus.model import Device, PollOutcome
+
+
+@dataclass(frozen=True)
+class SnmpCredentials:
+    """SNMP security settings resolved from an Airflow Connection (secrets hidden from repr)."""
+
+    version: str = "2c"
+    community: str = field(default="", repr=False)
+    user: str = ""
+    auth_protocol: str = "sha"
+    auth_key: str = field(default="", repr=False)
+    priv_protocol: str = "aes"
+    priv_key: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.version not in ("1", "2c", "3"):
+            raise ValueError(f"unsupported SNMP version {self.version!r} (use 1, 2c or 3)")
+        if self.version == "3" and not self.user:
+            raise ValueError("SNMPv3 credentials need a user name (the connection's login)")
+
+    @classmethod
+    def from_connection(cls, login: str | None, password: str | None,
+                        extra: dict[str, Any] | None) -> SnmpCredentials:
+        """Build from an Airflow Connection's fields.
+
+        v1/v2c: ``password`` is the community. v3: ``login`` is the user, ``password`` the
+        auth key, ``extra`` holds ``version``, ``auth_protocol``, ``priv_protocol`` and
+        ``priv_passphrase`` (a name Airflow masks in logs).
+        """
+        extra = extra or {}
+        version = str(extra.get("version", "3" if login else "2c"))
+        if version in ("1", "2c", "2"):
+            return cls(version="1" if version == "1" else "2c", community=password or "")
+        return cls(
+            version="3",
+            user=login or "",
+            auth_protocol=str(extra.get("auth_protocol", "sha")),
+            auth_key=password or "",
+            priv_protocol=str(extra.get("priv_protocol", "aes")),
+            priv_key=str(extra.get("priv_passphrase", "")),
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret strings, for scrubbing error texts."""
+        return tuple(s for s in (self.community, self.auth_key, self.priv_key) if s)
+
+
+class CollectError(Exception):
+    """Collecting from one device failed; ``outcome`` is what ``poll_status`` records."""
+
+    def __init__(self, outcome: PollOutcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = PollOutcome(outcome)
+
+
+class Collector(Protocol):
+    """What every protocol module provides."""
+
+    name: str
+
+    async def probe(self, device: Device, credentials: object) -> dict[str, str]:
+        """Read the device's identity (name, description, object id, uptime).
+
+        Raises:
+            CollectError: with the outcome to record (timeout, auth_failure, ...).
+        """
+        ...
+
+    def close(self) -> None:
+        """Release sockets and engines."""
+        ...
+
+
+COLLECTORS: dict[str, Callable[[], Collector]] = {}
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Replace every secret in ``text`` by ``***`` (error texts go to logs and ClickHouse)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

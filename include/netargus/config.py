@@ -1,0 +1,106 @@
+"""Load YAML configuration into validated models, with errors that name the file, line and field.
+
+Every YAML file users edit (inventory, collection profiles) goes through :func:`load_model`.
+A broken file raises :class:`ConfigError` whose message reads like a compiler error::
+
+    include/config/inventory.yaml:14: devices[3].snmp.port: Input should be a valid integer
+
+so a DAG file that loads it fails to import with that message instead of half-running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+Loc = tuple[str | int, ...]
+
+
+class ConfigError(ValueError):
+    """A configuration file is unreadable or invalid; the message names file, line and field."""
+
+
+def _line_index(node: yaml.Node, loc: Loc, index: dict[Loc, int]) -> None:
+    """Record the 1-based line of every mapping key and sequence item below ``node``."""
+    index.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            index[(*loc, key)] = key_node.start_mark.line + 1
+            _line_index(value_node, (*loc, key), index)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*loc, i), index)
+
+
+def format_loc(loc: Loc) -> str:
+    """``("devices", 3, "snmp", "port")`` -> ``devices[3].snmp.port``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+class SourceMap:
+    """The parsed YAML of one file plus where each field stands in it."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[Loc, int]) -> None:
+        self.path = path
+        self.data = data
+        self._lines = lines
+
+    def line_of(self, loc: Loc) -> int:
+        """The line of the deepest part of ``loc`` that the file contains (1 if none)."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self._lines:
+                return self._lines[loc[:end]]
+        return 1
+
+    def error(self, loc: Loc, message: str) -> ConfigError:
+        """A :class:`ConfigError` pointing at ``loc`` in this file."""
+        return ConfigError(f"{self.path}:{self.line_of(loc)}: {format_loc(loc)}: {message}")
+
+
+def read_yaml(path: str | Path) -> SourceMap:
+    """Parse a YAML file, keeping line numbers.
+
+    Raises:
+        ConfigError: the file is missing or is not valid YAML (with the parser's line).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError(f"{path}:{line}: invalid YAML: {exc.problem or exc}") from None
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _line_index(node, (), lines)
+    return SourceMap(path, data if data is not None else {}, lines)
+
+
+def validate(source: SourceMap, model: type[M]) -> M:
+    """Validate parsed YAML against ``model``; the first error names file, line and field."""
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise source.error(tuple(first["loc"]), f"{first['msg']}{more}") from None
+
+
+def load_model(path: str | Path, model: type[M]) -> M:
+    """Read and validate one YAML file into ``model``."""
+    return validate(read_yaml(path), model)

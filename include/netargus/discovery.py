@@ -1,0 +1,127 @@
+"""Discovery: probe inventory devices over SNMP and classify them.
+
+Plain asyncio code the ``discovery`` DAG calls once per shard. Every device ends with exactly
+one :class:`~netargus.model.PollResult`; a device that times out or refuses the credentials is
+recorded as such and never stops or delays the others beyond its own time bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from netargus.collect import CollectError, SnmpCredentials, scrub
+from netargus.collect.snmp import SnmpCollector, bounded
+from netargus.model import Device, DeviceFacts, PollOutcome, PollResult
+from netargus.vendors import classify
+
+log = logging.getLogger(__name__)
+
+CredentialLookup = Callable[[str], SnmpCredentials]
+
+
+@dataclass(frozen=True)
+class DiscoveryReport:
+    """What one shard's discovery produced."""
+
+    facts: list[DeviceFacts]
+    results: list[PollResult]
+
+    def counts(self) -> dict[str, int]:
+        """Devices per poll outcome, e.g. ``{"ok": 20, "timeout": 1}``."""
+        out: dict[str, int] = {}
+        for result in self.results:
+            out[result.status.value] = out.get(result.status.value, 0) + 1
+        return out
+
+
+def time_bound(device: Device) -> float:
+    """The longest a probe of ``device`` may take: every try's timeout plus a margin."""
+    assert device.snmp is not None
+    return device.snmp.timeout * (device.snmp.retries + 1) + 1.0
+
+
+async def _probe_one(
+    collector: SnmpCollector,
+    device: Device,
+    lookup: CredentialLookup,
+    observed_at: datetime,
+) -> tuple[DeviceFacts | None, PollResult]:
+    started = time.monotonic()
+    secrets: tuple[str, ...] = ()
+    facts = None
+    try:
+        if device.snmp is None:
+            raise CollectError(PollOutcome.INTERNAL_FAILURE, "no snmp settings in the inventory")
+        try:
+            creds = lookup(device.snmp.credentials)
+        except Exception as exc:  # a missing or malformed connection is this device's problem
+            raise CollectError(PollOutcome.INTERNAL_FAILURE,
+                               f"credentials {device.snmp.credentials!r}: {exc}") from None
+        secrets = creds.secrets()
+        identity = await bounded(collector.probe(device, creds), time_bound(device))
+        vendor, platform = classify(identity["sys_object_id"] or "", identity["sys_descr"] or "")
+        facts = DeviceFacts(
+            device=device.name,
+            host=device.host,
+            observed_at=observed_at,
+            sys_name=identity["sys_name"] or "",
+            sys_descr=identity["sys_descr"] or "",
+            sys_object_id=identity["sys_object_id"] or "",
+            uptime_seconds=identity["uptime_seconds"],
+            vendor=vendor,
+            platform=platform,
+            site=device.site,
+            role=device.role,
+            protocols=("snmp",),
+        )
+        status, error = PollOutcome.OK, ""
+    except CollectError as exc:
+        status, error = exc.outcome, scrub(str(exc), secrets)
+    except Exception as exc:  # a bug must not take the shard down; it is recorded instead
+        log.exception("internal error probing %s", device.name)
+        status, error = PollOutcome.INTERNAL_FAILURE, scrub(f"{type(exc).__name__}: {exc}", secrets)
+    duration = time.monotonic() - started
+    if status is not PollOutcome.OK:
+        log.warning("discovery %s: %s (%s) after %.2fs", device.name, status.value, error, duration)
+    result = PollResult(device=device.name, status=status, interval_end=observed_at,
+                        duration_s=duration, sample_count=1 if facts else 0, error=error,
+                        collector="snmp")
+    return facts, result
+
+
+async def probe_devices(
+    devices: list[Device],
+    lookup: CredentialLookup,
+    observed_at: datetime,
+    concurrency: int = 64,
+) -> DiscoveryReport:
+    """Probe ``devices`` concurrently (at most ``concurrency`` in flight) with one SNMP engine.
+
+    Args:
+        devices: inventory devices; those without SNMP settings are reported, not probed.
+        lookup: resolves a credentials Connection id into :class:`SnmpCredentials`.
+        observed_at: the version stamped on every row (the run's data interval end, so a
+            rerun of the same run replaces rows instead of adding them).
+        concurrency: the most probes in flight at once.
+
+    Returns:
+        Facts for every device that answered and one result per device.
+    """
+    collector = SnmpCollector()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(device: Device) -> tuple[DeviceFacts | None, PollResult]:
+        async with gate:
+            return await _probe_one(collector, device, lookup, observed_at)
+
+    try:
+        pairs = await asyncio.gather(*(one(d) for d in devices))
+    finally:
+        collector.close()
+    return DiscoveryReport(facts=[f for f, _ in pairs if f is not None],
+                           results=[r for _, r in pairs])

@@ -1,0 +1,153 @@
+"""The YAML inventory file: devices with defaults and groups, nornir-style inheritance.
+
+Example (``include/config/inventory.yaml``)::
+
+    defaults:
+      host: 127.0.0.1
+      snmp: {port: 161, version: "3", credentials: snmp_v3_ro}   # an Airflow Connection id
+    groups:
+      legacy: {snmp: {version: "2c", credentials: snmp_v2c_ro}}
+    devices:
+      - {name: core1, host: 192.0.2.1, site: par1, role: core}
+      - {name: sw-old, host: 192.0.2.9, groups: [legacy]}
+
+A device's fields override its groups' (first group wins), which override ``defaults``; the
+``snmp`` block merges key by key. Credentials are only ever connection ids: a key that looks
+like a secret (``community``, ``password``...) is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from netargus.config import SourceMap, read_yaml, validate
+from netargus.inventory import register
+from netargus.model import Device, SnmpTarget
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SnmpSpec(_Strict):
+    """SNMP settings; every field optional here, required-ness is checked after merging."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    version: Literal["1", "2c", "3"] | None = None
+    credentials: str | None = Field(default=None, description="Airflow Connection id")
+    context: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=60)
+    retries: int | None = Field(default=None, ge=0, le=5)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("credentials")
+    @classmethod
+    def _conn_id(cls, value: str | None) -> str | None:
+        if value is not None and not CONN_ID.match(value):
+            raise ValueError("must be an Airflow Connection id (letters, digits, _ . -)")
+        return value
+
+
+class Common(_Strict):
+    """Fields a device can inherit from ``defaults`` and ``groups``."""
+
+    host: str | None = None
+    site: str | None = None
+    role: str | None = None
+    tags: list[str] | None = None
+    snmp: SnmpSpec | None = None
+
+
+class DeviceSpec(Common):
+    """One ``devices`` entry."""
+
+    name: str
+    groups: list[str] = []
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError("must be 1-128 letters, digits, '.', '_' or '-'")
+        return value
+
+
+class InventoryFile(_Strict):
+    """The whole inventory file."""
+
+    defaults: Common = Common()
+    groups: dict[str, Common] = {}
+    devices: list[DeviceSpec] = []
+
+
+def _merge(layers: list[Common]) -> dict[str, Any]:
+    """Merge layers, later ones winning; ``snmp`` merges key by key."""
+    merged: dict[str, Any] = {}
+    snmp: dict[str, Any] = {}
+    for layer in layers:
+        values = layer.model_dump(exclude_none=True, exclude={"name", "groups"})
+        snmp.update(values.pop("snmp", {}))
+        merged.update(values)
+    if snmp:
+        merged["snmp"] = snmp
+    return merged
+
+
+def build_devices(source: SourceMap, spec: InventoryFile) -> list[Device]:
+    """Resolve inheritance and check what only the merged view can tell (names, required keys)."""
+    devices: list[Device] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(spec.devices):
+        loc: tuple[str | int, ...] = ("devices", i)
+        if entry.name in seen:
+            raise source.error((*loc, "name"), f"duplicate device name {entry.name!r} "
+                               f"(first at devices[{seen[entry.name]}])")
+        seen[entry.name] = i
+        layers = [spec.defaults]
+        for g, group in enumerate(reversed(entry.groups)):
+            if group not in spec.groups:
+                index = len(entry.groups) - 1 - g
+                raise source.error((*loc, "groups", index), f"unknown group {group!r}")
+            layers.append(spec.groups[group])
+        layers.append(entry)
+        merged = _merge(layers)
+        if not merged.get("host"):
+            raise source.error(loc, f"device {entry.name!r} has no host (set it or a default)")
+        snmp = merged.pop("snmp", None)
+        target = None
+        if snmp is not None:
+            if not snmp.get("credentials"):
+                raise source.error((*loc, "snmp"), f"device {entry.name!r} has no snmp.credentials"
+                                   " (an Airflow Connection id)")
+            target = SnmpTarget(**snmp)
+        devices.append(Device(name=entry.name, snmp=target, tags=tuple(merged.pop("tags", ())),
+                              **merged))
+    return devices
+
+
+@register("file")
+class FileInventory:
+    """Devices from one YAML file, validated on load."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> list[Device]:
+        """Read, validate and resolve the file.
+
+        Raises:
+            netargus.config.ConfigError: naming the file, line and field at fault.
+        """
+        source = read_yaml(self.path)
+        return build_devices(source, validate(source, InventoryFile))

@@ -1,0 +1,168 @@
+"""The one data model of netargus: plain frozen dataclasses every layer shares.
+
+Collectors yield these, sinks accept them, DAG tasks pass their ``to_dict()`` forms through
+XCom. Nothing here holds a secret: credentials are referenced by Airflow Connection id
+(``Device.credentials``) and resolved into ``netargus.collect`` settings objects at run time.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+class Source(enum.StrEnum):
+    """Where a sample came from (the protocol or ingestion path)."""
+
+    SNMP = "snmp"
+    NETCONF = "netconf"
+    GNMI = "gnmi"
+    MDT = "mdt"
+    JTI = "jti"
+    REST = "rest"
+    MQTT = "mqtt"
+    OTLP = "otlp"
+
+
+class Kind(enum.StrEnum):
+    """Whether a value is a monotonically increasing counter or a point-in-time gauge."""
+
+    COUNTER = "counter"
+    GAUGE = "gauge"
+
+
+class PollOutcome(enum.StrEnum):
+    """The status recorded in ``poll_status`` for one device in one run."""
+
+    OK = "ok"
+    AUTH_FAILURE = "auth_failure"
+    NETWORK_FAILURE = "network_failure"
+    TIMEOUT = "timeout"
+    PARTIAL = "partial"
+    INTERNAL_FAILURE = "internal_failure"
+    MISSING_METRICS = "missing_metrics"
+
+
+def utc(ts: datetime) -> datetime:
+    """Return ``ts`` as an aware UTC datetime (naive values are taken as UTC)."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def _labels(labels: dict[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    items = labels.items() if isinstance(labels, dict) else labels
+    return tuple(sorted((str(k), str(v)) for k, v in items))
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One observation of one metric of one device, whatever the protocol.
+
+    Example::
+
+        Sample(ts=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), device="core1", source=Source.SNMP,
+               metric="interface.in_octets", labels=(("ifIndex", "1"), ("ifName", "Gi0/1")),
+               value=123456.0, kind=Kind.COUNTER)
+    """
+
+    ts: datetime
+    device: str
+    source: Source
+    metric: str
+    value: float
+    kind: Kind = Kind.GAUGE
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", utc(self.ts))
+        object.__setattr__(self, "source", Source(self.source))
+        object.__setattr__(self, "kind", Kind(self.kind))
+        object.__setattr__(self, "labels", _labels(self.labels))
+        object.__setattr__(self, "value", float(self.value))
+
+    @property
+    def series(self) -> str:
+        """A stable text key of the labels, e.g. ``ifIndex=1,ifName=Gi0/1`` (dedup and sort key)."""
+        return ",".join(f"{k}={v}" for k, v in self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpTarget:
+    """How to reach a device over SNMP. ``credentials`` is an Airflow Connection id, not a secret."""
+
+    credentials: str
+    port: int = 161
+    version: str = "2c"
+    context: str = ""
+    timeout: float = 2.0
+    retries: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device as the inventory declares it (before discovery has talked to it)."""
+
+    name: str
+    host: str
+    site: str = ""
+    role: str = ""
+    tags: tuple[str, ...] = ()
+    snmp: SnmpTarget | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize for XCom (contains no secret)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Device:
+        """Inverse of :meth:`to_dict`."""
+        snmp = data.get("snmp")
+        return cls(
+            name=data["name"],
+            host=data["host"],
+            site=data.get("site", ""),
+            role=data.get("role", ""),
+            tags=tuple(data.get("tags", ())),
+            snmp=SnmpTarget(**snmp) if snmp else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFacts:
+    """What discovery learned about a device; one row of the ``devices`` table."""
+
+    device: str
+    host: str
+    observed_at: datetime
+    sys_name: str = ""
+    sys_descr: str = ""
+    sys_object_id: str = ""
+    uptime_seconds: float = 0.0
+    vendor: str = "unknown"
+    platform: str = ""
+    site: str = ""
+    role: str = ""
+    protocols: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "observed_at", utc(self.observed_at))
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """One row of ``poll_status``: how collecting from one device went in one run."""
+
+    device: str
+    status: PollOutcome
+    interval_end: datetime
+    duration_s: float
+    sample_count: int = 0
+    error: str = ""
+    collector: str = "snmp"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", PollOutcome(self.status))
+        object.__setattr__(self, "interval_end", utc(self.interval_end))

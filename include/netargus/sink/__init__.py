@@ -1,0 +1,1 @@
+"""Where collected data goes. Every sink accepts the model's dataclasses."""

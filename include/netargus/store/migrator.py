@@ -1,0 +1,190 @@
+"""Forward-only, numbered ClickHouse migrations with checksums.
+
+Files are ``migrations/NNN_name.sql``: statements separated by ``;`` at the end of a line.
+A header line ``-- min-server-version: 20.3`` gates a file on the server's version: on an older
+server it is skipped and NOT recorded, so it applies once the server is upgraded. Applied
+files are recorded in ``schema_migrations`` with their SHA-256; changing an applied file is
+refused, never silently re-run. Every statement is idempotent (``IF NOT EXISTS``, and
+``ADD COLUMN`` is checked against ``system.columns`` first), so a run interrupted halfway
+completes on the next try.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+MIN_VERSION = re.compile(r"^--\s*min-server-version:\s*([\d.]+)\s*$", re.MULTILINE)
+ADD_COLUMN = re.compile(r"^ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
+
+SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    id UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime,
+    server_version String
+)
+ENGINE = MergeTree
+ORDER BY id
+"""
+
+
+class MigrationError(RuntimeError):
+    """The schema cannot be brought up to date safely (e.g. an applied file was edited)."""
+
+
+class Executor(Protocol):
+    """The little of a ClickHouse client the migrator needs (driver or chdb)."""
+
+    def execute(self, sql: str) -> None: ...
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None: ...
+
+    def server_version(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration file."""
+
+    id: int
+    name: str
+    sql: str
+    checksum: str
+    min_version: tuple[int, ...] = ()
+
+    @property
+    def statements(self) -> list[str]:
+        """The file's statements, comments stripped."""
+        body = "\n".join(
+            line for line in self.sql.splitlines() if not line.strip().startswith("--")
+        )
+        return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"18.16.1"`` -> ``(18, 16, 1)``."""
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:4])
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Read and order the migration files; names and ids are checked.
+
+    Raises:
+        MigrationError: a badly named file or two files with the same number.
+    """
+    out: dict[int, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = FILE_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path}: migration files are named NNN_snake_name.sql")
+        number = int(match.group(1))
+        if number in out:
+            raise MigrationError(f"{path}: number {number:03d} is used twice")
+        sql = path.read_text(encoding="utf-8")
+        gate = MIN_VERSION.search(sql)
+        out[number] = Migration(
+            id=number,
+            name=match.group(2),
+            sql=sql,
+            checksum=hashlib.sha256(sql.encode()).hexdigest(),
+            min_version=version_tuple(gate.group(1)) if gate else (),
+        )
+    return [out[k] for k in sorted(out)]
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """What a migrate call did."""
+
+    applied: list[str]
+    skipped: list[str]
+    already: list[str]
+
+
+def _statement_needed(db: Executor, statement: str) -> bool:
+    add = ADD_COLUMN.match(statement)
+    if not add:
+        return True
+    table, column = add.groups()
+    found = db.query(
+        "SELECT count() FROM system.columns WHERE database = currentDatabase() "
+        f"AND table = '{table}' AND name = '{column}'"
+    )
+    return not found[0][0]
+
+
+def migrate(db: Executor, migrations: list[Migration] | None = None) -> MigrationReport:
+    """Apply every pending migration the server's version allows, in order.
+
+    Raises:
+        MigrationError: an applied migration's file changed since (checksum mismatch).
+    """
+    migrations = load_migrations() if migrations is None else migrations
+    db.execute(SCHEMA_MIGRATIONS)
+    applied = {row[0]: row[2] for row in db.query(
+        "SELECT id, name, checksum FROM schema_migrations ORDER BY id")}
+    server = db.server_version()
+    report = MigrationReport([], [], [])
+    for m in migrations:
+        label = f"{m.id:03d}_{m.name}"
+        if m.id in applied:
+            if applied[m.id] != m.checksum:
+                raise MigrationError(
+                    f"migration {label} was changed after it was applied (checksum "
+                    f"{applied[m.id][:12]} in schema_migrations, {m.checksum[:12]} on disk); "
+                    "migrations are forward-only: add a new file instead")
+            report.already.append(label)
+            continue
+        if m.min_version and version_tuple(server) < m.min_version:
+            log.info("migration %s skipped: needs server >= %s, this one is %s", label,
+                     ".".join(map(str, m.min_version)), server)
+            report.skipped.append(label)
+            continue
+        for statement in m.statements:
+            if _statement_needed(db, statement):
+                db.execute(statement)
+        db.insert("schema_migrations", ["id", "name", "checksum", "applied_at", "server_version"],
+                  [(m.id, m.name, m.checksum, datetime.now(UTC).replace(tzinfo=None), server)])
+        log.info("migration %s applied", label)
+        report.applied.append(label)
+    return report
+
+
+class DriverExecutor:
+    """:class:`Executor` over a clickhouse-driver ``Client``."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def execute(self, sql: str) -> None:
+        self.client.execute(sql)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self.client.execute(sql))
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        self.client.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", rows)
+
+    def server_version(self) -> str:
+        return str(self.client.execute("SELECT version()")[0][0])
+
+
+def ensure_database(client: Any, database: str) -> None:
+    """Create ``database`` if it does not exist (the client must not be bound to it)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
+        raise MigrationError(f"invalid database name {database!r}")
+    client.execute(f"CREATE DATABASE IF NOT EXISTS {database}")

@@ -1,0 +1,153 @@
+"""Where each lab service lives (ports, folders) and the secrets and connections it generates."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+INVENTORY = REPO / "include" / "config" / "inventory.yaml"
+RECORDINGS = Path(__file__).resolve().parent / "recordings.yaml"
+V3_USER = "netargus-lab"
+V2C_CONNECTIONS = ("snmp_lab_c3750", "snmp_lab_ios_router", "snmp_lab_h3c_e528", "snmp_lab_des3038")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """One lab instance: its folder and its ports (``offset`` moves every port at once)."""
+
+    root: Path
+    offset: int = 0
+
+    @classmethod
+    def demo(cls) -> LabConfig:
+        return cls(Path(os.environ.get("NETARGUS_LAB_DIR", REPO / ".lab")))
+
+    @classmethod
+    def test(cls) -> LabConfig:
+        return cls(Path(os.environ.get("NETARGUS_TEST_LAB_DIR", REPO / ".lab-test")), offset=10000)
+
+    @property
+    def clickhouse_port(self) -> int:
+        return 19000 + self.offset
+
+    @property
+    def clickhouse_http_port(self) -> int:
+        return 18123 + self.offset
+
+    @property
+    def kafka_port(self) -> int:
+        return 19092 + self.offset
+
+    @property
+    def snmp_port(self) -> int:
+        return 11161 + self.offset
+
+    @property
+    def airflow_port(self) -> int:
+        return 8080 + self.offset
+
+    @property
+    def python(self) -> str:
+        return sys.executable
+
+    def path(self, *parts: str) -> Path:
+        p = self.root.joinpath(*parts)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def secrets(self) -> dict[str, str]:
+        """The lab's generated secrets (created once, kept in the lab folder, mode 600)."""
+        path = self.path("secrets.json")
+        if path.exists():
+            return json.loads(path.read_text())
+        values = {k: secrets.token_urlsafe(12) for k in (
+            "clickhouse_password", "v3_auth_key", "v3_priv_key", "airflow_admin_password",
+            "jwt_secret")}
+        path.write_text(json.dumps(values, indent=1))
+        path.chmod(0o600)
+        return values
+
+    def inventory(self) -> Path:
+        """The inventory for this lab: the repo's file, with ports moved by ``offset``."""
+        if not self.offset:
+            return INVENTORY
+        data = yaml.safe_load(INVENTORY.read_text())
+        data["defaults"]["snmp"]["port"] += self.offset
+        for device in data["devices"]:
+            if "port" in device.get("snmp", {}):
+                device["snmp"]["port"] += self.offset
+        out = self.path("inventory.yaml")
+        out.write_text(yaml.safe_dump(data, sort_keys=False))
+        return out
+
+    def connections(self) -> dict[str, dict[str, object]]:
+        """Airflow Connections the lab's inventory refers to, by connection id."""
+        s = self.secrets()
+        v3 = {"version": "3", "auth_protocol": "sha", "priv_protocol": "aes",
+              "priv_passphrase": s["v3_priv_key"]}
+        conns: dict[str, dict[str, object]] = {
+            "netargus_clickhouse": {
+                "conn_type": "clickhouse", "host": "127.0.0.1", "port": self.clickhouse_port,
+                "login": "netargus", "password": s["clickhouse_password"], "schema": "netargus"},
+            "netargus_kafka": {
+                "conn_type": "kafka",
+                "extra": {"bootstrap.servers": f"127.0.0.1:{self.kafka_port}"}},
+            "snmp_lab_v3": {"conn_type": "snmp", "login": V3_USER, "password": s["v3_auth_key"],
+                            "extra": v3},
+            "snmp_lab_v3_wrong": {"conn_type": "snmp", "login": V3_USER,
+                                  "password": "not-the-right-key", "extra": v3},
+        }
+        for conn_id in V2C_CONNECTIONS:
+            community = "lab-" + conn_id.removeprefix("snmp_lab_").replace("_", "-")
+            conns[conn_id] = {"conn_type": "snmp", "password": community,
+                              "extra": {"version": "2c"}}
+        return conns
+
+    def airflow_env(self) -> dict[str, str]:
+        """Environment for Airflow processes (standalone or ``dag.test()``) using this lab."""
+        s = self.secrets()
+        home = self.path("airflow", "x").parent
+        pw_file = self.path("airflow", "passwords.json")
+        pw_file.write_text(json.dumps({"admin": s["airflow_admin_password"]}))
+        pw_file.chmod(0o600)
+        env = {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(pw_file),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.airflow_port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{self.airflow_port}",
+            "AIRFLOW__API_AUTH__JWT_SECRET": s["jwt_secret"],
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 + self.offset),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(8794 + self.offset),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "PYTHONPATH": str(REPO / "include"),
+            "NETARGUS_INVENTORY": str(self.inventory()),
+        }
+        for conn_id, conn in self.connections().items():
+            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
+        return env
+
+    def write_env_file(self) -> Path:
+        """Write the Airflow environment as a shell file (mode 600: it holds secrets)."""
+        path = self.path("airflow.env")
+        lines = [f"export {k}={shlex.quote(v)}" for k, v in self.airflow_env().items()]
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        return path

