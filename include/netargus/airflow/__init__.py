@@ -1,0 +1,22 @@
+"""The only part of netargus that imports Airflow: hooks and the callables DAG tasks run.
+
+It turns Airflow Connections into the package's plain settings objects and the Airflow run
+context (run id, data interval) into explicit arguments, then calls plain netargus code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+def run_stamp(context: Any) -> dict[str, Any]:
+    """The run's identity from an Airflow task context: dag_id, run_id and the interval end.
+
+    Runs triggered without a logical date have no data interval; their ``run_after`` stands in.
+    """
+    interval_end: datetime | None = context.get("data_interval_end")
+    if interval_end is None:
+        interval_end = context["dag_run"].run_after
+    return {"dag_id": context["dag"].dag_id, "run_id": context["run_id"],
+            "interval_end": interval_end}

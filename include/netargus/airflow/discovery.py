@@ -1,0 +1,72 @@
+"""What the ``discovery`` DAG's tasks run. Each function takes explicit arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from netargus.airflow.hooks import ClickHouseHook, snmp_credentials
+from netargus.discovery import probe_devices
+from netargus.inventory import shard_devices
+from netargus.inventory.file import FileInventory
+from netargus.model import Device
+from netargus.settings import inventory_path
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import connect
+from netargus.store.migrator import DriverExecutor, ensure_database, migrate
+
+log = logging.getLogger(__name__)
+
+
+def ensure_schema(clickhouse_conn_id: str) -> dict[str, list[str]]:
+    """Create the database and apply pending migrations (idempotent)."""
+    settings = ClickHouseHook(clickhouse_conn_id).get_settings()
+    ensure_database(connect(settings, database="default"), settings.database)
+    report = migrate(DriverExecutor(connect(settings)))
+    return {"applied": report.applied, "skipped": report.skipped}
+
+
+def check_inventory(path: str | None = None) -> int:
+    """Validate the inventory file; called when a DAG file is parsed, so a broken file shows
+    as that DAG's import error (file, line, field) instead of a half-run."""
+    return len(FileInventory(inventory_path(path)).load())
+
+
+def plan_shards(shards: int, path: str | None = None) -> list[dict[str, Any]]:
+    """Load the inventory and spread SNMP devices over ``shards`` batches by stable hash."""
+    devices = [d for d in FileInventory(inventory_path(path)).load() if d.snmp is not None]
+    plan = [{"shard": i, "devices": [d.to_dict() for d in batch]}
+            for i, batch in enumerate(shard_devices(devices, shards))]
+    log.info("%d devices over %d shards: %s", len(devices), shards,
+             [len(p["devices"]) for p in plan])
+    return plan
+
+
+def discover_shard(shard: dict[str, Any], *, clickhouse_conn_id: str, dag_id: str, run_id: str,
+                   interval_end: datetime) -> dict[str, Any]:
+    """Probe one shard's devices and write ``devices`` and ``poll_status``.
+
+    Device failures are rows in ``poll_status``, not task failures: the task fails only if
+    ClickHouse cannot take the rows (then Airflow's retry reruns the shard idempotently).
+    """
+    devices = [Device.from_dict(d) for d in shard["devices"]]
+    report = asyncio.run(probe_devices(devices, snmp_credentials, observed_at=interval_end))
+    sink = ClickHouseSink(ClickHouseHook(clickhouse_conn_id).get_conn())
+    sink.write_devices(report.facts)
+    sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
+    counts = report.counts()
+    log.info("shard %s: %d devices, %s", shard["shard"], len(devices), counts)
+    return {"shard": shard["shard"], "devices": len(devices), **counts}
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
+    """Add up the shards' outcome counts (the run's XCom result)."""
+    total: dict[str, int] = {}
+    for result in results:
+        for key, value in result.items():
+            if key != "shard":
+                total[key] = total.get(key, 0) + int(value)
+    log.info("discovery: %s", total)
+    return total

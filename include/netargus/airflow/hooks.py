@@ -1,0 +1,49 @@
+"""Hooks: Airflow Connections -> netargus settings. Secrets stay inside the returned objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from netargus.collect import SnmpCredentials
+from netargus.store import ClickHouseSettings, connect
+
+
+class ClickHouseHook(BaseHook):
+    """ClickHouse over the native protocol, from a Connection of type ``clickhouse``.
+
+    host, port (default 9000), login, password, schema (the database, default ``netargus``);
+    extra ``{"secure": true}`` for TLS.
+    """
+
+    conn_name_attr = "clickhouse_conn_id"
+    default_conn_name = "netargus_clickhouse"
+    conn_type = "clickhouse"
+    hook_name = "ClickHouse (netargus)"
+
+    def __init__(self, clickhouse_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clickhouse_conn_id = clickhouse_conn_id
+
+    def get_settings(self) -> ClickHouseSettings:
+        conn = self.get_connection(self.clickhouse_conn_id)
+        extra = conn.extra_dejson or {}
+        return ClickHouseSettings(
+            host=conn.host or "127.0.0.1",
+            port=int(conn.port or 9000),
+            user=conn.login or "default",
+            password=conn.password or "",
+            database=conn.schema or "netargus",
+            secure=bool(extra.get("secure", False)),
+        )
+
+    def get_conn(self) -> Any:
+        """A clickhouse-driver client bound to the netargus database."""
+        return connect(self.get_settings())
+
+
+def snmp_credentials(conn_id: str) -> SnmpCredentials:
+    """SNMP credentials from a Connection (see :meth:`SnmpCredentials.from_connection`)."""
+    conn = BaseHook.get_connection(conn_id)
+    return SnmpCredentials.from_connection(conn.login, conn.password, conn.extra_dejson)

@@ -1,0 +1,120 @@
+"""``make demo``: the lab, the schema, Airflow with the DAGs, and a first discovery run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from lab import services
+from lab.airflow_api import AirflowApi
+from lab.config import LabConfig
+from lab.procs import LabError, wait_for
+from netargus.store import ClickHouseSettings, connect
+from netargus.store.migrator import DriverExecutor, ensure_database, migrate
+
+DEMO_DAGS = ("discovery",)
+
+
+class Steps:
+    """Prints one line per step with its duration."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    def __call__(self, title: str, fn: Callable[[], Any]) -> Any:
+        print(f"==> {title}", flush=True)
+        start = time.monotonic()
+        result = fn()
+        print(f"    done in {time.monotonic() - start:.1f}s "
+              f"(total {time.monotonic() - self.t0:.0f}s)", flush=True)
+        return result
+
+
+def clickhouse_settings(cfg: LabConfig) -> ClickHouseSettings:
+    return ClickHouseSettings(port=cfg.clickhouse_port, user="netargus",
+                              password=cfg.secrets()["clickhouse_password"])
+
+
+def apply_migrations(cfg: LabConfig) -> None:
+    settings = clickhouse_settings(cfg)
+    ensure_database(connect(settings, database="default"), settings.database)
+    report = migrate(DriverExecutor(connect(settings)))
+    print(f"    applied {report.applied or 'none'}; already {len(report.already)}; "
+          f"skipped on this server version: {report.skipped or 'none'}")
+
+
+def airflow_api(cfg: LabConfig) -> AirflowApi:
+    return AirflowApi(f"http://127.0.0.1:{cfg.airflow_port}", "admin",
+                      cfg.secrets()["airflow_admin_password"])
+
+
+def trigger_and_wait(cfg: LabConfig, dag_id: str, timeout: float = 600) -> str:
+    api = airflow_api(cfg)
+    wait_for(lambda: dag_id in api.dag_ids(), 180, f"Airflow to parse DAG {dag_id!r}", 2)
+    errors = api.import_errors()
+    if errors:
+        raise LabError("DAG import errors:\n" + "\n".join(
+            f"{e['filename']}: {e['stack_trace'].strip().splitlines()[-1]}" for e in errors))
+    api.unpause(dag_id)
+    run_id = api.trigger(dag_id, datetime.now(UTC).isoformat())
+    print(f"    triggered {dag_id} run {run_id}")
+    state = {"s": ""}
+
+    def finished() -> bool:
+        state["s"] = api.run_state(dag_id, run_id)
+        return state["s"] in ("success", "failed")
+
+    wait_for(finished, timeout, f"{dag_id} run {run_id}", 3)
+    if state["s"] != "success":
+        raise LabError(f"{dag_id} run {run_id} ended {state['s']}: see the Airflow UI")
+    return run_id
+
+
+DEVICES_QUERY = """
+SELECT device, argMax(vendor, observed_at), argMax(platform, observed_at),
+       argMax(sys_name, observed_at), argMax(uptime_seconds, observed_at)
+FROM devices GROUP BY device ORDER BY device
+"""
+STATUS_QUERY = """
+SELECT device, argMax(status, updated_at), argMax(error, updated_at)
+FROM poll_status WHERE dag_id = 'discovery'
+  AND interval_end = (SELECT max(interval_end) FROM poll_status WHERE dag_id = 'discovery')
+GROUP BY device HAVING argMax(status, updated_at) != 'ok' ORDER BY device
+"""
+
+
+def print_discovered(cfg: LabConfig) -> int:
+    client = connect(clickhouse_settings(cfg))
+    rows = client.execute(DEVICES_QUERY)
+    print(f"\n{'device':<24}{'vendor':<10}{'platform':<10}{'sysName':<22}uptime")
+    for device, vendor, platform, sys_name, uptime in rows:
+        print(f"{device:<24}{vendor:<10}{platform or '-':<10}{sys_name[:21]:<22}"
+              f"{uptime / 86400:.1f} d")
+    failed = client.execute(STATUS_QUERY)
+    print(f"\n{len(rows)} devices discovered; not reachable in the last run:")
+    for device, status, error in failed:
+        print(f"  {device:<24}{status:<16}{error[:60]}")
+    return len(rows)
+
+
+def run_demo(cfg: LabConfig) -> None:
+    step = Steps()
+    step("lab services: ClickHouse, Kafka (Tansu), SNMP agents (snmpsim)",
+         lambda: services.up(cfg, services.DATA_SERVICES))
+    step("ClickHouse migrations", lambda: apply_migrations(cfg))
+    step("Airflow 3 standalone", lambda: services.up(cfg, (services.AIRFLOW,)))
+    for dag_id in DEMO_DAGS:
+        step(f"run DAG {dag_id} through Airflow", lambda d=dag_id: trigger_and_wait(cfg, d))
+    count = step("devices in ClickHouse", lambda: print_discovered(cfg))
+    if not count:
+        raise LabError("discovery finished but no device reached ClickHouse")
+    print(f"""
+Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin, password: {cfg.root / 'secrets.json'} (airflow_admin_password)
+ClickHouse   127.0.0.1:{cfg.clickhouse_port} (native), http://127.0.0.1:{cfg.clickhouse_http_port}
+             user netargus, password in {cfg.root / 'secrets.json'}, database netargus
+Kafka        127.0.0.1:{cfg.kafka_port}
+SNMP agents  127.0.0.1:{cfg.snmp_port} (udp), inventory include/config/inventory.yaml
+Stop all:    make down      What runs: make status
+""")

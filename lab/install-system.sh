@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the lab needs; installs only what is missing (needs root or sudo).
+set -euo pipefail
+need=()
+command -v clickhouse-server >/dev/null || need+=(clickhouse-server)
+command -v clickhouse-client >/dev/null || need+=(clickhouse-client)
+command -v snmpget >/dev/null || need+=(snmp)
+[ -x /usr/bin/python3 ] || need+=(python3)
+/usr/bin/python3 -c 'import dbm.ndbm' 2>/dev/null || need+=(python3)
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "==> apt-get install ${need[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
