@@ -1,8 +1,7 @@
 """The ClickHouse sink: batched, columnar inserts through clickhouse-driver.
 
-Rows are turned into columns (numpy arrays for the numeric ones) and sent with
-``columnar=True``: the driver then serializes whole columns instead of walking Python tuples,
-which is what keeps a million samples a second within reach on two cores.
+Rows are turned into columns and sent with ``columnar=True``: the driver then serializes whole
+columns instead of walking Python tuples row by row.
 """
 
 from __future__ import annotations
@@ -10,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
-
-import numpy as np
 
 from netargus.model import DeviceFacts, PollResult, Sample
 
@@ -35,14 +32,14 @@ def sample_columns(samples: Sequence[Sample]) -> list[Any]:
     ts = [naive_utc(s.ts) for s in samples]
     return [
         [t.replace(microsecond=0) for t in ts],
-        np.fromiter((t.microsecond // 1000 for t in ts), dtype=np.uint16, count=len(ts)),
+        [t.microsecond // 1000 for t in ts],
         [s.device for s in samples],
         [s.source.value for s in samples],
         [s.metric for s in samples],
         [s.series for s in samples],
         [[k for k, _ in s.labels] for s in samples],
         [[v for _, v in s.labels] for s in samples],
-        np.fromiter((s.value for s in samples), dtype=np.float64, count=len(samples)),
+        [s.value for s in samples],
         [s.kind.value for s in samples],
     ]
 

@@ -1,0 +1,73 @@
+"""Shared fixtures. Integration and e2e tests run against a lab of real services that the
+session starts itself on its own ports and folder (``.lab-test``), and stops at the end."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab import services
+from lab.config import LabConfig
+from netargus.collect import SnmpCredentials
+from netargus.store import ClickHouseSettings, connect
+from netargus.store.migrator import DriverExecutor, ensure_database, migrate
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its folder: unit/, integration/, dags/, e2e/."""
+    for item in items:
+        kind = Path(str(item.fspath)).relative_to(TESTS).parts[0]
+        if kind in ("unit", "integration", "dags", "e2e"):
+            item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabConfig]:
+    """The test lab's data services (ClickHouse, Kafka, snmpsim), started once per session."""
+    cfg = LabConfig.test()
+    services.up(cfg, services.DATA_SERVICES, report=lambda line: None)
+    yield cfg
+    if not os.environ.get("NETARGUS_KEEP_TEST_LAB"):
+        services.down(cfg, report=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server(lab: LabConfig) -> ClickHouseSettings:
+    """Settings for the test lab's ClickHouse (database ``default``)."""
+    return ClickHouseSettings(port=lab.clickhouse_port, user="netargus",
+                              password=lab.secrets()["clickhouse_password"], database="default")
+
+
+@pytest.fixture
+def fresh_db(clickhouse_server: ClickHouseSettings) -> Iterator[ClickHouseSettings]:
+    """An empty database of its own for one test, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    admin = connect(clickhouse_server)
+    ensure_database(admin, name)
+    yield ClickHouseSettings(**{**clickhouse_server.__dict__, "database": name})
+    admin.execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+@pytest.fixture
+def migrated_db(fresh_db: ClickHouseSettings) -> ClickHouseSettings:
+    """A fresh database with every migration applied."""
+    migrate(DriverExecutor(connect(fresh_db)))
+    return fresh_db
+
+
+@pytest.fixture(scope="session")
+def lab_credentials(lab: LabConfig):
+    """Resolve a lab Connection id into SNMP credentials, as the Airflow hook would."""
+    conns = lab.connections()
+
+    def lookup(conn_id: str) -> SnmpCredentials:
+        c = conns[conn_id]
+        return SnmpCredentials.from_connection(c.get("login"), c.get("password"), c.get("extra"))
+
+    return lookup

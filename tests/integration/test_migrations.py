@@ -1,0 +1,96 @@
+"""The schema on the oldest server we support (the lab's ClickHouse 18.16) and on the newest
+engine we can run here (chdb, ClickHouse 26.9 in-process): same files, same migrator."""
+
+import json
+import shutil
+
+import pytest
+
+from netargus.store import connect
+from netargus.store.migrator import (
+    DriverExecutor,
+    MigrationError,
+    load_migrations,
+    migrate,
+    version_tuple,
+)
+
+CORE_TABLES = {"devices", "poll_status", "samples", "schema_migrations"}
+
+
+def tables(client) -> set[str]:
+    return {r[0] for r in client.execute("SHOW TABLES")}
+
+
+def test_migrations_on_the_lab_server(fresh_db):
+    client = connect(fresh_db)
+    server = client.execute("SELECT version()")[0][0]
+    report = migrate(DriverExecutor(client))
+    assert CORE_TABLES <= tables(client)
+    assert "001_core" in report.applied
+    if version_tuple(server) < (20, 3):
+        assert report.skipped == ["002_modern_storage"]
+    recorded = client.execute("SELECT id, checksum FROM schema_migrations ORDER BY id")
+    assert recorded[0] == (1, load_migrations()[0].checksum)
+    again = migrate(DriverExecutor(client))
+    assert again.applied == [] and "001_core" in again.already
+
+
+def test_edited_migration_is_refused_on_the_server(fresh_db, tmp_path):
+    from netargus.store.migrator import MIGRATIONS_DIR
+
+    for f in MIGRATIONS_DIR.glob("*.sql"):
+        shutil.copy(f, tmp_path / f.name)
+    db = DriverExecutor(connect(fresh_db))
+    migrate(db, load_migrations(tmp_path))
+    core = tmp_path / "001_core.sql"
+    core.write_text(core.read_text().replace("host String,", "host String, extra String,"))
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        migrate(db, load_migrations(tmp_path))
+
+
+class ChdbExecutor:
+    """The migrator's Executor over chdb (ClickHouse 26.9 in-process)."""
+
+    def __init__(self, path: str, database: str) -> None:
+        from chdb import session
+
+        self.session = session.Session(path)
+        self.session.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+        self.session.query(f"USE {database}")
+
+    def execute(self, sql: str) -> None:
+        self.session.query(sql)
+
+    def query(self, sql: str) -> list[tuple]:
+        text = str(self.session.query(sql, "JSONCompact"))
+        return [tuple(r) for r in json.loads(text)["data"]] if text.strip() else []
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        lines = "\n".join(json.dumps(dict(zip(columns, map(str, r), strict=True))) for r in rows)
+        self.session.query(f"INSERT INTO {table} ({', '.join(columns)}) FORMAT JSONEachRow\n"
+                           + lines)
+
+    def server_version(self) -> str:
+        return self.query("SELECT version()")[0][0]
+
+
+def test_migrations_on_a_current_clickhouse_via_chdb(tmp_path):
+    db = ChdbExecutor(str(tmp_path / "chdb"), "netargus")
+    report = migrate(db)
+    assert report.applied == [f"{m.id:03d}_{m.name}" for m in load_migrations()]
+    assert report.skipped == []
+    names = {r[0] for r in db.query("SHOW TABLES")}
+    assert CORE_TABLES <= names
+    samples = db.query("SHOW CREATE TABLE samples")[0][0]
+    assert "TTL" in samples and "Gorilla" in samples
+    devices = db.query("SHOW CREATE TABLE devices")[0][0]
+    assert "LowCardinality(String)" in devices
+    # the same sample shape the sink writes round-trips on the modern engine too
+    db.execute("INSERT INTO samples (ts, ts_ms, device, source, metric, series, `labels.key`, "
+               "`labels.value`, value, kind) VALUES (now(), 5, 'r1', 'snmp', 'm', 'ifIndex=1', "
+               "['ifIndex'], ['1'], 1.5, 'counter')")
+    assert db.query("SELECT device, labels.value[1], value FROM samples") == [("r1", "1", 1.5)]
+    again = migrate(db)
+    assert again.applied == []
+    db.session.close()

@@ -1,0 +1,97 @@
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.config import INVENTORY, RECORDINGS
+from netargus.config import ConfigError
+from netargus.inventory import shard_devices, shard_of
+from netargus.inventory.file import FileInventory
+from netargus.model import Device
+
+GOOD = """\
+defaults:
+  host: 127.0.0.1
+  snmp: {port: 161, version: 3, credentials: snmp_v3}
+groups:
+  legacy:
+    snmp: {version: 2c, credentials: snmp_v2c}
+  core: {role: core, site: par}
+devices:
+  - name: r1
+    groups: [core]
+  - name: sw1
+    host: 192.0.2.9
+    groups: [legacy, core]
+    snmp: {port: 1161}
+"""
+
+
+def load(tmp_path: Path, text: str) -> list[Device]:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(textwrap.dedent(text))
+    return FileInventory(path).load()
+
+
+def test_inheritance_defaults_groups_device(tmp_path):
+    r1, sw1 = load(tmp_path, GOOD)
+    assert (r1.host, r1.role, r1.site) == ("127.0.0.1", "core", "par")
+    assert (r1.snmp.version, r1.snmp.credentials, r1.snmp.port) == ("3", "snmp_v3", 161)
+    assert (sw1.host, sw1.snmp.version, sw1.snmp.credentials) == ("192.0.2.9", "2c", "snmp_v2c")
+    assert sw1.snmp.port == 1161 and sw1.role == "core"
+
+
+@pytest.mark.parametrize("text, where, words", [
+    (GOOD.replace("port: 1161", "port: many"), ":14: devices[1].snmp.port", "valid integer"),
+    (GOOD.replace("port: 1161", "community: public"), ":14: devices[1].snmp.community",
+     "Extra inputs"),
+    (GOOD.replace("[legacy, core]", "[legacy, corr]"), ":13: devices[1].groups[1]",
+     "unknown group 'corr'"),
+    (GOOD.replace("name: sw1", "name: r1"), ":11: devices[1].name", "duplicate device name"),
+    (GOOD.replace("version: 2c,", "version: 5,"), ":6: groups.legacy.snmp.version", "'1', '2c'"),
+    (GOOD.replace("credentials: snmp_v2c", "credentials: 'pa ss'"),
+     ":6: groups.legacy.snmp.credentials", "Connection id"),
+    (GOOD.replace("core: {role: core, site: par}", "core: role: core"), ":7: invalid YAML",
+     "mapping values are not allowed"),
+])
+def test_errors_name_file_line_and_field(tmp_path, text, where, words):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, text)
+    message = str(err.value)
+    assert message.startswith(str(tmp_path / "inventory.yaml") + where), message
+    assert words in message
+
+
+def test_device_without_credentials_is_refused(tmp_path):
+    text = "devices:\n  - {name: a, host: h, snmp: {port: 161}}\n"
+    with pytest.raises(ConfigError, match=r":2: devices\[0\]\.snmp: .*no snmp.credentials"):
+        load(tmp_path, text)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        FileInventory(tmp_path / "nope.yaml").load()
+
+
+def test_lab_inventory_matches_lab_recordings():
+    devices = FileInventory(INVENTORY).load()
+    recorded = set(yaml.safe_load(RECORDINGS.read_text()))
+    contexts = {d.snmp.context for d in devices if d.snmp.version == "3"}
+    v2c = {d.name for d in devices if d.snmp.version == "2c"}
+    served = {d.name for d in devices} - {"lab-unreachable", "lab-wrong-credentials"}
+    assert served == recorded
+    assert contexts - {"lab-unreachable"} <= recorded and v2c <= recorded
+    assert len(recorded) >= 20
+
+
+def test_shards_are_stable_and_cover_every_device():
+    devices = [Device(name=f"dev{i}", host="h") for i in range(200)]
+    shards = shard_devices(devices, 4)
+    assert sorted(d.name for s in shards for d in s) == sorted(d.name for d in devices)
+    assert all(20 < len(s) < 80 for s in shards)
+    # the hash is fixed forever: changing it would move every device to another shard
+    assert [shard_of(f"dev{i}", 4) for i in range(6)] == [shard_of(f"dev{i}", 4) for i in range(6)]
+    assert shard_of("core1", 16) == 3
+    with pytest.raises(ValueError):
+        shard_devices(devices, 0)
