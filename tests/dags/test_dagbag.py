@@ -1,0 +1,57 @@
+"""DAG files parse without errors, follow the house rules, and touch no network or secret."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse(tmp_path: Path, **env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    clean.update({"AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                  "PYTHONPATH": f"{REPO / 'include'}:{REPO}", **env})
+    out = subprocess.run([sys.executable, str(REPO / "tests/helpers/parse_dags.py"),
+                          str(REPO / "dags")], capture_output=True, text=True, env=clean,
+                         timeout=180, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory) -> dict:
+    return parse(tmp_path_factory.mktemp("dagbag"))
+
+
+def test_no_import_errors_and_no_network(parsed):
+    assert parsed["import_errors"] == {}
+    assert parsed["contacted"] == []
+    assert "discovery" in parsed["dags"]
+
+
+def test_house_rules(parsed):
+    for dag_id, dag in parsed["dags"].items():
+        assert Path(dag["fileloc"]).stem == dag_id, "dag_id must equal the file stem"
+        assert "netargus" in dag["tags"], dag_id
+        assert dag["doc_md"], f"{dag_id} has no module docstring"
+        assert all(r >= 1 for r in dag["retries"]), f"{dag_id} has tasks without retries"
+
+
+def test_discovery_shape(parsed):
+    dag = parsed["dags"]["discovery"]
+    assert dag["timetable"] == "CronDataIntervalTimetable"
+    assert dag["tasks"] == ["discover_shard", "ensure_schema", "plan_shards", "summarize"]
+
+
+def test_broken_inventory_is_an_import_error_naming_file_line_field(tmp_path):
+    broken = tmp_path / "inventory.yaml"
+    broken.write_text("defaults:\n  snmp: {credentials: c}\ndevices:\n"
+                      "  - {name: a, host: h}\n  - {name: b, host: h, snmp: {port: x}}\n")
+    parsed = parse(tmp_path, NETARGUS_INVENTORY=str(broken))
+    assert "discovery" not in parsed["dags"]
+    (error,) = [e for f, e in parsed["import_errors"].items() if f.endswith("discovery.py")]
+    assert f"{broken}:5: devices[1].snmp.port: Input should be a valid integer" in error
