@@ -30,14 +30,14 @@ down:
 status:
 	@$(PY) -m lab status
 
-test: venv
+test: venv lint
 	@$(PY) -m pytest tests
 
 test-unit: venv
 	@$(PY) -m pytest tests -m "unit or dags"
 
 lint: venv
-	@$(VENV)/bin/ruff check include dags lab tests
+	@$(VENV)/bin/ruff check include dags lab tests && echo "ruff: clean"
 
 clean: down
 	rm -rf .lab .lab-test $(VENV)

@@ -111,7 +111,8 @@ def run_demo(cfg: LabConfig) -> None:
     if not count:
         raise LabError("discovery finished but no device reached ClickHouse")
     print(f"""
-Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin, password: {cfg.root / 'secrets.json'} (airflow_admin_password)
+Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin
+             password: airflow_admin_password in {cfg.root / 'secrets.json'}
 ClickHouse   127.0.0.1:{cfg.clickhouse_port} (native), http://127.0.0.1:{cfg.clickhouse_http_port}
              user netargus, password in {cfg.root / 'secrets.json'}, database netargus
 Kafka        127.0.0.1:{cfg.kafka_port}

@@ -85,13 +85,13 @@ class Sample:
 
     @property
     def series(self) -> str:
-        """A stable text key of the labels, e.g. ``ifIndex=1,ifName=Gi0/1`` (dedup and sort key)."""
+        """The labels as stable text, e.g. ``ifIndex=1,ifName=Gi0/1`` (dedup and sort key)."""
         return ",".join(f"{k}={v}" for k, v in self.labels)
 
 
 @dataclass(frozen=True, slots=True)
 class SnmpTarget:
-    """How to reach a device over SNMP. ``credentials`` is an Airflow Connection id, not a secret."""
+    """How to reach a device over SNMP; ``credentials`` is an Airflow Connection id, no secret."""
 
     credentials: str
     port: int = 161

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def parse(tmp_path: Path, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    clean.update({"AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    clean.update({"AIRFLOW_HOME": str(tmp_path / "airflow"),
+                  "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                   "PYTHONPATH": f"{REPO / 'include'}:{REPO}", **env})
     out = subprocess.run([sys.executable, str(REPO / "tests/helpers/parse_dags.py"),
                           str(REPO / "dags")], capture_output=True, text=True, env=clean,

@@ -36,8 +36,8 @@ def airflow_env(lab, clickhouse_server, tmp_path_factory):
 
 def run_discovery(env: dict, logical_date: str) -> dict:
     out = subprocess.run([sys.executable, str(REPO / "tests/helpers/run_dag.py"),
-                          str(REPO / "dags"), "discovery", logical_date], env=env, capture_output=True,
-                         text=True, timeout=600, check=False)
+                          str(REPO / "dags"), "discovery", logical_date], env=env,
+                         capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -189,7 +189,8 @@ class SnmpCollector:
         values = await self.get(device, creds, list(SYSTEM_OIDS.values()))
         out = {key: values.get(oid) for key, oid in SYSTEM_OIDS.items()}
         if all(v is None for v in out.values()):
-            raise CollectError(PollOutcome.MISSING_METRICS, "agent answered but has no system group")
+            raise CollectError(PollOutcome.MISSING_METRICS,
+                               "the agent answered but has no system group")
         ticks = out.pop("sys_uptime")
         out["uptime_seconds"] = (ticks or 0) / 100.0
         return out

@@ -24,10 +24,13 @@ class InventorySource(Protocol):
 SOURCES: dict[str, Callable[..., InventorySource]] = {}
 
 
-def register(kind: str) -> Callable[[Callable[..., InventorySource]], Callable[..., InventorySource]]:
+SourceFactory = Callable[..., InventorySource]
+
+
+def register(kind: str) -> Callable[[SourceFactory], SourceFactory]:
     """Class decorator adding an inventory source to :data:`SOURCES` under ``kind``."""
 
-    def add(factory: Callable[..., InventorySource]) -> Callable[..., InventorySource]:
+    def add(factory: SourceFactory) -> SourceFactory:
         SOURCES[kind] = factory
         return factory
 

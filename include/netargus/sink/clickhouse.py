@@ -9,9 +9,9 @@ are small and go as plain columnar lists.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-import logging
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,11 @@ logging.getLogger("clickhouse_driver.columns.service").setLevel(logging.ERROR)
 def naive_utc(ts: datetime) -> datetime:
     """The server runs in UTC; the driver takes naive datetimes as server-local time."""
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def transpose(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows -> columns (an empty list for no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else []
 
 
 def _objects(values: list[Any]) -> np.ndarray:
@@ -97,12 +102,11 @@ class ClickHouseSink:
         rows = [[f.device, naive_utc(f.observed_at), f.host, f.sys_name, f.sys_descr,
                  f.sys_object_id, f.uptime_seconds, f.vendor, f.platform, f.site, f.role,
                  list(f.protocols)] for f in facts]
-        return self._insert("devices", DEVICE_COLUMNS, [list(c) for c in zip(*rows)] if rows else [])
+        return self._insert("devices", DEVICE_COLUMNS, transpose(rows))
 
     def write_poll_status(self, results: Sequence[PollResult], dag_id: str, run_id: str) -> int:
         """Insert one ``poll_status`` row per result."""
         rows = [[naive_utc(r.interval_end), dag_id, r.device, r.collector, r.status.value,
                  r.duration_s, r.sample_count, r.error[:MAX_ERROR_CHARS], run_id]
                 for r in results]
-        return self._insert("poll_status", POLL_STATUS_COLUMNS,
-                            [list(c) for c in zip(*rows)] if rows else [])
+        return self._insert("poll_status", POLL_STATUS_COLUMNS, transpose(rows))
