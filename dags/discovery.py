@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from netargus.airflow.discovery import check_inventory
+from netargus.inventory.file import check_inventory
 
 CLICKHOUSE = "netargus_clickhouse"
 SHARDS = 4

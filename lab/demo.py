@@ -12,7 +12,7 @@ from lab.airflow_api import AirflowApi
 from lab.config import LabConfig
 from lab.procs import LabError, wait_for
 from netargus.store import ClickHouseSettings, connect
-from netargus.store.migrator import DriverExecutor, ensure_database, migrate
+from netargus.store.migrator import migrate_database
 
 DEMO_DAGS = ("discovery",)
 
@@ -38,9 +38,7 @@ def clickhouse_settings(cfg: LabConfig) -> ClickHouseSettings:
 
 
 def apply_migrations(cfg: LabConfig) -> None:
-    settings = clickhouse_settings(cfg)
-    ensure_database(connect(settings, database="default"), settings.database)
-    report = migrate(DriverExecutor(connect(settings)))
+    report = migrate_database(clickhouse_settings(cfg))
     print(f"    applied {report.applied or 'none'}; already {len(report.already)}; "
           f"skipped on this server version: {report.skipped or 'none'}")
 

@@ -34,6 +34,10 @@ def test_no_import_errors_and_no_network(parsed):
     assert "discovery" in parsed["dags"]
 
 
+def test_parsing_imports_no_collector_or_database_library(parsed):
+    assert parsed["heavy_modules"] == []
+
+
 def test_house_rules(parsed):
     for dag_id, dag in parsed["dags"].items():
         assert Path(dag["fileloc"]).stem == dag_id, "dag_id must equal the file stem"

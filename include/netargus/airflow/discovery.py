@@ -14,24 +14,15 @@ from netargus.inventory.file import FileInventory
 from netargus.model import Device
 from netargus.settings import inventory_path
 from netargus.sink.clickhouse import ClickHouseSink
-from netargus.store import connect
-from netargus.store.migrator import DriverExecutor, ensure_database, migrate
+from netargus.store.migrator import migrate_database
 
 log = logging.getLogger(__name__)
 
 
 def ensure_schema(clickhouse_conn_id: str) -> dict[str, list[str]]:
     """Create the database and apply pending migrations (idempotent)."""
-    settings = ClickHouseHook(clickhouse_conn_id).get_settings()
-    ensure_database(connect(settings, database="default"), settings.database)
-    report = migrate(DriverExecutor(connect(settings)))
+    report = migrate_database(ClickHouseHook(clickhouse_conn_id).get_settings())
     return {"applied": report.applied, "skipped": report.skipped}
-
-
-def check_inventory(path: str | None = None) -> int:
-    """Validate the inventory file; called when a DAG file is parsed, so a broken file shows
-    as that DAG's import error (file, line, field) instead of a half-run."""
-    return len(FileInventory(inventory_path(path)).load())
 
 
 def plan_shards(shards: int, path: str | None = None) -> list[dict[str, Any]]:

@@ -136,6 +136,17 @@ def build_devices(source: SourceMap, spec: InventoryFile) -> list[Device]:
     return devices
 
 
+def check_inventory(path: str | Path | None = None) -> int:
+    """Validate the inventory file and return its device count.
+
+    DAG files call this when they are parsed, so a broken file shows as the DAG's import
+    error (file, line, field) instead of a half-run. Reads one local file: no network, no secret.
+    """
+    from netargus.settings import inventory_path
+
+    return len(FileInventory(inventory_path(path)).load())
+
+
 @register("file")
 class FileInventory:
     """Devices from one YAML file, validated on load."""

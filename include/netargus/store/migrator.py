@@ -183,6 +183,18 @@ class DriverExecutor:
         return str(self.client.execute("SELECT version()")[0][0])
 
 
+def migrate_database(settings: Any) -> MigrationReport:
+    """Create ``settings.database`` if needed and apply every pending migration to it.
+
+    Args:
+        settings: a :class:`netargus.store.ClickHouseSettings`.
+    """
+    from netargus.store import connect
+
+    ensure_database(connect(settings, database="default"), settings.database)
+    return migrate(DriverExecutor(connect(settings)))
+
+
 def ensure_database(client: Any, database: str) -> None:
     """Create ``database`` if it does not exist (the client must not be bound to it)."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
