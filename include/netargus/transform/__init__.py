@@ -1,0 +1,1 @@
+"""Pure transformations of samples: counters to rates, rollup math."""
