@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
+
+from netargus.collect import SnmpCredentials
+from netargus.inventory.file import FileInventory
+from netargus.store import ClickHouseSettings
 
 REPO = Path(__file__).resolve().parent.parent
 INVENTORY = REPO / "include" / "config" / "inventory.yaml"
 RECORDINGS = Path(__file__).resolve().parent / "recordings.yaml"
 V3_USER = "netargus-lab"
-V2C_CONNECTIONS = ("snmp_lab_c3750", "snmp_lab_ios_router", "snmp_lab_h3c_e528", "snmp_lab_des3038")
 
 
 @dataclass(frozen=True)
@@ -88,12 +93,13 @@ class LabConfig:
         out.write_text(yaml.safe_dump(data, sort_keys=False))
         return out
 
-    def connections(self) -> dict[str, dict[str, object]]:
+    @functools.cache  # noqa: B019 (a handful of LabConfig values live for the process)
+    def connections(self) -> dict[str, dict[str, Any]]:
         """Airflow Connections the lab's inventory refers to, by connection id."""
         s = self.secrets()
         v3 = {"version": "3", "auth_protocol": "sha", "priv_protocol": "aes",
               "priv_passphrase": s["v3_priv_key"]}
-        conns: dict[str, dict[str, object]] = {
+        conns: dict[str, dict[str, Any]] = {
             "netargus_clickhouse": {
                 "conn_type": "clickhouse", "host": "127.0.0.1", "port": self.clickhouse_port,
                 "login": "netargus", "password": s["clickhouse_password"], "schema": "netargus"},
@@ -105,11 +111,25 @@ class LabConfig:
             "snmp_lab_v3_wrong": {"conn_type": "snmp", "login": V3_USER,
                                   "password": "not-the-right-key", "extra": v3},
         }
-        for conn_id in V2C_CONNECTIONS:
-            community = "lab-" + conn_id.removeprefix("snmp_lab_").replace("_", "-")
-            conns[conn_id] = {"conn_type": "snmp", "password": community,
-                              "extra": {"version": "2c"}}
+        # snmpsim selects a v2c device's recording by community = the device's name
+        for device in FileInventory(self.inventory()).load():
+            if device.snmp is not None and device.snmp.version == "2c":
+                conns[device.snmp.credentials] = {"conn_type": "snmp", "password": device.name,
+                                                  "extra": {"version": "2c"}}
         return conns
+
+    def clickhouse_settings(self, database: str | None = None) -> ClickHouseSettings:
+        """The lab's ClickHouse, read from its ``netargus_clickhouse`` connection."""
+        c = self.connections()["netargus_clickhouse"]
+        settings = ClickHouseSettings.from_connection(
+            c.get("host"), c.get("port"), c.get("login"), c.get("password"), c.get("schema"),
+            c.get("extra"))
+        return settings if database is None else replace(settings, database=database)
+
+    def snmp_credentials(self, conn_id: str) -> SnmpCredentials:
+        """SNMP credentials of a lab connection id, converted as the Airflow hook does."""
+        c = self.connections()[conn_id]
+        return SnmpCredentials.from_connection(c.get("login"), c.get("password"), c.get("extra"))
 
     def airflow_env(self) -> dict[str, str]:
         """Environment for Airflow processes (standalone or ``dag.test()``) using this lab."""

@@ -11,7 +11,7 @@ from lab import services
 from lab.airflow_api import AirflowApi
 from lab.config import LabConfig
 from lab.procs import LabError, wait_for
-from netargus.store import ClickHouseSettings, connect
+from netargus.store import connect
 from netargus.store.migrator import migrate_database
 
 DEMO_DAGS = ("discovery",)
@@ -32,13 +32,8 @@ class Steps:
         return result
 
 
-def clickhouse_settings(cfg: LabConfig) -> ClickHouseSettings:
-    return ClickHouseSettings(port=cfg.clickhouse_port, user="netargus",
-                              password=cfg.secrets()["clickhouse_password"])
-
-
 def apply_migrations(cfg: LabConfig) -> None:
-    report = migrate_database(clickhouse_settings(cfg))
+    report = migrate_database(cfg.clickhouse_settings())
     print(f"    applied {report.applied or 'none'}; already {len(report.already)}; "
           f"skipped on this server version: {report.skipped or 'none'}")
 
@@ -84,7 +79,7 @@ GROUP BY device HAVING argMax(status, updated_at) != 'ok' ORDER BY device
 
 
 def print_discovered(cfg: LabConfig) -> int:
-    client = connect(clickhouse_settings(cfg))
+    client = connect(cfg.clickhouse_settings())
     rows = client.execute(DEVICES_QUERY)
     print(f"\n{'device':<24}{'vendor':<10}{'platform':<10}{'sysName':<22}uptime")
     for device, vendor, platform, sys_name, uptime in rows:

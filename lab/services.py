@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import time
 import urllib.request
@@ -175,8 +176,6 @@ def _snmpsim_launch(cfg: LabConfig) -> None:
 
 
 def _snmpsim_ready(cfg: LabConfig) -> bool:
-    import subprocess
-
     out = subprocess.run(
         ["snmpget", "-v2c", "-c", "lab-c3750", "-t", "1", "-r", "0", "-Oqv",
          f"127.0.0.1:{cfg.snmp_port}", "1.3.6.1.2.1.1.5.0"],

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from lab import services
 from lab.config import LabConfig
-from netargus.collect import SnmpCredentials
 from netargus.store import ClickHouseSettings, connect
 from netargus.store.migrator import DriverExecutor, ensure_database, migrate
 
@@ -40,8 +40,7 @@ def lab() -> Iterator[LabConfig]:
 @pytest.fixture(scope="session")
 def clickhouse_server(lab: LabConfig) -> ClickHouseSettings:
     """Settings for the test lab's ClickHouse (database ``default``)."""
-    return ClickHouseSettings(port=lab.clickhouse_port, user="netargus",
-                              password=lab.secrets()["clickhouse_password"], database="default")
+    return lab.clickhouse_settings(database="default")
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def fresh_db(clickhouse_server: ClickHouseSettings) -> Iterator[ClickHouseSettin
     name = f"t_{uuid.uuid4().hex[:10]}"
     admin = connect(clickhouse_server)
     ensure_database(admin, name)
-    yield ClickHouseSettings(**{**clickhouse_server.__dict__, "database": name})
+    yield replace(clickhouse_server, database=name)
     admin.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
@@ -64,10 +63,4 @@ def migrated_db(fresh_db: ClickHouseSettings) -> ClickHouseSettings:
 @pytest.fixture(scope="session")
 def lab_credentials(lab: LabConfig):
     """Resolve a lab Connection id into SNMP credentials, as the Airflow hook would."""
-    conns = lab.connections()
-
-    def lookup(conn_id: str) -> SnmpCredentials:
-        c = conns[conn_id]
-        return SnmpCredentials.from_connection(c.get("login"), c.get("password"), c.get("extra"))
-
-    return lookup
+    return lab.snmp_credentials

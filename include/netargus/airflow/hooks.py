@@ -28,15 +28,8 @@ class ClickHouseHook(BaseHook):
 
     def get_settings(self) -> ClickHouseSettings:
         conn = self.get_connection(self.clickhouse_conn_id)
-        extra = conn.extra_dejson or {}
-        return ClickHouseSettings(
-            host=conn.host or "127.0.0.1",
-            port=int(conn.port or 9000),
-            user=conn.login or "default",
-            password=conn.password or "",
-            database=conn.schema or "netargus",
-            secure=bool(extra.get("secure", False)),
-        )
+        return ClickHouseSettings.from_connection(conn.host, conn.port, conn.login,
+                                                  conn.password, conn.schema, conn.extra_dejson)
 
     def get_conn(self) -> Any:
         """A clickhouse-driver client bound to the netargus database."""

@@ -73,7 +73,7 @@ class Collector(Protocol):
 
     name: str
 
-    async def probe(self, device: Device, credentials: object) -> dict[str, str]:
+    async def probe(self, device: Device, credentials: Any) -> dict[str, Any]:
         """Read the device's identity (name, description, object id, uptime).
 
         Raises:

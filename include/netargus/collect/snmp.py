@@ -1,7 +1,8 @@
 """SNMP collection over pysnmp 7's asyncio API (v1, v2c, v3 authPriv).
 
-One :class:`SnmpCollector` owns ONE ``SnmpEngine`` for the whole process (an engine per host
-is a known slowdown, worst for v3) and talks to many devices concurrently. MIB lookup is off
+One :class:`SnmpCollector` talks to many devices concurrently from as few ``SnmpEngine``s as
+correctness allows (one for every community, one per SNMPv3 key set; an engine per host is a
+known slowdown, worst for v3). MIB lookup is off
 and OIDs are numeric: IF-MIB, ENTITY-MIB and friends are not bundled with pysnmp and fetching
 them fails offline, so netargus names OIDs itself.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 from typing import Any
 
 from pysnmp.hlapi.v3arch.asyncio import (
@@ -155,7 +155,7 @@ class SnmpCollector:
                 timeout=device.snmp.timeout,
                 retries=device.snmp.retries,
             )
-        except (OSError, socket.gaierror, Exception) as exc:  # pysnmp wraps resolver errors
+        except Exception as exc:  # resolver and socket errors, which pysnmp wraps in its own
             raise CollectError(PollOutcome.NETWORK_FAILURE,
                                f"cannot reach {device.host}:{device.snmp.port}: {exc}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from clickhouse_driver import Client
 
@@ -20,6 +21,21 @@ class ClickHouseSettings:
     connect_timeout: float = 5.0
     send_receive_timeout: float = 60.0
 
+    @classmethod
+    def from_connection(cls, host: str | None, port: int | str | None, login: str | None,
+                        password: str | None, schema: str | None,
+                        extra: dict[str, Any] | None) -> ClickHouseSettings:
+        """Build from an Airflow Connection's fields (``schema`` is the database; extra
+        ``{"secure": true}`` for TLS)."""
+        return cls(
+            host=host or "127.0.0.1",
+            port=int(port or 9000),
+            user=login or "default",
+            password=password or "",
+            database=schema or "netargus",
+            secure=bool((extra or {}).get("secure", False)),
+        )
+
 
 def connect(settings: ClickHouseSettings, database: str | None = None) -> Client:
     """A clickhouse-driver client for ``settings`` (``database`` overrides the settings')."""
@@ -33,5 +49,4 @@ def connect(settings: ClickHouseSettings, database: str | None = None) -> Client
         connect_timeout=settings.connect_timeout,
         send_receive_timeout=settings.send_receive_timeout,
         compression="lz4",
-        settings={"use_numpy": False},
     )

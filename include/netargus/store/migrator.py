@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from netargus.store import ClickHouseSettings, connect
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -183,14 +185,8 @@ class DriverExecutor:
         return str(self.client.execute("SELECT version()")[0][0])
 
 
-def migrate_database(settings: Any) -> MigrationReport:
-    """Create ``settings.database`` if needed and apply every pending migration to it.
-
-    Args:
-        settings: a :class:`netargus.store.ClickHouseSettings`.
-    """
-    from netargus.store import connect
-
+def migrate_database(settings: ClickHouseSettings) -> MigrationReport:
+    """Create ``settings.database`` if needed and apply every pending migration to it."""
     ensure_database(connect(settings, database="default"), settings.database)
     return migrate(DriverExecutor(connect(settings)))
 
