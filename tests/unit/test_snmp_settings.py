@@ -2,7 +2,7 @@ import pytest
 from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
 
 from netargus.collect import CollectError, SnmpCredentials, scrub
-from netargus.collect.snmp import engine_key, security_data
+from netargus.collect.snmp import engine_key, octets_to_text, security_data
 
 
 def test_v2c_from_connection_uses_password_as_community():
@@ -42,3 +42,15 @@ def test_distinct_v3_key_sets_get_distinct_engines():
 
 def test_scrub_hides_secrets():
     assert scrub("bad key hunter2 for hunter2", ("hunter2", "")) == "bad key *** for ***"
+
+
+@pytest.mark.parametrize("raw, text", [
+    (b"GigabitEthernet0/1", "GigabitEthernet0/1"),
+    (b"Cisco IOS Software\r\nCopyright (c)", "Cisco IOS Software\r\nCopyright (c)"),
+    (b"sw-01\x00\x00", "sw-01"),
+    (b"\x00\x1b!\xaa\xbb\xcc", "00:1b:21:aa:bb:cc"),   # not UTF-8
+    (b"\x00\x11\x22\x33\x44\x55", "00:11:22:33:44:55"),  # valid UTF-8, but not text
+    (b"", ""),
+])
+def test_octet_strings_are_text_or_hex(raw, text):
+    assert octets_to_text(raw) == text

@@ -91,6 +91,23 @@ def security_data(creds: SnmpCredentials) -> CommunityData | UsmUserData:
     )
 
 
+def octets_to_text(raw: bytes) -> str:
+    """An OCTET STRING as text when it is text, else as colon-separated hex.
+
+    ``b"Gi0/1"`` -> ``"Gi0/1"``; a MAC ``b"\x00\x1b!\xaa\xbb\xcc"`` -> ``"00:1b:21:aa:bb:cc"``
+    (bytes below 0x80 decode as UTF-8 too, so decoding alone cannot tell). Trailing NULs, which
+    some agents append to strings, are dropped.
+    """
+    trimmed = raw.rstrip(b"\x00")
+    try:
+        text = trimmed.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.hex(":")
+    if all(ch.isprintable() or ch in "\t\r\n" for ch in text):
+        return text
+    return raw.hex(":")
+
+
 def to_python(value: Any) -> Any:
     """A pysnmp value as plain Python: str for text and OIDs, int for numbers, None if absent."""
     if isinstance(value, NoSuchObject | NoSuchInstance | EndOfMibView):
@@ -98,11 +115,7 @@ def to_python(value: Any) -> Any:
     if isinstance(value, rfc1902.ObjectIdentifier):
         return str(value)
     if isinstance(value, rfc1902.OctetString):
-        raw = bytes(value)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.hex(":")
+        return octets_to_text(bytes(value))
     if isinstance(value, rfc1902.IpAddress):
         return value.prettyPrint()
     try:
