@@ -175,6 +175,9 @@ class SnmpCollector:
     async def get(self, device: Device, creds: SnmpCredentials, oids: list[str]) -> dict[str, Any]:
         """GET ``oids`` from ``device``; absent objects map to ``None``.
 
+        SNMP carries no observation time: stamp values when this returns, not before the
+        call (a first SNMPv3 request spends a round trip on engine discovery first).
+
         Raises:
             CollectError: timeout, auth_failure or network_failure, with the agent's reason.
         """
