@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from netargus.collect import CollectError, SnmpCredentials, scrub
+from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
 from netargus.collect.snmp import SnmpCollector, bounded
 from netargus.model import Device, DeviceFacts, PollOutcome, PollResult
 from netargus.vendors import classify
@@ -55,13 +55,7 @@ async def _probe_one(
     secrets: tuple[str, ...] = ()
     facts = None
     try:
-        if device.snmp is None:
-            raise CollectError(PollOutcome.INTERNAL_FAILURE, "no snmp settings in the inventory")
-        try:
-            creds = lookup(device.snmp.credentials)
-        except Exception as exc:  # a missing or malformed connection is this device's problem
-            raise CollectError(PollOutcome.INTERNAL_FAILURE,
-                               f"credentials {device.snmp.credentials!r}: {exc}") from None
+        creds = credentials_for(device, lookup)
         secrets = creds.secrets()
         identity = await bounded(collector.probe(device, creds), time_bound(device))
         vendor, platform = classify(identity["sys_object_id"] or "", identity["sys_descr"] or "")

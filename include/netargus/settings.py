@@ -14,3 +14,11 @@ def inventory_path(explicit: str | Path | None = None) -> Path:
         return Path(explicit)
     env = os.environ.get("NETARGUS_INVENTORY")
     return Path(env) if env else CONFIG_DIR / "inventory.yaml"
+
+
+def profiles_path(explicit: str | Path | None = None) -> Path:
+    """The profiles file: ``explicit``, else ``$NETARGUS_PROFILES``, else the bundled one."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NETARGUS_PROFILES")
+    return Path(env) if env else CONFIG_DIR / "profiles.yaml"

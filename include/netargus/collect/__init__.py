@@ -68,6 +68,21 @@ class CollectError(Exception):
         self.outcome = PollOutcome(outcome)
 
 
+def credentials_for(device: Device, lookup: Callable[[str], SnmpCredentials]) -> SnmpCredentials:
+    """The device's SNMP credentials; a missing or broken connection fails this device only.
+
+    Raises:
+        CollectError: internal_failure, naming the connection id (never its content).
+    """
+    if device.snmp is None:
+        raise CollectError(PollOutcome.INTERNAL_FAILURE, "no snmp settings in the inventory")
+    try:
+        return lookup(device.snmp.credentials)
+    except Exception as exc:
+        raise CollectError(PollOutcome.INTERNAL_FAILURE,
+                           f"credentials {device.snmp.credentials!r}: {exc}") from None
+
+
 class Collector(Protocol):
     """What every protocol module provides."""
 

@@ -21,6 +21,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
+    bulk_cmd,
     get_cmd,
 )
 from pysnmp.hlapi.v3arch.asyncio import auth as usm
@@ -199,6 +200,54 @@ class SnmpCollector:
             raise CollectError(PollOutcome.NETWORK_FAILURE,
                                f"agent error {status.prettyPrint()} at {where}")
         return {str(oid): to_python(value) for oid, value in var_binds}
+
+    async def walk(self, device: Device, creds: SnmpCredentials, columns: list[str],
+                   max_repetitions: int = 25, max_requests: int = 10_000
+                   ) -> dict[str, dict[str, Any]]:
+        """Walk table ``columns`` together with GETBULK: ``{column: {index: value}}``.
+
+        All columns still in progress travel in one request, as ``snmpbulkwalk`` of a table
+        would, and a column stops where the agent leaves its subtree, reports the end of the
+        MIB, or stops advancing (a broken agent cannot loop us).
+
+        Raises:
+            CollectError: as :meth:`get`.
+        """
+        if device.snmp is None:
+            raise CollectError(PollOutcome.INTERNAL_FAILURE, f"{device.name} has no SNMP settings")
+        engine, auth = self.engine_for(creds), security_data(creds)
+        target = await self._target(device)
+        context = ContextData(contextName=device.snmp.context)
+        table: dict[str, dict[str, Any]] = {c: {} for c in columns}
+        cursor = {c: c for c in columns}
+        active = list(columns)
+        for _ in range(max_requests):
+            if not active:
+                break
+            indication, status, index, var_binds = await bulk_cmd(
+                engine, auth, target, context, 0, max_repetitions,
+                *(ObjectType(ObjectIdentity(cursor[c])) for c in active), lookupMib=False)
+            if indication:
+                raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
+            if status:
+                raise CollectError(PollOutcome.NETWORK_FAILURE,
+                                   f"agent error {status.prettyPrint()} walking {active}")
+            done: set[str] = set()
+            advanced: set[str] = set()
+            for i, (oid, value) in enumerate(var_binds):  # row-major: row r, column i % n
+                column = active[i % len(active)]
+                if column in done:
+                    continue
+                text = str(oid)
+                if isinstance(value, EndOfMibView) or not text.startswith(column + "."):
+                    done.add(column)
+                    continue
+                if text != cursor[column]:
+                    advanced.add(column)
+                    cursor[column] = text
+                    table[column][text[len(column) + 1:]] = to_python(value)
+            active = [c for c in active if c not in done and c in advanced]
+        return table
 
     async def probe(self, device: Device, creds: SnmpCredentials) -> dict[str, Any]:
         """Read sysName, sysDescr, sysObjectID and sysUpTime (seconds) from ``device``."""

@@ -1,0 +1,194 @@
+"""Polling: collect a profile's metric groups from devices over SNMP into samples.
+
+Plain asyncio code the ``polling_<profile>`` DAGs call once per shard. Every device ends with
+exactly one :class:`~netargus.model.PollResult`:
+
+- ``ok``: every metric group that applies to the device's vendor returned data;
+- ``partial``: some did, some did not (a MIB missing, or a request failing halfway);
+- ``missing_metrics``: the device answered but none of its groups had data;
+- ``timeout`` / ``auth_failure`` / ``network_failure``: nothing could be read;
+- ``internal_failure``: a bug or a broken credentials connection, for this device only.
+
+sysUpTime is read on every poll (``system.uptime``, seconds) so counter rates can tell a
+reboot from a wrap. Samples are stamped when their response arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
+from netargus.collect.snmp import SnmpCollector, bounded
+from netargus.model import Device, Kind, PollOutcome, PollResult, Sample, Source
+from netargus.profiles import MetricGroup, MetricSpec
+
+log = logging.getLogger(__name__)
+
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+UPTIME_METRIC = "system.uptime"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A device to poll, with the vendor discovery found for it."""
+
+    device: Device
+    vendor: str
+
+
+@dataclass(frozen=True)
+class PollReport:
+    samples: list[Sample]
+    results: list[PollResult]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for result in self.results:
+            out[result.status.value] = out.get(result.status.value, 0) + 1
+        return out
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sample(device: str, spec: MetricSpec, value: Any, ts: datetime,
+            labels: dict[str, str]) -> Sample | None:
+    if value is None or isinstance(value, str) and not value.lstrip("-").isdigit():
+        return None
+    return Sample(ts=ts, device=device, source=Source.SNMP, metric=spec.metric,
+                  value=float(value) * spec.scale, kind=Kind(spec.kind), labels=labels)
+
+
+def table_samples(device: str, group: MetricGroup, walked: dict[str, dict[str, Any]],
+                  ts: datetime) -> list[Sample]:
+    """Samples from one walked table: one per (row, metric column), labelled by the row."""
+    assert group.table is not None
+    spec = group.table
+    out: list[Sample] = []
+    rows = sorted({i for c in spec.columns for i in walked.get(c.oid, {})},
+                  key=lambda i: tuple(int(p) for p in i.split(".") if p.isdigit()))
+    for index in rows:
+        labels = {spec.index_label: index}
+        for name, oid in spec.labels.items():
+            value = walked.get(oid, {}).get(index)
+            if value not in (None, ""):
+                labels[name] = str(value)
+        for column in spec.columns:
+            sample = _sample(device, column, walked.get(column.oid, {}).get(index), ts, labels)
+            if sample is not None:
+                out.append(sample)
+    return out
+
+
+async def _collect_group(collector: SnmpCollector, target: Target, creds: SnmpCredentials,
+                         group: MetricGroup) -> list[Sample]:
+    name = target.device.name
+    out: list[Sample] = []
+    if group.scalars:
+        values = await collector.get(target.device, creds, [s.oid for s in group.scalars])
+        ts = _now()
+        out += [s for spec in group.scalars
+                if (s := _sample(name, spec, values.get(spec.oid), ts, {})) is not None]
+    if group.table is not None:
+        oids = [c.oid for c in group.table.columns] + list(group.table.labels.values())
+        walked = await collector.walk(target.device, creds, oids)
+        out += table_samples(name, group, walked, _now())
+    return out
+
+
+async def poll_one(collector: SnmpCollector, target: Target, groups: dict[str, MetricGroup],
+                   lookup: Callable[[str], SnmpCredentials], interval_end: datetime,
+                   time_bound: float) -> tuple[list[Sample], PollResult]:
+    """Poll one device for every group that applies to it; never raises."""
+    device = target.device
+    started = time.monotonic()
+    samples: list[Sample] = []
+    secrets: tuple[str, ...] = ()
+    applicable = {n: g for n, g in groups.items() if g.applies_to(target.vendor)}
+    missing: list[str] = []
+    failed: list[tuple[str, CollectError]] = []
+    try:
+        creds = credentials_for(device, lookup)
+        secrets = creds.secrets()
+
+        async def run() -> None:
+            values = await collector.get(device, creds, [SYS_UPTIME])
+            if values.get(SYS_UPTIME) is not None:
+                samples.append(Sample(ts=_now(), device=device.name, source=Source.SNMP,
+                                      metric=UPTIME_METRIC, value=values[SYS_UPTIME] / 100.0))
+            for name, group in applicable.items():
+                try:
+                    got = await _collect_group(collector, target, creds, group)
+                except CollectError as exc:
+                    if exc.outcome is PollOutcome.AUTH_FAILURE:
+                        raise
+                    failed.append((name, exc))
+                    continue
+                if got:
+                    samples.extend(got)
+                else:
+                    missing.append(name)
+
+        await bounded(run(), time_bound)
+        answered = len(applicable) - len(missing) - len(failed)
+        error = "; ".join([f"{n}: {e.outcome.value} ({e})" for n, e in failed]
+                          + [f"{n}: no data" for n in missing])
+        if not applicable:
+            status = PollOutcome.MISSING_METRICS
+            error = f"no metric group applies to vendor {target.vendor!r}"
+        elif answered == len(applicable):
+            status = PollOutcome.OK
+        elif answered:
+            status = PollOutcome.PARTIAL
+        elif failed:
+            status = failed[0][1].outcome
+        else:
+            status = PollOutcome.MISSING_METRICS
+    except CollectError as exc:
+        status = PollOutcome.PARTIAL if samples and exc.outcome is PollOutcome.TIMEOUT \
+            else exc.outcome
+        error = str(exc)
+    except Exception as exc:  # a bug must not take the shard down; it is recorded instead
+        log.exception("internal error polling %s", device.name)
+        status, error = PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}"
+    error = scrub(error, secrets)
+    duration = time.monotonic() - started
+    if status is not PollOutcome.OK:
+        log.warning("poll %s: %s (%s) after %.2fs", device.name, status.value, error, duration)
+    return samples, PollResult(device=device.name, status=status, interval_end=interval_end,
+                               duration_s=duration, sample_count=len(samples), error=error)
+
+
+async def poll_devices(targets: list[Target], groups: dict[str, MetricGroup],
+                       lookup: Callable[[str], SnmpCredentials], interval_end: datetime,
+                       concurrency: int = 64, time_bound: float = 45.0) -> PollReport:
+    """Poll ``targets`` concurrently (at most ``concurrency`` at once) from one collector.
+
+    Args:
+        targets: devices with their discovered vendor (which selects the metric groups).
+        groups: the profile's metric groups by name.
+        lookup: resolves a credentials Connection id into :class:`SnmpCredentials`.
+        interval_end: the run's data interval end, stamped on ``poll_status`` rows.
+        concurrency: the most devices in flight at once.
+        time_bound: the longest one device may take, all its groups included.
+    """
+    collector = SnmpCollector()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(target: Target) -> tuple[list[Sample], PollResult]:
+        async with gate:
+            return await poll_one(collector, target, groups, lookup, interval_end, time_bound)
+
+    try:
+        pairs = await asyncio.gather(*(one(t) for t in targets))
+    finally:
+        collector.close()
+    return PollReport(samples=[s for batch, _ in pairs for s in batch],
+                      results=[r for _, r in pairs])

@@ -1,0 +1,149 @@
+"""Collection profiles: what to poll, from which devices, how often (``profiles.yaml``).
+
+One ``polling_<profile>`` DAG is generated per profile, so adding a profile or changing its
+schedule in the YAML changes the DAGs without touching Python. Example::
+
+    metric_groups:
+      interface_counters:
+        table:
+          index_label: ifIndex
+          labels: {ifName: 1.3.6.1.2.1.31.1.1.1.1}
+          columns:
+            - {oid: 1.3.6.1.2.1.31.1.1.1.6, metric: interface.in_octets, kind: counter, bits: 64,
+               limit: {metric: interface.speed_mbps, scale: 137500}}
+            - {oid: 1.3.6.1.2.1.31.1.1.1.15, metric: interface.speed_mbps}
+    profiles:
+      interfaces:
+        schedule: "*/5 * * * *"
+        metric_groups: [interface_counters]
+        select: {roles: [core, distribution]}
+
+``limit`` bounds a counter's rate by another metric of the same row (here ifHighSpeed in
+Mbit/s x 137,500 = octets/s with 10 % headroom): faster growth is ``implausible``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from netargus.config import read_yaml, validate
+from netargus.model import Device
+
+OID = re.compile(r"^\d+(\.\d+)+$")
+PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Limit(_Strict):
+    """Bound a counter's rate by ``metric`` (same device and row) x ``scale``."""
+
+    metric: str
+    scale: float = Field(gt=0)
+
+
+class MetricSpec(_Strict):
+    """One OID and the metric it becomes."""
+
+    oid: str
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    kind: Literal["counter", "gauge"] = "gauge"
+    bits: Literal[32, 64] = 64
+    scale: float = 1.0
+    limit: Limit | None = None
+
+    @field_validator("oid")
+    @classmethod
+    def _numeric(cls, value: str) -> str:
+        value = value.lstrip(".")
+        if not OID.match(value):
+            raise ValueError("must be a numeric OID such as 1.3.6.1.2.1.31.1.1.1.6")
+        return value
+
+
+class TableSpec(_Strict):
+    """Columns of one SNMP table, walked together; the row index becomes ``index_label``."""
+
+    index_label: str = "index"
+    labels: dict[str, str] = {}
+    columns: list[MetricSpec] = Field(min_length=1)
+
+
+class MetricGroup(_Strict):
+    """Scalars (full OIDs, ``.0``) and/or one table, for devices of ``vendors`` (empty: all)."""
+
+    scalars: list[MetricSpec] = []
+    table: TableSpec | None = None
+    vendors: list[str] = []
+
+    def applies_to(self, vendor: str) -> bool:
+        return not self.vendors or vendor in self.vendors
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> MetricGroup:
+        if not self.scalars and self.table is None:
+            raise ValueError("a metric group needs scalars or a table")
+        return self
+
+
+class Selector(_Strict):
+    """Which devices a profile polls; every given list must match (empty lists match all)."""
+
+    vendors: list[str] = []
+    roles: list[str] = []
+    sites: list[str] = []
+    devices: list[str] = []
+
+    def matches(self, device: Device, vendor: str) -> bool:
+        return ((not self.vendors or vendor in self.vendors)
+                and (not self.roles or device.role in self.roles)
+                and (not self.sites or device.site in self.sites)
+                and (not self.devices or device.name in self.devices))
+
+
+class Profile(_Strict):
+    """A polling DAG: its schedule (cron, UTC), metric groups, devices and parallelism."""
+
+    schedule: str
+    metric_groups: list[str] = Field(min_length=1)
+    select: Selector = Selector()
+    shards: int = Field(default=4, ge=1, le=256)
+    concurrency: int = Field(default=64, ge=1, le=1024)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression: {value!r}")
+        return value
+
+
+class ProfilesFile(_Strict):
+    metric_groups: dict[str, MetricGroup]
+    profiles: dict[str, Profile]
+
+
+def load_profiles(path: str | Path) -> ProfilesFile:
+    """Read and validate the profiles file (errors name file, line and field).
+
+    Raises:
+        netargus.config.ConfigError: invalid YAML, a bad field, an unknown metric group.
+    """
+    source = read_yaml(path)
+    spec = validate(source, ProfilesFile)
+    for name, profile in spec.profiles.items():
+        if not PROFILE_NAME.match(name):
+            raise source.error(("profiles", name), "profile names are lower_snake_case "
+                               "(they become DAG ids: polling_<name>)")
+        for i, group in enumerate(profile.metric_groups):
+            if group not in spec.metric_groups:
+                raise source.error(("profiles", name, "metric_groups", i),
+                                   f"unknown metric group {group!r}")
+    return spec
