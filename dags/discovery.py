@@ -35,7 +35,7 @@ check_inventory()  # a broken inventory is this DAG's import error, with file, l
 def discovery():
     @task
     def ensure_schema() -> dict:
-        from netargus.airflow.discovery import ensure_schema
+        from netargus.airflow.schema import ensure_schema
 
         return ensure_schema(CLICKHOUSE)
 
@@ -54,7 +54,7 @@ def discovery():
 
     @task
     def summarize(results: list[dict]) -> dict:
-        from netargus.airflow.discovery import summarize
+        from netargus.airflow import summarize
 
         return summarize(results)
 

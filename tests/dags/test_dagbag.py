@@ -40,7 +40,8 @@ def test_parsing_imports_no_collector_or_database_library(parsed):
 
 def test_house_rules(parsed):
     for dag_id, dag in parsed["dags"].items():
-        assert Path(dag["fileloc"]).stem == dag_id, "dag_id must equal the file stem"
+        stem = Path(dag["fileloc"]).stem  # dag_id = file stem, or stem_<name> when generated
+        assert dag_id == stem or dag_id.startswith(f"{stem}_"), dag_id
         assert "netargus" in dag["tags"], dag_id
         assert dag["doc_md"], f"{dag_id} has no module docstring"
         assert all(r >= 1 for r in dag["retries"]), f"{dag_id} has tasks without retries"
@@ -50,6 +51,34 @@ def test_discovery_shape(parsed):
     dag = parsed["dags"]["discovery"]
     assert dag["timetable"] == "CronDataIntervalTimetable"
     assert dag["tasks"] == ["discover_shard", "ensure_schema", "plan_shards", "summarize"]
+
+
+def test_one_polling_dag_per_profile(parsed):
+    assert parsed["dags"]["polling_interfaces"]["schedule"] == "* * * * *"
+    assert parsed["dags"]["polling_health"]["schedule"] == "*/5 * * * *"
+    assert parsed["dags"]["polling_interfaces"]["tasks"] == [
+        "ensure_schema", "plan_shards", "poll_shard", "summarize"]
+
+
+def test_editing_profiles_yaml_changes_the_dags(tmp_path):
+    profiles = (REPO / "include/config/profiles.yaml").read_text()
+    edited = profiles.replace('schedule: "* * * * *"', 'schedule: "*/2 * * * *"') + (
+        "  edge_cpu:\n    schedule: \"*/15 * * * *\"\n    metric_groups: [cpu_cisco]\n"
+        "    select: {roles: [edge]}\n")
+    path = tmp_path / "profiles.yaml"
+    path.write_text(edited)
+    dags = parse(tmp_path, NETARGUS_PROFILES=str(path))["dags"]
+    assert dags["polling_interfaces"]["schedule"] == "*/2 * * * *"
+    assert dags["polling_edge_cpu"]["schedule"] == "*/15 * * * *"
+
+
+def test_broken_profiles_name_file_line_and_field(tmp_path):
+    path = tmp_path / "profiles.yaml"
+    path.write_text("metric_groups: {}\nprofiles:\n  p1:\n    schedule: \"* * *\"\n"
+                    "    metric_groups: [nope]\n")
+    parsed = parse(tmp_path, NETARGUS_PROFILES=str(path))
+    (error,) = [e for f, e in parsed["import_errors"].items() if f.endswith("polling.py")]
+    assert f"{path}:4: profiles.p1.schedule: Value error, not a cron expression" in error
 
 
 def test_broken_inventory_is_an_import_error_naming_file_line_field(tmp_path):

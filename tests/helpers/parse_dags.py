@@ -32,6 +32,7 @@ print(json.dumps({
             "tags": sorted(dag.tags),
             "doc_md": bool(dag.doc_md),
             "timetable": type(dag.timetable).__name__,
+            "schedule": getattr(dag.timetable, "expression", None),
             "retries": [t.retries for t in dag.tasks],
             "tasks": sorted(t.task_id for t in dag.tasks),
         }

@@ -20,3 +20,13 @@ def run_stamp(context: Any) -> dict[str, Any]:
         interval_end = context["dag_run"].run_after
     return {"dag_id": context["dag"].dag_id, "run_id": context["run_id"],
             "interval_end": interval_end}
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
+    """Add up the shards' counts (the run's XCom result); ``shard`` keys are dropped."""
+    total: dict[str, int] = {}
+    for result in results:
+        for key, value in result.items():
+            if key != "shard":
+                total[key] = total.get(key, 0) + int(value)
+    return total

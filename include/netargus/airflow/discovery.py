@@ -14,15 +14,8 @@ from netargus.inventory.file import FileInventory
 from netargus.model import Device
 from netargus.settings import inventory_path
 from netargus.sink.clickhouse import ClickHouseSink
-from netargus.store.migrator import migrate_database
 
 log = logging.getLogger(__name__)
-
-
-def ensure_schema(clickhouse_conn_id: str) -> dict[str, list[str]]:
-    """Create the database and apply pending migrations (idempotent)."""
-    report = migrate_database(ClickHouseHook(clickhouse_conn_id).get_settings())
-    return {"applied": report.applied, "skipped": report.skipped}
 
 
 def plan_shards(shards: int, path: str | None = None) -> list[dict[str, Any]]:
@@ -50,14 +43,3 @@ def discover_shard(shard: dict[str, Any], *, clickhouse_conn_id: str, dag_id: st
     counts = report.counts()
     log.info("shard %s: %d devices, %s", shard["shard"], len(devices), counts)
     return {"shard": shard["shard"], "devices": len(devices), **counts}
-
-
-def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
-    """Add up the shards' outcome counts (the run's XCom result)."""
-    total: dict[str, int] = {}
-    for result in results:
-        for key, value in result.items():
-            if key != "shard":
-                total[key] = total.get(key, 0) + int(value)
-    log.info("discovery: %s", total)
-    return total

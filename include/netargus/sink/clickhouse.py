@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from netargus.model import DeviceFacts, PollResult, Sample
+
+if TYPE_CHECKING:
+    from netargus.derive import RateRow
 
 SAMPLE_COLUMNS = ["ts", "ts_ms", "device", "source", "metric", "series",
                   "labels.key", "labels.value", "value", "kind"]
@@ -24,6 +27,9 @@ DEVICE_COLUMNS = ["device", "observed_at", "host", "sys_name", "sys_descr", "sys
                   "uptime_seconds", "vendor", "platform", "site", "role", "protocols"]
 POLL_STATUS_COLUMNS = ["interval_end", "dag_id", "device", "collector", "status", "duration_s",
                        "sample_count", "error", "run_id"]
+
+RATE_COLUMNS = ["ts", "ts_ms", "device", "metric", "series", "labels.key", "labels.value",
+                "value", "seconds", "reason", "interpolated", "confidence"]
 
 MAX_ERROR_CHARS = 2000
 
@@ -110,3 +116,14 @@ class ClickHouseSink:
                  r.duration_s, r.sample_count, r.error[:MAX_ERROR_CHARS], run_id]
                 for r in results]
         return self._insert("poll_status", POLL_STATUS_COLUMNS, transpose(rows))
+
+    def write_rates(self, rows: Sequence[RateRow]) -> int:
+        """Insert ``rates`` rows (a recomputed window replaces the rows it had)."""
+        out = []
+        for r in rows:
+            end = datetime.fromtimestamp(r.rate.end, UTC)
+            out.append([naive_utc(end).replace(microsecond=0), end.microsecond // 1000, r.device,
+                        r.metric, r.series, [k for k, _ in r.labels], [v for _, v in r.labels],
+                        r.rate.value, r.rate.end - r.rate.start, r.rate.reason.value,
+                        int(r.interpolated), r.confidence])
+        return self._insert("rates", RATE_COLUMNS, transpose(out))

@@ -1,0 +1,109 @@
+"""What the ``polling_<profile>`` DAGs' tasks run. Each function takes explicit arguments.
+
+A run for the data interval ``[start, end)`` takes the poll due at ``end``. It is idempotent:
+a device that already has a ``poll_status`` row with samples for this DAG and ``end`` is not
+polled again (a retry or rerun only polls what is missing), and rates are recomputed from
+stored samples, so the same rows come out. A run that starts more than one interval late is
+a backfill: nothing can be polled for the past, so it only recomputes rates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+
+from netargus.airflow.hooks import ClickHouseHook, snmp_credentials
+from netargus.derive import counter_specs, derive_rates
+from netargus.inventory import shard_devices
+from netargus.inventory.file import FileInventory
+from netargus.model import Device
+from netargus.polling import Target, poll_devices
+from netargus.profiles import Profile, ProfilesFile, load_profiles
+from netargus.settings import inventory_path, profiles_path
+from netargus.sink.clickhouse import ClickHouseSink
+
+log = logging.getLogger(__name__)
+
+VENDORS = "SELECT device, argMax(vendor, observed_at) FROM devices GROUP BY device"
+POLLED = """
+SELECT DISTINCT device FROM poll_status FINAL
+WHERE dag_id = %(dag_id)s AND interval_end = %(end)s AND sample_count > 0
+  AND device IN %(devices)s
+"""
+
+
+def _profile(name: str) -> tuple[ProfilesFile, Profile]:
+    profiles = load_profiles(profiles_path())
+    return profiles, profiles.profiles[name]
+
+
+def interval_of(profile: Profile, end: datetime) -> timedelta:
+    """The profile's polling interval (the cron period ending at ``end``)."""
+    it = croniter(profile.schedule, end)
+    nxt = it.get_next(datetime)
+    return nxt - end if nxt > end else timedelta(minutes=1)
+
+
+def plan_shards(profile_name: str, clickhouse_conn_id: str) -> list[dict[str, Any]]:
+    """Devices the profile selects, with their discovered vendor, spread over its shards.
+
+    A device only counts if at least one of the profile's metric groups applies to its
+    vendor; devices not discovered yet have vendor ``unknown``.
+    """
+    profiles, profile = _profile(profile_name)
+    groups = [profiles.metric_groups[g] for g in profile.metric_groups]
+    vendors = dict(ClickHouseHook(clickhouse_conn_id).get_conn().execute(VENDORS))
+    chosen = []
+    for device in FileInventory(inventory_path()).load():
+        vendor = vendors.get(device.name, "unknown")
+        if device.snmp and profile.select.matches(device, vendor) and \
+                any(g.applies_to(vendor) for g in groups):
+            chosen.append((device, vendor))
+    by_name = dict((d.name, v) for d, v in chosen)
+    plan = [{"shard": i, "devices": [{"device": d.to_dict(), "vendor": by_name[d.name]}
+                                     for d in batch]}
+            for i, batch in enumerate(shard_devices([d for d, _ in chosen], profile.shards))]
+    log.info("profile %s: %d devices over %d shards", profile_name, len(chosen), profile.shards)
+    return plan
+
+
+def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: str,
+               dag_id: str, run_id: str, interval_end: datetime,
+               now: datetime | None = None) -> dict[str, Any]:
+    """Poll one shard (unless already polled or too late), store samples, status and rates."""
+    profiles, profile = _profile(profile_name)
+    groups = {g: profiles.metric_groups[g] for g in profile.metric_groups}
+    targets = [Target(Device.from_dict(t["device"]), t["vendor"]) for t in shard["devices"]]
+    names = [t.device.name for t in targets]
+    client = ClickHouseHook(clickhouse_conn_id).get_conn()
+    sink = ClickHouseSink(client)
+    interval = interval_of(profile, interval_end)
+    now = now or datetime.now(UTC)
+    counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(targets)}
+
+    live = now < interval_end + 2 * interval
+    done = {d for (d,) in client.execute(POLLED, {
+        "dag_id": dag_id, "end": interval_end.astimezone(UTC).replace(tzinfo=None),
+        "devices": tuple(names)})} if names else set()
+    todo = [t for t in targets if t.device.name not in done]
+    counts["already_polled"] = len(done)
+    if live and todo:
+        report = asyncio.run(poll_devices(todo, groups, snmp_credentials, interval_end,
+                                          concurrency=profile.concurrency))
+        counts["samples"] = sink.write_samples(report.samples)
+        sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
+        counts.update(report.counts())
+    elif not live:
+        log.info("interval ending %s is past (now %s): backfill, rates only", interval_end, now)
+        counts["backfill"] = len(targets)
+
+    # readings of this run and its neighbours: overlapping windows recompute identical rows
+    rates = derive_rates(client, names, counter_specs(groups.values()),
+                         interval_end - interval, interval_end + 2 * interval)
+    counts["rates"] = sink.write_rates(rates)
+    log.info("shard %s: %s", shard["shard"], counts)
+    return counts

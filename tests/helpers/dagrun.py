@@ -1,0 +1,19 @@
+"""Run a DAG through Airflow's ``dag.test()`` in a subprocess (see run_dag.py)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_dag(env: dict, dag_id: str, logical_date: str) -> dict:
+    """Run ``dag_id`` through ``dag.test()`` in a subprocess; the run's state and tasks."""
+    out = subprocess.run([sys.executable, str(REPO / "tests/helpers/run_dag.py"),
+                          str(REPO / "dags"), dag_id, logical_date], env=env,
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
