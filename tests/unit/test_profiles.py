@@ -1,0 +1,77 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from netargus.config import ConfigError
+from netargus.model import Device
+from netargus.polling import table_samples
+from netargus.profiles import Selector, load_profiles
+from netargus.settings import profiles_path
+
+GROUPS = """\
+metric_groups:
+  ifc:
+    table:
+      index_label: ifIndex
+      labels: {ifName: 1.3.6.1.2.1.31.1.1.1.1}
+      columns:
+        - {oid: 1.3.6.1.2.1.31.1.1.1.6, metric: interface.in_octets, kind: counter}
+        - {oid: 1.3.6.1.2.1.31.1.1.1.15, metric: interface.speed_mbps, scale: 1000000}
+profiles:
+  p1:
+    schedule: "*/5 * * * *"
+    metric_groups: [ifc]
+"""
+
+
+def load(tmp_path, text):
+    path = tmp_path / "profiles.yaml"
+    path.write_text(text)
+    return load_profiles(path)
+
+
+def test_bundled_profiles_are_valid():
+    profiles = load_profiles(profiles_path())
+    assert {"interfaces", "health"} <= set(profiles.profiles)
+
+
+@pytest.mark.parametrize("text, where, words", [
+    (GROUPS.replace("[ifc]", "[ifx]"), ":12: profiles.p1.metric_groups[0]",
+     "unknown metric group 'ifx'"),
+    (GROUPS.replace("1.3.6.1.2.1.31.1.1.1.6,", "ifHCInOctets,"),
+     ":7: metric_groups.ifc.table.columns[0].oid", "numeric OID"),
+    (GROUPS.replace("kind: counter", "kind: rate"), ":7: metric_groups.ifc.table.columns[0].kind",
+     "'counter' or 'gauge'"),
+    (GROUPS.replace('"*/5 * * * *"', '"every 5 minutes"'), ":11: profiles.p1.schedule",
+     "not a cron expression"),
+    (GROUPS.replace("  p1:", "  P-1:"), ":10: profiles.P-1", "lower_snake_case"),
+])
+def test_errors_name_file_line_and_field(tmp_path, text, where, words):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, text)
+    assert str(err.value).startswith(str(tmp_path / "profiles.yaml") + where), str(err.value)
+    assert words in str(err.value)
+
+
+def test_selector():
+    core = Device(name="c1", host="h", role="core", site="par")
+    assert Selector().matches(core, "cisco")
+    assert Selector(vendors=["cisco"], roles=["core"]).matches(core, "cisco")
+    assert not Selector(vendors=["juniper"]).matches(core, "cisco")
+    assert not Selector(sites=["lon"]).matches(core, "cisco")
+
+
+def test_table_rows_become_labelled_samples(tmp_path):
+    group = load(tmp_path, GROUPS).metric_groups["ifc"]
+    ts = datetime(2026, 11, 1, tzinfo=UTC)
+    walked = {"1.3.6.1.2.1.31.1.1.1.1": {"1": "Gi0/1", "10": "Gi0/10", "2": ""},
+              "1.3.6.1.2.1.31.1.1.1.6": {"1": 100, "10": 5, "2": 7},
+              "1.3.6.1.2.1.31.1.1.1.15": {"1": 1000, "10": None}}
+    got = [(s.metric, s.series, s.value, s.kind.value)
+           for s in table_samples("r1", group, walked, ts + timedelta(0))]
+    assert got == [
+        ("interface.in_octets", "ifIndex=1,ifName=Gi0/1", 100.0, "counter"),
+        ("interface.speed_mbps", "ifIndex=1,ifName=Gi0/1", 1e9, "gauge"),
+        ("interface.in_octets", "ifIndex=2", 7.0, "counter"),
+        ("interface.in_octets", "ifIndex=10,ifName=Gi0/10", 5.0, "counter"),
+    ]
