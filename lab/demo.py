@@ -14,7 +14,7 @@ from lab.procs import LabError, wait_for
 from netargus.store import connect
 from netargus.store.migrator import migrate_database
 
-DEMO_DAGS = ("discovery",)
+DEMO_DAGS = ("discovery", "polling_interfaces")
 
 
 class Steps:
@@ -92,6 +92,37 @@ def print_discovered(cfg: LabConfig) -> int:
     return len(rows)
 
 
+TOP_INTERFACES = """
+SELECT device, ifname, sumIf(v, metric = 'interface.in_octets') * 8 AS in_bps,
+       sumIf(v, metric = 'interface.out_octets') * 8 AS out_bps, max(t) AS at
+FROM (
+    SELECT device, metric, series, argMax(assumeNotNull(value), ts) AS v, max(ts) AS t,
+           any(labels.value[indexOf(labels.key, 'ifName')]) AS ifname
+    FROM rates FINAL
+    WHERE metric IN ('interface.in_octets', 'interface.out_octets')
+      AND reason IN ('ok', 'wrap32', 'wrap64') AND ts > now() - 900
+    GROUP BY device, metric, series
+)
+GROUP BY device, series, ifname
+ORDER BY in_bps + out_bps DESC
+LIMIT 10
+"""
+
+
+def rates_ready(cfg: LabConfig) -> bool:
+    client = connect(cfg.clickhouse_settings())
+    return client.execute("SELECT count() FROM rates WHERE ts > now() - 900")[0][0] > 0
+
+
+def print_top_interfaces(cfg: LabConfig) -> int:
+    rows = connect(cfg.clickhouse_settings()).execute(TOP_INTERFACES)
+    print(f"\n{'device':<22}{'interface':<24}{'in Mbit/s':>11}{'out Mbit/s':>12}  as of (UTC)")
+    for device, ifname, in_bps, out_bps, at in rows:
+        print(f"{device:<22}{(ifname or '?')[:23]:<24}{in_bps / 1e6:>11.3f}{out_bps / 1e6:>12.3f}"
+              f"  {at:%H:%M:%S}")
+    return len(rows)
+
+
 def run_demo(cfg: LabConfig) -> None:
     step = Steps()
     step("lab services: ClickHouse, Kafka (Tansu), SNMP agents (snmpsim)",
@@ -103,6 +134,9 @@ def run_demo(cfg: LabConfig) -> None:
     count = step("devices in ClickHouse", lambda: print_discovered(cfg))
     if not count:
         raise LabError("discovery finished but no device reached ClickHouse")
+    step("rates from a second poll (polling_interfaces runs every minute)",
+         lambda: wait_for(lambda: rates_ready(cfg), 180, "rates in ClickHouse", 3))
+    step("top interfaces by traffic rate", lambda: print_top_interfaces(cfg))
     print(f"""
 Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin
              password: airflow_admin_password in {cfg.root / 'secrets.json'}

@@ -22,7 +22,7 @@ from lab.config import RECORDINGS
 COUNTER32_OCTETS = ("1.3.6.1.2.1.2.2.1.10.", "1.3.6.1.2.1.2.2.1.16.")
 COUNTER64_OCTETS = ("1.3.6.1.2.1.31.1.1.1.6.", "1.3.6.1.2.1.31.1.1.1.10.")
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 def recordings() -> dict[str, str]:
@@ -30,9 +30,11 @@ def recordings() -> dict[str, str]:
     return yaml.safe_load(RECORDINGS.read_text())
 
 
-def octet_rate(device: str, if_index: str) -> int:
-    """Octets per second the lab makes interface ``if_index`` of ``device`` count."""
-    return 1000 * (1 + zlib.crc32(f"{device}:{if_index}".encode()) % 200)
+def octet_rate(device: str, if_index: str, direction: str = "in") -> int:
+    """Octets per second the lab makes interface ``if_index`` of ``device`` count, in the
+    ``in`` or ``out`` direction (1 to 200 kB/s)."""
+    key = f"{device}:{if_index}" + ("" if direction == "in" else f":{direction}")
+    return 1000 * (1 + zlib.crc32(key.encode()) % 200)
 
 
 def variate(device: str, line: str) -> str:
@@ -42,11 +44,12 @@ def variate(device: str, line: str) -> str:
         return line if line.endswith("\n") else line + "\n"
     oid, tag, value = parts
     base_tag = tag.split(":", 1)[0]
+    direction = "out" if oid.startswith((COUNTER32_OCTETS[1], COUNTER64_OCTETS[1])) else "in"
     if oid.startswith(COUNTER32_OCTETS) and base_tag == "65":
-        rate = octet_rate(device, oid.rsplit(".", 1)[1])
+        rate = octet_rate(device, oid.rsplit(".", 1)[1], direction)
         return f"{oid}|65:numeric|initial={int(value)},rate={rate},wrap=1,max=4294967296\n"
     if oid.startswith(COUNTER64_OCTETS) and base_tag == "70":
-        rate = octet_rate(device, oid.rsplit(".", 1)[1])
+        rate = octet_rate(device, oid.rsplit(".", 1)[1], direction)
         return f"{oid}|70:numeric|initial={int(value)},rate={rate}\n"
     if oid == SYS_UPTIME and base_tag == "67" and tag == "67":
         return f"{oid}|67:numeric|initial={int(value)},rate=100\n"
@@ -78,3 +81,8 @@ def prepare(data_dir: Path) -> list[str]:
             marker.write_text(stamp)
         names.append(device)
     return names
+
+
+def fingerprint() -> str:
+    """Changes whenever the prepared recordings would (so a running simulator is restarted)."""
+    return hashlib.sha256(f"{FORMAT_VERSION}:{RECORDINGS.read_text()}".encode()).hexdigest()

@@ -32,6 +32,7 @@ class Service:
     ready: Callable[[LabConfig], bool]
     port: Callable[[LabConfig], int]
     start_timeout: float = 60.0
+    fingerprint: Callable[[], str] = lambda: ""
 
     def pid_file(self, cfg: LabConfig) -> Path:
         return cfg.path("run", f"{self.name}.pid")
@@ -42,11 +43,18 @@ class Service:
     def running(self, cfg: LabConfig) -> bool:
         return read_pid(self.pid_file(cfg)) is not None
 
+    def stamp_file(self, cfg: LabConfig) -> Path:
+        return cfg.path("run", f"{self.name}.fingerprint")
+
     def up(self, cfg: LabConfig) -> str:
-        """Start the service unless it already runs; wait until it is ready."""
-        if self.running(cfg) and self.ready(cfg):
+        """Start the service unless it already runs with the same configuration; wait until
+        it is ready."""
+        stamp = self.stamp_file(cfg)
+        current = stamp.read_text() if stamp.exists() else ""
+        if self.running(cfg) and current == self.fingerprint() and self.ready(cfg):
             return "reused"
         stop(self.pid_file(cfg))
+        stamp.write_text(self.fingerprint())
         if port_open(self.port(cfg)):
             raise LabError(f"{self.name}: port {self.port(cfg)} is taken by another process")
         self.launch(cfg)
@@ -184,7 +192,7 @@ def _snmpsim_ready(cfg: LabConfig) -> bool:
 
 
 SNMPSIM = Service("snmpsim", _snmpsim_launch, _snmpsim_ready, lambda c: c.snmp_port,
-                  start_timeout=240.0)
+                  start_timeout=240.0, fingerprint=recordings.fingerprint)
 
 
 # ---------------------------------------------------------------- Airflow 3 standalone
