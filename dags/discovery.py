@@ -41,7 +41,7 @@ def discovery():
 
     @task
     def plan_shards() -> list[dict]:
-        from netargus.airflow.discovery import plan_shards
+        from netargus.airflow.plan import plan_shards
 
         return plan_shards(SHARDS)
 

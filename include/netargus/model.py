@@ -166,3 +166,82 @@ class PollResult:
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", PollOutcome(self.status))
         object.__setattr__(self, "interval_end", utc(self.interval_end))
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    """One row of ``interfaces``: an interface as a device describes it (IF-MIB, YANG...)."""
+
+    device: str
+    if_index: int
+    observed_at: datetime
+    if_name: str = ""
+    if_descr: str = ""
+    if_alias: str = ""
+    if_type: int = 0
+    speed_mbps: float = 0.0
+    admin_status: int = 0
+    oper_status: int = 0
+    mac: str = ""
+    source: str = "snmp"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "observed_at", utc(self.observed_at))
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryItem:
+    """One row of ``inventory``: a physical entity (ENTITY-MIB entPhysicalTable)."""
+
+    device: str
+    ent_index: int
+    observed_at: datetime
+    name: str = ""
+    descr: str = ""
+    ent_class: int = 0
+    model: str = ""
+    serial: str = ""
+    hardware_rev: str = ""
+    firmware_rev: str = ""
+    software_rev: str = ""
+    manufacturer: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "observed_at", utc(self.observed_at))
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    """One row of ``neighbors``: a link-layer neighbour the device reports (LLDP)."""
+
+    device: str
+    local_port_num: int
+    remote_index: int
+    observed_at: datetime
+    local_port: str = ""
+    remote_chassis_id: str = ""
+    remote_port_id: str = ""
+    remote_port_descr: str = ""
+    remote_sys_name: str = ""
+    remote_sys_descr: str = ""
+    protocol: str = "lldp"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "observed_at", utc(self.observed_at))
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One row of ``endpoints``: an ARP entry (``kind="arp"``, with ``ip``) or a forwarding
+    database entry (``kind="fdb"``, with ``vlan``) seen on a device's interface."""
+
+    device: str
+    kind: str
+    mac: str
+    observed_at: datetime
+    ip: str = ""
+    vlan: int = 0
+    if_index: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "observed_at", utc(self.observed_at))

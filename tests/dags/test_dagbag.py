@@ -51,6 +51,7 @@ def test_discovery_shape(parsed):
     dag = parsed["dags"]["discovery"]
     assert dag["timetable"] == "CronDataIntervalTimetable"
     assert dag["tasks"] == ["discover_shard", "ensure_schema", "plan_shards", "summarize"]
+    assert parsed["dags"]["enrichment"]["schedule"] == "0 * * * *"
 
 
 def test_one_polling_dag_per_profile(parsed):

@@ -9,23 +9,10 @@ from typing import Any
 
 from netargus.airflow.hooks import ClickHouseHook, snmp_credentials
 from netargus.discovery import probe_devices
-from netargus.inventory import shard_devices
-from netargus.inventory.file import FileInventory
 from netargus.model import Device
-from netargus.settings import inventory_path
 from netargus.sink.clickhouse import ClickHouseSink
 
 log = logging.getLogger(__name__)
-
-
-def plan_shards(shards: int, path: str | None = None) -> list[dict[str, Any]]:
-    """Load the inventory and spread SNMP devices over ``shards`` batches by stable hash."""
-    devices = [d for d in FileInventory(inventory_path(path)).load() if d.snmp is not None]
-    plan = [{"shard": i, "devices": [d.to_dict() for d in batch]}
-            for i, batch in enumerate(shard_devices(devices, shards))]
-    log.info("%d devices over %d shards: %s", len(devices), shards,
-             [len(p["devices"]) for p in plan])
-    return plan
 
 
 def discover_shard(shard: dict[str, Any], *, clickhouse_conn_id: str, dag_id: str, run_id: str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
 SAMPLE_COLUMNS = ["ts", "ts_ms", "device", "source", "metric", "series",
                   "labels.key", "labels.value", "value", "kind"]
-DEVICE_COLUMNS = ["device", "observed_at", "host", "sys_name", "sys_descr", "sys_object_id",
-                  "uptime_seconds", "vendor", "platform", "site", "role", "protocols"]
 POLL_STATUS_COLUMNS = ["interval_end", "dag_id", "device", "collector", "status", "duration_s",
                        "sample_count", "error", "run_id"]
 
@@ -39,6 +38,12 @@ logging.getLogger("clickhouse_driver.columns.service").setLevel(logging.ERROR)
 def naive_utc(ts: datetime) -> datetime:
     """The server runs in UTC; the driver takes naive datetimes as server-local time."""
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return naive_utc(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def transpose(rows: list[list[Any]]) -> list[list[Any]]:
@@ -103,12 +108,18 @@ class ClickHouseSink:
             total += self._insert("samples", SAMPLE_COLUMNS, sample_columns(batch))
         return total
 
+    def write_records(self, table: str, records: Sequence[Any]) -> int:
+        """Insert model dataclasses whose field names are ``table``'s columns (dimension
+        tables: devices, interfaces, inventory, neighbors, endpoints)."""
+        if not records:
+            return 0
+        columns = [f.name for f in fields(records[0])]
+        rows = [[_cell(getattr(r, c)) for c in columns] for r in records]
+        return self._insert(table, columns, transpose(rows))
+
     def write_devices(self, facts: Sequence[DeviceFacts]) -> int:
         """Insert one ``devices`` row per discovered device."""
-        rows = [[f.device, naive_utc(f.observed_at), f.host, f.sys_name, f.sys_descr,
-                 f.sys_object_id, f.uptime_seconds, f.vendor, f.platform, f.site, f.role,
-                 list(f.protocols)] for f in facts]
-        return self._insert("devices", DEVICE_COLUMNS, transpose(rows))
+        return self.write_records("devices", facts)
 
     def write_poll_status(self, results: Sequence[PollResult], dag_id: str, run_id: str) -> int:
         """Insert one ``poll_status`` row per result."""
