@@ -14,7 +14,7 @@ from lab.procs import LabError, wait_for
 from netargus.store import connect
 from netargus.store.migrator import migrate_database
 
-DEMO_DAGS = ("discovery", "polling_interfaces")
+DEMO_DAGS = ("discovery", "enrichment", "polling_interfaces")
 
 
 class Steps:
@@ -109,6 +109,17 @@ LIMIT 10
 """
 
 
+def print_enrichment(cfg: LabConfig) -> None:
+    client = connect(cfg.clickhouse_settings())
+    parts = []
+    for table in ("interfaces", "inventory", "neighbors", "endpoints"):
+        rows, devices = client.execute(
+            f"SELECT count(), uniqExact(device) FROM {table} FINAL "
+            f"WHERE observed_at = (SELECT max(observed_at) FROM {table})")[0]
+        parts.append(f"{table} {rows} ({devices} devices)")
+    print("    " + ", ".join(parts))
+
+
 def rates_ready(cfg: LabConfig) -> bool:
     client = connect(cfg.clickhouse_settings())
     return client.execute("SELECT count() FROM rates WHERE ts > now() - 900")[0][0] > 0
@@ -134,6 +145,7 @@ def run_demo(cfg: LabConfig) -> None:
     count = step("devices in ClickHouse", lambda: print_discovered(cfg))
     if not count:
         raise LabError("discovery finished but no device reached ClickHouse")
+    step("what enrichment found", lambda: print_enrichment(cfg))
     step("rates from a second poll (polling_interfaces runs every minute)",
          lambda: wait_for(lambda: rates_ready(cfg), 180, "rates in ClickHouse", 3))
     step("top interfaces by traffic rate", lambda: print_top_interfaces(cfg))
