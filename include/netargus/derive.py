@@ -79,6 +79,44 @@ def _nearest_before(times: list[float], values: list[float], t: float, slack: fl
     return None
 
 
+class _Index:
+    """Counter series, device uptimes and limit metrics of a batch of stored samples."""
+
+    def __init__(self, rows: Iterable[StoredSample], specs: dict[str, CounterSpec]) -> None:
+        self.specs = specs
+        self.series: dict[tuple[str, str, str], list[StoredSample]] = defaultdict(list)
+        self.uptime: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+        self.limits: dict[tuple[str, str, str], tuple[list[float], list[float]]] = \
+            defaultdict(lambda: ([], []))
+        limit_metrics = {s.limit_metric for s in specs.values() if s.limit_metric}
+        for row in sorted(rows, key=lambda r: r.t):
+            if row.metric in specs:
+                self.series[(row.device, row.metric, row.series)].append(row)
+            if row.metric == UPTIME_METRIC:
+                self.uptime[row.device][0].append(row.t)
+                self.uptime[row.device][1].append(row.value)
+            if row.metric in limit_metrics:
+                self.limits[(row.device, row.metric, row.series)][0].append(row.t)
+                self.limits[(row.device, row.metric, row.series)][1].append(row.value)
+
+    def reading(self, s: StoredSample) -> Reading:
+        """The sample as a counter reading, with the device's uptime at that moment."""
+        up = _nearest_before(*self.uptime[s.device], s.t, 1.0, UPTIME_MATCH_S) \
+            if s.device in self.uptime else None
+        return Reading(s.t, s.value, up[1] + (s.t - up[0]) if up else None)
+
+    def rate(self, prev: StoredSample, cur: StoredSample) -> Rate:
+        """The rate between two readings of one series, bounded by its limit metric."""
+        spec = self.specs[cur.metric]
+        max_rate = None
+        if spec.limit_metric:
+            found = _nearest_before(*self.limits[(cur.device, spec.limit_metric, cur.series)],
+                                    cur.t, LIMIT_MATCH_S, 2 * LIMIT_MATCH_S)
+            if found and found[1] > 0:
+                max_rate = found[1] * spec.limit_scale
+        return counter_rate(self.reading(prev), self.reading(cur), spec.bits, max_rate)
+
+
 def rates_from_samples(rows: Iterable[StoredSample], specs: dict[str, CounterSpec],
                        start: float, end: float) -> list[RateRow]:
     """Rates for every counter reading with ``start <= t < end`` that has a previous reading.
@@ -86,40 +124,45 @@ def rates_from_samples(rows: Iterable[StoredSample], specs: dict[str, CounterSpe
     ``rows`` must also hold the readings before ``start`` (the lookback), the devices'
     ``system.uptime`` samples and the limit metrics.
     """
-    series: dict[tuple[str, str, str], list[StoredSample]] = defaultdict(list)
-    uptime: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    limits: dict[tuple[str, str, str], tuple[list[float], list[float]]] = \
-        defaultdict(lambda: ([], []))
-    limit_metrics = {s.limit_metric for s in specs.values() if s.limit_metric}
-    for row in sorted(rows, key=lambda r: r.t):
-        if row.metric in specs:
-            series[(row.device, row.metric, row.series)].append(row)
-        if row.metric == UPTIME_METRIC:
-            uptime[row.device][0].append(row.t)
-            uptime[row.device][1].append(row.value)
-        if row.metric in limit_metrics:
-            limits[(row.device, row.metric, row.series)][0].append(row.t)
-            limits[(row.device, row.metric, row.series)][1].append(row.value)
-
-    def reading(s: StoredSample) -> Reading:
-        up = _nearest_before(*uptime[s.device], s.t, 1.0, UPTIME_MATCH_S) \
-            if s.device in uptime else None
-        return Reading(s.t, s.value, up[1] + (s.t - up[0]) if up else None)
-
+    index = _Index(rows, specs)
     out: list[RateRow] = []
-    for (device, metric, key), readings in series.items():
-        spec = specs[metric]
+    for (device, metric, key), readings in index.series.items():
         for prev, cur in zip(readings, readings[1:], strict=False):
-            if not start <= cur.t < end or cur.t <= prev.t:
-                continue
-            max_rate = None
-            if spec.limit_metric:
-                found = _nearest_before(*limits[(device, spec.limit_metric, key)], cur.t,
-                                        LIMIT_MATCH_S, 2 * LIMIT_MATCH_S)
-                if found and found[1] > 0:
-                    max_rate = found[1] * spec.limit_scale
-            rate = counter_rate(reading(prev), reading(cur), spec.bits, max_rate)
-            out.append(RateRow(device, metric, key, cur.labels, rate))
+            if start <= cur.t < end and cur.t > prev.t:
+                out.append(RateRow(device, metric, key, cur.labels, index.rate(prev, cur)))
+    return out
+
+
+CONTINUOUS = ("ok", "wrap32", "wrap64")
+
+
+def interpolate_slot(rows: Iterable[StoredSample], specs: dict[str, CounterSpec],
+                     slot_start: float, slot_end: float) -> list[RateRow]:
+    """Rates for a poll slot ``[slot_start, slot_end)`` in which nothing was read (a backfill).
+
+    For each counter, the last real reading before the slot (P) and the first at or after its
+    end (N) give the average rate over P..N, apportioned to the slot: marked ``interpolated``,
+    with ``confidence`` = slot length / span P..N (1/3 when the readings around two missed
+    polls are used). Nothing is invented across a reboot, reset or implausible jump, nor for a
+    series that does have a reading inside the slot.
+    """
+    index = _Index(rows, specs)
+    out: list[RateRow] = []
+    for (device, metric, key), readings in index.series.items():
+        if any(slot_start <= r.t < slot_end for r in readings):
+            continue
+        before = [r for r in readings if r.t < slot_start]
+        after = [r for r in readings if r.t >= slot_end]
+        if not before or not after:
+            continue
+        p, n = before[-1], after[0]
+        full = index.rate(p, n)
+        if full.value is None or full.reason.value not in CONTINUOUS:
+            continue
+        out.append(RateRow(device, metric, key, n.labels,
+                           Rate(slot_start, slot_end, full.value, full.reason),
+                           interpolated=True,
+                           confidence=round((slot_end - slot_start) / (n.t - p.t), 4)))
     return out
 
 
@@ -158,3 +201,13 @@ def derive_rates(client: Any, devices: list[str], specs: dict[str, CounterSpec],
     rows = load_samples(client, devices, sorted(metrics), start - lookback,
                         end + timedelta(seconds=LIMIT_MATCH_S))
     return rates_from_samples(rows, specs, start.timestamp(), end.timestamp())
+
+
+def interpolate_backfill(client: Any, devices: list[str], specs: dict[str, CounterSpec],
+                         slot_start: datetime, slot_end: datetime,
+                         reach: timedelta = timedelta(hours=6)) -> list[RateRow]:
+    """:func:`interpolate_slot` over ClickHouse samples within ``reach`` of the slot."""
+    metrics = set(specs) | {UPTIME_METRIC}
+    metrics |= {s.limit_metric for s in specs.values() if s.limit_metric}
+    rows = load_samples(client, devices, sorted(metrics), slot_start - reach, slot_end + reach)
+    return interpolate_slot(rows, specs, slot_start.timestamp(), slot_end.timestamp())

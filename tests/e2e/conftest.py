@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from netargus.store import connect
+from netargus.store.migrator import migrate_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,6 +21,7 @@ def airflow_env(lab, clickhouse_server, tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow")
     database = "e2e"
     connect(clickhouse_server).execute(f"DROP DATABASE IF EXISTS {database}")
+    migrate_database(lab.clickhouse_settings(database))  # the DAGs' ensure_schema then no-ops
     env = {**os.environ, **lab.airflow_env()}
     conn = json.loads(env["AIRFLOW_CONN_NETARGUS_CLICKHOUSE"])
     env["AIRFLOW_CONN_NETARGUS_CLICKHOUSE"] = json.dumps({**conn, "schema": database})

@@ -3,6 +3,8 @@ of the same interval adds nothing; the next interval's rates match the lab's kno
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from lab.procs import wait_for
 from lab.recordings import octet_rate, recordings
 from netargus.store import connect
@@ -66,3 +68,33 @@ def test_polling_interfaces_end_to_end(airflow_env, clickhouse_server):
     rates_before = db.execute("SELECT count() FROM rates FINAL")[0][0]
     poll(env, minute + timedelta(minutes=1, seconds=20))
     assert db.execute("SELECT count() FROM rates FINAL")[0][0] == rates_before
+
+
+def test_backfilled_interval_gets_interpolated_rates(airflow_env, clickhouse_server):
+    """A past interval with no poll: the counters on either side fill it, marked interpolated."""
+    from netargus.model import Sample
+    from netargus.sink.clickhouse import ClickHouseSink
+
+    env, database = airflow_env
+    db = connect(clickhouse_server, database=database)
+    labels = {"ifIndex": "1", "ifName": "Gi0/1"}
+    t0 = datetime(2026, 10, 1, 8, 0, 5, tzinfo=UTC)
+    t3 = t0 + timedelta(minutes=3)
+    ClickHouseSink(db).write_samples([
+        Sample(ts=t0, device="lab-c3560", source="snmp", metric="system.uptime", value=1000),
+        Sample(ts=t0, device="lab-c3560", source="snmp", metric="interface.in_octets",
+               value=1_000_000, kind="counter", labels=labels),
+        Sample(ts=t3, device="lab-c3560", source="snmp", metric="system.uptime", value=1180),
+        Sample(ts=t3, device="lab-c3560", source="snmp", metric="interface.in_octets",
+               value=1_000_000 + 180 * 2500, kind="counter", labels=labels),
+    ])
+    # the run for [08:00, 08:01) takes the poll due at 08:01; it is long past, so: backfill
+    run = poll(env, datetime(2026, 10, 1, 8, 1, 30, tzinfo=UTC))
+    assert run["interval_end"] == "2026-10-01T08:01:00+00:00"
+    rows = db.execute(
+        "SELECT ts, value, seconds, toString(reason), interpolated, confidence FROM rates FINAL "
+        "WHERE device = 'lab-c3560' AND interpolated = 1")
+    assert rows == [(datetime(2026, 10, 1, 8, 2), 2500.0, 60.0, "ok", 1,
+                     pytest.approx(0.3333, abs=1e-4))]
+    assert db.execute("SELECT count() FROM samples WHERE device = 'lab-c3560' "
+                      "AND ts >= '2026-10-01 08:01:00' AND ts < '2026-10-01 08:02:00'")[0][0] == 0

@@ -60,3 +60,27 @@ def test_bundled_profile_counters():
     assert specs["interface.in_octets"] == CounterSpec(64, "interface.speed_mbps", 137500)
     assert specs["interface.in_errors"].bits == 32
     assert "interface.speed_mbps" not in specs
+
+
+def test_backfilled_slot_gets_the_average_rate_with_confidence():
+    from netargus.derive import interpolate_slot
+
+    # readings at 0 and 180 s; the slot [60, 120) had no poll: 18000 octets / 180 s
+    rows = [s("interface.in_octets", 0, 0), s("interface.in_octets", 180, 18000)]
+    (r,) = interpolate_slot(rows, {"interface.in_octets": CounterSpec()}, 60, 120)
+    assert (r.rate.start, r.rate.end, r.rate.value, r.rate.reason) == (60, 120, 100.0, Reason.OK)
+    assert r.interpolated and r.confidence == 0.3333 and r.labels == LBL
+
+
+def test_nothing_is_invented_across_a_reboot_or_where_a_reading_exists():
+    from netargus.derive import interpolate_slot
+
+    spec = {"interface.in_octets": CounterSpec()}
+    rebooted = [s("system.uptime", 0, 9000, series=""), s("interface.in_octets", 0, 5000),
+                s("system.uptime", 180, 20, series=""), s("interface.in_octets", 180, 100)]
+    assert interpolate_slot(rebooted, spec, 60, 120) == []
+    polled = [s("interface.in_octets", 0, 0), s("interface.in_octets", 70, 7000),
+              s("interface.in_octets", 180, 18000)]
+    assert interpolate_slot(polled, spec, 60, 120) == []
+    one_sided = [s("interface.in_octets", 0, 0)]
+    assert interpolate_slot(one_sided, spec, 60, 120) == []

@@ -4,7 +4,8 @@ A run for the data interval ``[start, end)`` takes the poll due at ``end``. It i
 a device that already has a ``poll_status`` row with samples for this DAG and ``end`` is not
 polled again (a retry or rerun only polls what is missing), and rates are recomputed from
 stored samples, so the same rows come out. A run that starts more than one interval late is
-a backfill: nothing can be polled for the past, so it only recomputes rates.
+a backfill: nothing can be polled for the past, so it fills its slot with rates interpolated
+from the counters on either side (``netargus.derive.interpolate_slot``) and recomputes rates.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from croniter import croniter
 
 from netargus.airflow.hooks import ClickHouseHook, snmp_credentials
-from netargus.derive import counter_specs, derive_rates
+from netargus.derive import counter_specs, derive_rates, interpolate_backfill
 from netargus.inventory import shard_devices
 from netargus.inventory.file import FileInventory
 from netargus.model import Device
@@ -98,8 +99,12 @@ def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: 
         sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
         counts.update(report.counts())
     elif not live:
-        log.info("interval ending %s is past (now %s): backfill, rates only", interval_end, now)
-        counts["backfill"] = len(targets)
+        # too late to poll: fill the slot from the counters on either side, marked interpolated
+        filled = interpolate_backfill(client, names, counter_specs(groups.values()),
+                                      interval_end, interval_end + interval)
+        counts["interpolated"] = sink.write_rates(filled)
+        log.info("interval ending %s is past (now %s): backfill, %d interpolated rates",
+                 interval_end, now, counts["interpolated"])
 
     # readings of this run and its neighbours: overlapping windows recompute identical rows
     rates = derive_rates(client, names, counter_specs(groups.values()),
