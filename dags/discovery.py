@@ -18,6 +18,7 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 from netargus.inventory.file import check_inventory
 
 CLICKHOUSE = "netargus_clickhouse"
+SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
 SHARDS = 4
 
 check_inventory()  # a broken inventory is this DAG's import error, with file, line and field
@@ -45,7 +46,8 @@ def discovery():
 
         return plan_shards(SHARDS)
 
-    @task(max_active_tis_per_dagrun=SHARDS, execution_timeout=timedelta(minutes=20))
+    @task(pool=SNMP_POOL, max_active_tis_per_dagrun=SHARDS,
+          execution_timeout=timedelta(minutes=20))
     def discover_shard(shard: dict, **context) -> dict:
         from netargus.airflow import run_stamp
         from netargus.airflow.discovery import discover_shard

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 CLICKHOUSE = "netargus_clickhouse"
+SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
 SHARDS = 4
 
 
@@ -39,7 +40,8 @@ def enrichment():
 
         return plan_shards(SHARDS)
 
-    @task(max_active_tis_per_dagrun=SHARDS, execution_timeout=timedelta(minutes=30))
+    @task(pool=SNMP_POOL, max_active_tis_per_dagrun=SHARDS,
+          execution_timeout=timedelta(minutes=30))
     def enrich_shard(shard: dict, **context) -> dict:
         from netargus.airflow import run_stamp
         from netargus.airflow.enrichment import enrich_shard

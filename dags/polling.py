@@ -19,6 +19,7 @@ from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
 
 CLICKHOUSE = "netargus_clickhouse"
+SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
 
 
 def polling_dag(profile: str, schedule: str, shards: int):
@@ -45,7 +46,8 @@ def polling_dag(profile: str, schedule: str, shards: int):
 
             return plan_shards(profile, CLICKHOUSE)
 
-        @task(max_active_tis_per_dagrun=shards, execution_timeout=timedelta(minutes=10))
+        @task(pool=SNMP_POOL, max_active_tis_per_dagrun=shards,
+              execution_timeout=timedelta(minutes=10))
         def poll_shard(shard: dict, **context) -> dict:
             from netargus.airflow import run_stamp
             from netargus.airflow.polling import poll_shard

@@ -54,6 +54,11 @@ def test_discovery_shape(parsed):
     assert parsed["dags"]["enrichment"]["schedule"] == "0 * * * *"
 
 
+def test_snmp_tasks_share_one_pool(parsed):
+    for dag_id in ("discovery", "enrichment", "polling_interfaces", "polling_health"):
+        assert "netargus_snmp" in parsed["dags"][dag_id]["pools"], dag_id
+
+
 def test_one_polling_dag_per_profile(parsed):
     assert parsed["dags"]["polling_interfaces"]["schedule"] == "* * * * *"
     assert parsed["dags"]["polling_health"]["schedule"] == "*/5 * * * *"

@@ -31,5 +31,7 @@ def airflow_env(lab, clickhouse_server, tmp_path_factory):
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True,
                    timeout=300)
+    subprocess.run([str(airflow), "pools", "set", "netargus_snmp", "4", "SNMP collection"],
+                   env=env, check=True, capture_output=True, timeout=120)
     yield env, database
     connect(clickhouse_server).execute(f"DROP DATABASE IF EXISTS {database}")

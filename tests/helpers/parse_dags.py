@@ -34,6 +34,7 @@ print(json.dumps({
             "timetable": type(dag.timetable).__name__,
             "schedule": getattr(dag.timetable, "expression", None),
             "retries": [t.retries for t in dag.tasks],
+            "pools": sorted({t.pool for t in dag.tasks}),
             "tasks": sorted(t.task_id for t in dag.tasks),
         }
         for dag_id, dag in bag.dags.items()
