@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 REQS := requirements.txt requirements-lab.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: demo down status test test-unit lint venv system clean
+.PHONY: demo down status test test-unit lint bench venv system clean
 
 system:
 	@bash lab/install-system.sh
@@ -25,7 +25,7 @@ demo: venv
 	@$(PY) -m lab demo
 
 down:
-	@$(PY) -m lab down; $(PY) -m lab down --test
+	@$(PY) -m lab down; $(PY) -m lab down --test; $(PY) -m lab down --bench
 
 status:
 	@$(PY) -m lab status
@@ -36,8 +36,11 @@ test: venv lint
 test-unit: venv
 	@$(PY) -m pytest tests -m "unit or dags"
 
+bench: venv
+	@$(PY) -m bench
+
 lint: venv
-	@$(VENV)/bin/ruff check include dags lab tests && echo "ruff: clean"
+	@$(VENV)/bin/ruff check include dags lab tests bench && echo "ruff: clean"
 
 clean: down
-	rm -rf .lab .lab-test $(VENV)
+	rm -rf .lab .lab-test .lab-bench $(VENV)

@@ -28,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "env", "demo"])
     parser.add_argument("--test", action="store_true", help="the test lab (other ports and folder)")
+    parser.add_argument("--bench", action="store_true", help="the benchmarks' lab")
     parser.add_argument("--airflow", action="store_true", help="with 'up': start Airflow too")
     args = parser.parse_args(argv)
-    cfg = LabConfig.test() if args.test else LabConfig.demo()
+    cfg = LabConfig.test() if args.test else LabConfig.bench() if args.bench else LabConfig.demo()
     try:
         if args.command == "up":
             todo = services.DATA_SERVICES + ((services.AIRFLOW,) if args.airflow else ())

@@ -30,6 +30,8 @@ class LabConfig:
 
     root: Path
     offset: int = 0
+    inventory_file: Path | None = None  # instead of the repo's inventory (benchmarks)
+    extra_env: tuple[tuple[str, str], ...] = ()  # more environment for Airflow
 
     @classmethod
     def demo(cls) -> LabConfig:
@@ -38,6 +40,10 @@ class LabConfig:
     @classmethod
     def test(cls) -> LabConfig:
         return cls(Path(os.environ.get("NETARGUS_TEST_LAB_DIR", REPO / ".lab-test")), offset=10000)
+
+    @classmethod
+    def bench(cls) -> LabConfig:
+        return cls(REPO / ".lab-bench", offset=20000)
 
     @property
     def clickhouse_port(self) -> int:
@@ -82,6 +88,8 @@ class LabConfig:
 
     def inventory(self) -> Path:
         """The inventory for this lab: the repo's file, with ports moved by ``offset``."""
+        if self.inventory_file is not None:
+            return self.inventory_file
         if not self.offset:
             return INVENTORY
         data = yaml.safe_load(INVENTORY.read_text())
@@ -160,6 +168,7 @@ class LabConfig:
             "PYTHONPATH": str(REPO / "include"),
             "NETARGUS_INVENTORY": str(self.inventory()),
         }
+        env.update(dict(self.extra_env))
         for conn_id, conn in self.connections().items():
             env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
         return env

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -199,6 +200,8 @@ SNMPSIM = Service("snmpsim", _snmpsim_launch, _snmpsim_ready, lambda c: c.snmp_p
 
 def _airflow_launch(cfg: LabConfig) -> None:
     env = cfg.airflow_env()
+    # standalone starts its components as "airflow" from PATH: make it this venv's
+    env["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
     airflow = Path(sys.executable).with_name("airflow")
     start([str(airflow), "standalone"], AIRFLOW.pid_file(cfg), AIRFLOW.log_file(cfg), env=env,
           cwd=REPO)

@@ -1,0 +1,15 @@
+"""``make bench``: P1 (SNMP collector vs net-snmp), P2 (ClickHouse sink vs clickhouse-client),
+P4 (devices per 60 s through Airflow), each against a reference measured in the same run."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+from bench.common import RESULTS
+
+for module in ("bench.p1_snmp", "bench.p2_sink", "bench.p4_airflow"):
+    print(f"\n=== {module}", flush=True)
+    sys.argv = [module]
+    runpy.run_module(module, run_name="__main__")
+print(f"\nall results: {RESULTS}")

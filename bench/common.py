@@ -1,0 +1,63 @@
+"""Shared bits of the benchmarks: the bench lab, timing, and the results table."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lab.config import REPO, LabConfig
+
+RESULTS = REPO / ".lab-bench" / "results.json"
+
+
+def bench_lab() -> LabConfig:
+    """The benchmarks' own lab: folder .lab-bench, ports + 20000."""
+    return LabConfig.bench()
+
+
+@contextmanager
+def timed() -> Iterator[dict[str, float]]:
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    yield out
+    out["seconds"] = time.perf_counter() - start
+
+
+def best_of(runs: int, fn: Callable[[], Any]) -> float:
+    """The fastest of ``runs`` timings of ``fn`` (seconds)."""
+    best = float("inf")
+    for _ in range(runs):
+        with timed() as t:
+            fn()
+        best = min(best, t["seconds"])
+    return best
+
+
+def record(name: str, rows: list[dict[str, Any]]) -> None:
+    """Print a result table and keep it in .lab-bench/results.json for the README."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data[name] = rows
+    RESULTS.write_text(json.dumps(data, indent=1, default=str))
+    keys = list(rows[0])
+    widths = [max(len(k), *(len(_fmt(r[k])) for r in rows)) for k in keys]
+    print(f"\n{name}")
+    print("  " + "  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True)))
+    for r in rows:
+        print("  " + "  ".join(_fmt(r[k]).ljust(w) for k, w in zip(keys, widths, strict=True)))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def write_file(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path

@@ -1,0 +1,133 @@
+"""P4: how many devices one 60 s polling interval handles through Airflow on this machine.
+
+A bench lab (its own folder and ports) runs Airflow 3 standalone (LocalExecutor, parallelism
+4) with an inventory of N SNMPv3 devices replaying the lab's recordings, and a profile polling
+ifTable/ifXTable counters in 4 mapped shards. For growing N, one run is triggered through the
+REST API and timed from start to end; devices per 60 s = N x 60 / run seconds. The reference,
+measured in the same run, is the same polling code called directly in one process (no Airflow):
+the ratio is what orchestration costs. Peak memory is the sum of PSS of every lab and Airflow
+process (shared pages split, not double counted), sampled every 0.5 s.
+``python -m bench.p4_airflow [N ...]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from bench.common import REPO, record, write_file
+from lab import services
+from lab.config import LabConfig
+from lab.demo import airflow_api, trigger_and_wait
+from lab.procs import read_pid
+from lab.recordings import recordings
+from netargus.inventory.file import FileInventory
+from netargus.polling import Target, poll_devices
+from netargus.profiles import load_profiles
+
+SIZES = [int(a) for a in sys.argv[1:]] or [100, 200, 400]
+ROOT = REPO / ".lab-bench" / "p4"
+PROFILES = """
+metric_groups:
+  interface_counters: {from_bundle: true}
+profiles:
+  bench:
+    schedule: "0 0 1 1 *"
+    metric_groups: [interface_counters]
+    shards: 4
+"""
+
+
+def write_config(n: int) -> tuple[Path, Path]:
+    names = list(recordings())
+    inventory = {
+        "defaults": {"host": "127.0.0.1", "site": "bench",
+                     "snmp": {"port": 31161, "version": "3", "credentials": "snmp_lab_v3",
+                              "timeout": 5, "retries": 1}},
+        "devices": [{"name": f"bench-{i:04d}", "snmp": {"context": names[i % len(names)]}}
+                    for i in range(n)]}
+    bundled = yaml.safe_load((REPO / "include/config/profiles.yaml").read_text())
+    profiles = yaml.safe_load(PROFILES)
+    profiles["metric_groups"]["interface_counters"] = \
+        bundled["metric_groups"]["interface_counters"]
+    return (write_file(ROOT / f"inventory-{n}.yaml", yaml.safe_dump(inventory)),
+            write_file(ROOT / "profiles.yaml", yaml.safe_dump(profiles)))
+
+
+def pss_of_sessions(pids: list[int]) -> int:
+    """Proportional set size (bytes) of every process in the sessions led by ``pids``: shared
+    pages (forked Airflow workers) are split between their users instead of counted again."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(") ", 1)[1].split()[3]) not in pids:  # session id
+                continue
+            for line in (stat.parent / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+class PeakMemory(threading.Thread):
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.running = pids, 0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, pss_of_sessions(self.pids))
+            time.sleep(0.5)
+
+
+def direct(cfg: LabConfig, inventory: Path, profiles: Path) -> float:
+    """The reference: the same polling code, one process, no Airflow."""
+    devices = FileInventory(inventory).load()
+    spec = load_profiles(profiles)
+    groups = {g: spec.metric_groups[g] for g in spec.profiles["bench"].metric_groups}
+    t0 = time.perf_counter()
+    asyncio.run(poll_devices([Target(d, "unknown") for d in devices], groups,
+                             cfg.snmp_credentials, datetime.now(UTC)))
+    return time.perf_counter() - t0
+
+
+def measure(n: int) -> dict:
+    """One run of polling_bench over ``n`` devices through the bench lab's Airflow."""
+    inventory, profiles = write_config(n)
+    cfg = LabConfig(REPO / ".lab-bench", offset=20000, inventory_file=inventory,
+                    extra_env=(("NETARGUS_PROFILES", str(profiles)),))
+    services.down(cfg, report=lambda line: None)  # Airflow must start with this inventory
+    services.up(cfg, services.DATA_SERVICES + (services.AIRFLOW,), report=lambda line: None)
+    memory = PeakMemory([p for s in services.ALL.values() if (p := read_pid(s.pid_file(cfg)))])
+    memory.start()
+    try:
+        run_id = trigger_and_wait(cfg, "polling_bench", timeout=900)
+    finally:
+        memory.running = False
+    run = airflow_api(cfg).call("GET", f"/dags/polling_bench/dagRuns/{run_id}")
+    took = (datetime.fromisoformat(run["end_date"])
+            - datetime.fromisoformat(run["start_date"])).total_seconds()
+    ref = direct(cfg, inventory, profiles)
+    services.down(cfg, report=lambda line: None)
+    return {"devices": n, "airflow_run_s": took, "devices_per_60s": n * 60 / took,
+            "direct_s": ref, "ratio_vs_direct": took / ref, "peak_pss_mib": memory.peak / 2**20}
+
+
+def main() -> None:
+    rows = []
+    for n in SIZES:
+        rows.append(measure(n))
+        print(rows[-1], flush=True)
+    record("P4: one polling_<profile> run through Airflow (4 shards, LocalExecutor, 2 cores)",
+           rows)
+
+
+if __name__ == "__main__":
+    main()
