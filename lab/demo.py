@@ -140,6 +140,7 @@ def run_demo(cfg: LabConfig) -> None:
     step("lab services: ClickHouse, Kafka (Tansu), SNMP agents (snmpsim)",
          lambda: services.up(cfg, services.DATA_SERVICES))
     step("ClickHouse migrations", lambda: apply_migrations(cfg))
+    cfg.write_env_file()  # for the airflow CLI against the lab: source .lab/airflow.env
     step("Airflow 3 standalone", lambda: services.up(cfg, (services.AIRFLOW,)))
     for dag_id in DEMO_DAGS:
         step(f"run DAG {dag_id} through Airflow", lambda d=dag_id: trigger_and_wait(cfg, d))

@@ -7,7 +7,6 @@ recorded as such and never stops or delays the others beyond its own time bound.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -15,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
-from netargus.collect.snmp import SnmpCollector, bounded
-from netargus.model import Device, DeviceFacts, PollOutcome, PollResult
+from netargus.collect.snmp import SnmpCollector, bounded, for_each_device
+from netargus.model import Device, DeviceFacts, PollOutcome, PollResult, outcome_counts
 from netargus.vendors import classify
 
 log = logging.getLogger(__name__)
@@ -33,10 +32,7 @@ class DiscoveryReport:
 
     def counts(self) -> dict[str, int]:
         """Devices per poll outcome, e.g. ``{"ok": 20, "timeout": 1}``."""
-        out: dict[str, int] = {}
-        for result in self.results:
-            out[result.status.value] = out.get(result.status.value, 0) + 1
-        return out
+        return outcome_counts(self.results)
 
 
 def time_bound(device: Device) -> float:
@@ -106,16 +102,7 @@ async def probe_devices(
     Returns:
         Facts for every device that answered and one result per device.
     """
-    collector = SnmpCollector()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(device: Device) -> tuple[DeviceFacts | None, PollResult]:
-        async with gate:
-            return await _probe_one(collector, device, lookup, observed_at)
-
-    try:
-        pairs = await asyncio.gather(*(one(d) for d in devices))
-    finally:
-        collector.close()
+    pairs = await for_each_device(
+        devices, lambda c, d: _probe_one(c, d, lookup, observed_at), concurrency)
     return DiscoveryReport(facts=[f for f, _ in pairs if f is not None],
                            results=[r for _, r in pairs])

@@ -8,7 +8,6 @@ error. The parsers are pure functions of walked columns (``{column: {index: valu
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import re
@@ -19,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
-from netargus.collect.snmp import SnmpCollector, bounded
+from netargus.collect.snmp import SnmpCollector, bounded, for_each_device
 from netargus.model import (
     Device,
     Endpoint,
@@ -28,6 +27,7 @@ from netargus.model import (
     Neighbor,
     PollOutcome,
     PollResult,
+    outcome_counts,
 )
 
 log = logging.getLogger(__name__)
@@ -199,10 +199,7 @@ class EnrichmentReport:
     results: list[PollResult] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        out = {t: len(r) for t, r in self.rows.items()}
-        for result in self.results:
-            out[result.status.value] = out.get(result.status.value, 0) + 1
-        return out
+        return {**{t: len(r) for t, r in self.rows.items()}, **outcome_counts(self.results)}
 
 
 async def enrich_one(collector: SnmpCollector, device: Device,
@@ -245,19 +242,10 @@ async def enrich_devices(devices: list[Device], lookup: Callable[[str], SnmpCred
                          observed_at: datetime, concurrency: int = 32,
                          time_bound: float = 120.0) -> EnrichmentReport:
     """Enrich ``devices`` concurrently from one collector; one result per device."""
-    collector = SnmpCollector()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(device: Device) -> tuple[dict[str, list[Any]], PollResult]:
-        async with gate:
-            return await enrich_one(collector, device, lookup, observed_at, time_bound)
-
     report = EnrichmentReport()
-    try:
-        for rows, result in await asyncio.gather(*(one(d) for d in devices)):
-            for table, items in rows.items():
-                report.rows[table].extend(items)
-            report.results.append(result)
-    finally:
-        collector.close()
+    for rows, result in await for_each_device(
+            devices, lambda c, d: enrich_one(c, d, lookup, observed_at, time_bound), concurrency):
+        for table, items in rows.items():
+            report.rows[table].extend(items)
+        report.results.append(result)
     return report

@@ -57,6 +57,23 @@ def _labels(labels: dict[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple
     return tuple(sorted((str(k), str(v)) for k, v in items))
 
 
+class Observed:
+    """Mixin of rows stamped ``observed_at``: the stamp is normalized to aware UTC."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "observed_at", utc(self.observed_at))  # type: ignore[attr-defined]
+
+
+def outcome_counts(results: list[PollResult]) -> dict[str, int]:
+    """Devices per poll outcome, e.g. ``{"ok": 20, "timeout": 1}``."""
+    out: dict[str, int] = {}
+    for result in results:
+        out[result.status.value] = out.get(result.status.value, 0) + 1
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One observation of one metric of one device, whatever the protocol.
@@ -131,7 +148,7 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceFacts:
+class DeviceFacts(Observed):
     """What discovery learned about a device; one row of the ``devices`` table."""
 
     device: str
@@ -146,9 +163,6 @@ class DeviceFacts:
     site: str = ""
     role: str = ""
     protocols: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "observed_at", utc(self.observed_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +183,7 @@ class PollResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Interface:
+class Interface(Observed):
     """One row of ``interfaces``: an interface as a device describes it (IF-MIB, YANG...)."""
 
     device: str
@@ -185,12 +199,9 @@ class Interface:
     mac: str = ""
     source: str = "snmp"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "observed_at", utc(self.observed_at))
-
 
 @dataclass(frozen=True, slots=True)
-class InventoryItem:
+class InventoryItem(Observed):
     """One row of ``inventory``: a physical entity (ENTITY-MIB entPhysicalTable)."""
 
     device: str
@@ -206,12 +217,9 @@ class InventoryItem:
     software_rev: str = ""
     manufacturer: str = ""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "observed_at", utc(self.observed_at))
-
 
 @dataclass(frozen=True, slots=True)
-class Neighbor:
+class Neighbor(Observed):
     """One row of ``neighbors``: a link-layer neighbour the device reports (LLDP)."""
 
     device: str
@@ -226,12 +234,9 @@ class Neighbor:
     remote_sys_descr: str = ""
     protocol: str = "lldp"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "observed_at", utc(self.observed_at))
-
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(Observed):
     """One row of ``endpoints``: an ARP entry (``kind="arp"``, with ``ip``) or a forwarding
     database entry (``kind="fdb"``, with ``vlan``) seen on a device's interface."""
 
@@ -242,6 +247,3 @@ class Endpoint:
     ip: str = ""
     vlan: int = 0
     if_index: int = 0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "observed_at", utc(self.observed_at))

@@ -15,7 +15,6 @@ reboot from a wrap. Samples are stamped when their response arrived.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -24,8 +23,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
-from netargus.collect.snmp import SnmpCollector, bounded
-from netargus.model import Device, Kind, PollOutcome, PollResult, Sample, Source
+from netargus.collect.snmp import SnmpCollector, bounded, for_each_device
+from netargus.model import (
+    Device,
+    Kind,
+    PollOutcome,
+    PollResult,
+    Sample,
+    Source,
+    outcome_counts,
+)
 from netargus.profiles import MetricGroup, MetricSpec
 
 log = logging.getLogger(__name__)
@@ -48,10 +55,7 @@ class PollReport:
     results: list[PollResult]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for result in self.results:
-            out[result.status.value] = out.get(result.status.value, 0) + 1
-        return out
+        return outcome_counts(self.results)
 
 
 def _now() -> datetime:
@@ -179,16 +183,8 @@ async def poll_devices(targets: list[Target], groups: dict[str, MetricGroup],
         concurrency: the most devices in flight at once.
         time_bound: the longest one device may take, all its groups included.
     """
-    collector = SnmpCollector()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(target: Target) -> tuple[list[Sample], PollResult]:
-        async with gate:
-            return await poll_one(collector, target, groups, lookup, interval_end, time_bound)
-
-    try:
-        pairs = await asyncio.gather(*(one(t) for t in targets))
-    finally:
-        collector.close()
+    pairs = await for_each_device(
+        targets, lambda c, t: poll_one(c, t, groups, lookup, interval_end, time_bound),
+        concurrency)
     return PollReport(samples=[s for batch, _ in pairs for s in batch],
                       results=[r for _, r in pairs])

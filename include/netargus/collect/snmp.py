@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
@@ -30,6 +31,9 @@ from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
 from netargus.collect import COLLECTORS, CollectError, SnmpCredentials, scrub
 from netargus.model import Device, PollOutcome
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 SYSTEM_OIDS = {
     "sys_descr": "1.3.6.1.2.1.1.1.0",
@@ -265,6 +269,23 @@ class SnmpCollector:
         for engine in self.engines.values():
             engine.close_dispatcher()
         self.engines.clear()
+
+
+async def for_each_device(items: list[T], work: Callable[[SnmpCollector, T], Awaitable[R]],
+                          concurrency: int) -> list[R]:
+    """Run ``work(collector, item)`` for every item, at most ``concurrency`` at once, sharing
+    one :class:`SnmpCollector` that is closed at the end. Results keep the items' order."""
+    collector = SnmpCollector()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(item: T) -> R:
+        async with gate:
+            return await work(collector, item)
+
+    try:
+        return list(await asyncio.gather(*(one(i) for i in items)))
+    finally:
+        collector.close()
 
 
 async def bounded(coro: Any, seconds: float) -> Any:

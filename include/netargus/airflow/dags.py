@@ -1,0 +1,87 @@
+"""The one graph every collecting DAG has, declared once.
+
+``ensure_schema >> plan_shards >> <work>.expand(shard) >> summarize``: the schema is brought up
+to date, the devices are spread over shards by stable hash, one mapped task per shard collects
+(in the shared SNMP pool), and the shards' counts are added up. DAG files call
+:func:`collection_dag` with their schedule and the two callables (by import path, imported
+inside the task so parsing a DAG file loads no collector or database library).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from importlib import import_module
+from typing import Any
+
+from airflow.sdk import CronDataIntervalTimetable, dag, task
+
+CLICKHOUSE = "netargus_clickhouse"
+SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
+
+
+def _call(path: str, *args: Any, **kwargs: Any) -> Any:
+    module, name = path.rsplit(".", 1)
+    return getattr(import_module(module), name)(*args, **kwargs)
+
+
+def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list[str],
+                   plan: str, plan_kwargs: dict[str, Any], work: str, work_task_id: str,
+                   work_kwargs: dict[str, Any], shards: int, work_timeout: timedelta,
+                   retries: int = 2, retry_delay: timedelta = timedelta(seconds=30)) -> Any:
+    """Declare a sharded collection DAG.
+
+    Args:
+        dag_id: the DAG id (the file stem, or ``stem_<name>`` for generated DAGs).
+        schedule: cron in UTC; runs carry real ``[start, end)`` data intervals.
+        doc_md: the DAG file's docstring.
+        tags: DAG tags (``netargus`` is added).
+        plan: import path of the planner, returning the shard list (XCom).
+        plan_kwargs: its keyword arguments.
+        work: import path of the per-shard callable; called with the shard, ``work_kwargs``,
+            the ClickHouse connection id and the run's dag_id, run_id and interval_end.
+        work_task_id: the mapped task's id (a verb: ``poll_shard``).
+        work_kwargs: its extra keyword arguments.
+        shards: at most this many shard tasks of one run at once.
+        work_timeout: the per-shard execution timeout.
+    """
+
+    @dag(
+        dag_id=dag_id,
+        schedule=CronDataIntervalTimetable(schedule, timezone="UTC"),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,  # one run at a time: no device is polled by two runs at once
+        tags=["netargus", *tags],
+        default_args={"retries": retries, "retry_delay": retry_delay},
+        doc_md=doc_md,
+    )
+    def collection() -> None:
+        @task
+        def ensure_schema() -> dict:
+            from netargus.airflow.schema import ensure_schema
+
+            return ensure_schema(CLICKHOUSE)
+
+        @task
+        def plan_shards() -> list[dict]:
+            return _call(plan, **plan_kwargs)
+
+        @task(task_id=work_task_id, pool=SNMP_POOL, max_active_tis_per_dagrun=shards,
+              execution_timeout=work_timeout)
+        def work_shard(shard: dict, **context: Any) -> dict:
+            from netargus.airflow import run_stamp
+
+            return _call(work, shard, clickhouse_conn_id=CLICKHOUSE, **work_kwargs,
+                         **run_stamp(context))
+
+        @task
+        def summarize(results: list[dict]) -> dict:
+            from netargus.airflow import summarize
+
+            return summarize(results)
+
+        planned = plan_shards()
+        ensure_schema() >> planned
+        summarize(work_shard.expand(shard=planned))
+
+    return collection()
