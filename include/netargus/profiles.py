@@ -16,7 +16,7 @@ schedule in the YAML changes the DAGs without touching Python. Example::
       interfaces:
         schedule: "*/5 * * * *"
         metric_groups: [interface_counters]
-        select: {roles: [core, distribution]}
+        select: {roles: [core, distribution], models: [WS-C3560, DCS-7150]}
 
 ``limit`` bounds a counter's rate by another metric of the same row (here ifHighSpeed in
 Mbit/s x 137,500 = octets/s with 10 % headroom): faster growth is ``implausible``.
@@ -25,6 +25,7 @@ Mbit/s x 137,500 = octets/s with 10 % headroom): faster growth is ``implausible`
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -93,16 +94,31 @@ class MetricGroup(_Strict):
         return self
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What discovery and enrichment know of a device, for selectors and metric groups."""
+
+    vendor: str = "unknown"
+    platform: str = ""
+    model: str = ""  # the chassis model (ENTITY-MIB), else the sysObjectID
+
+
 class Selector(_Strict):
-    """Which devices a profile polls; every given list must match (empty lists match all)."""
+    """Which devices a profile polls; every given list must match (empty lists match all).
+    ``models`` match the chassis model or sysObjectID by prefix (``WS-C3560``, ``1.3.6.1.4.1.9.``).
+    """
 
     vendors: list[str] = []
+    platforms: list[str] = []
+    models: list[str] = []
     roles: list[str] = []
     sites: list[str] = []
     devices: list[str] = []
 
-    def matches(self, device: Device, vendor: str) -> bool:
-        return ((not self.vendors or vendor in self.vendors)
+    def matches(self, device: Device, facts: Facts) -> bool:
+        return ((not self.vendors or facts.vendor in self.vendors)
+                and (not self.platforms or facts.platform in self.platforms)
+                and (not self.models or facts.model.startswith(tuple(self.models)))
                 and (not self.roles or device.role in self.roles)
                 and (not self.sites or device.site in self.sites)
                 and (not self.devices or device.name in self.devices))

@@ -94,3 +94,33 @@ def test_migrations_on_a_current_clickhouse_via_chdb(tmp_path):
     again = migrate(db)
     assert again.applied == []
     db.session.close()
+
+
+def test_device_facts_query_runs_on_both_engines(fresh_db, tmp_path):
+    """The selector's facts (vendor, platform, chassis model else sysObjectID) on 18.16 and 26.9."""
+    from datetime import datetime
+
+    from netargus.airflow.polling import FACTS
+
+    expected = [("a", "cisco", "ios", "WS-C3560G-48TS-E"),
+                ("b", "juniper", "junos", "1.3.6.1.4.1.2636.1")]
+    client = connect(fresh_db)
+    migrate(DriverExecutor(client))
+    t = datetime(2026, 1, 1)
+    client.execute("INSERT INTO devices (device, observed_at, vendor, platform, sys_object_id) "
+                   "VALUES", [("a", t, "cisco", "ios", "1.3.6.1.4.1.9.1.617"),
+                              ("b", t, "juniper", "junos", "1.3.6.1.4.1.2636.1")])
+    client.execute("INSERT INTO inventory (device, ent_index, observed_at, ent_class, model) "
+                   "VALUES", [("a", 1001, t, 3, "WS-C3560G-48TS-E"), ("a", 2, t, 9, "module")])
+    assert sorted(client.execute(FACTS)) == expected
+
+    db = ChdbExecutor(str(tmp_path / "chdb"), "netargus")
+    migrate(db)
+    db.execute("INSERT INTO devices (device, observed_at, vendor, platform, sys_object_id) VALUES "
+               "('a', '2026-01-01 00:00:00', 'cisco', 'ios', '1.3.6.1.4.1.9.1.617'), "
+               "('b', '2026-01-01 00:00:00', 'juniper', 'junos', '1.3.6.1.4.1.2636.1')")
+    db.execute("INSERT INTO inventory (device, ent_index, observed_at, ent_class, model) VALUES "
+               "('a', 1001, '2026-01-01 00:00:00', 3, 'WS-C3560G-48TS-E'), "
+               "('a', 2, '2026-01-01 00:00:00', 9, 'module')")
+    assert sorted(db.query(FACTS)) == expected
+    db.session.close()

@@ -5,7 +5,7 @@ import pytest
 from netargus.config import ConfigError
 from netargus.model import Device
 from netargus.polling import table_samples
-from netargus.profiles import Selector, load_profiles
+from netargus.profiles import Facts, Selector, load_profiles
 from netargus.settings import profiles_path
 
 GROUPS = """\
@@ -55,10 +55,16 @@ def test_errors_name_file_line_and_field(tmp_path, text, where, words):
 
 def test_selector():
     core = Device(name="c1", host="h", role="core", site="par")
-    assert Selector().matches(core, "cisco")
-    assert Selector(vendors=["cisco"], roles=["core"]).matches(core, "cisco")
-    assert not Selector(vendors=["juniper"]).matches(core, "cisco")
-    assert not Selector(sites=["lon"]).matches(core, "cisco")
+    cisco = Facts(vendor="cisco", platform="ios", model="WS-C3560G-48TS-E")
+    assert Selector().matches(core, cisco)
+    assert Selector(vendors=["cisco"], roles=["core"]).matches(core, cisco)
+    assert Selector(models=["WS-C3560", "DCS-7150"], platforms=["ios"]).matches(core, cisco)
+    assert not Selector(models=["WS-C3750"]).matches(core, cisco)
+    assert not Selector(platforms=["nxos"]).matches(core, cisco)
+    assert not Selector(vendors=["juniper"]).matches(core, cisco)
+    assert not Selector(sites=["lon"]).matches(core, cisco)
+    no_entity = Facts(vendor="juniper", model="1.3.6.1.4.1.2636.1.1.1.2.21")
+    assert Selector(models=["1.3.6.1.4.1.2636."]).matches(core, no_entity)
 
 
 def test_table_rows_become_labelled_samples(tmp_path):

@@ -23,13 +23,26 @@ from netargus.inventory import shard_devices
 from netargus.inventory.file import FileInventory
 from netargus.model import Device
 from netargus.polling import Target, poll_devices
-from netargus.profiles import Profile, ProfilesFile, load_profiles
+from netargus.profiles import Facts, Profile, ProfilesFile, load_profiles
 from netargus.settings import inventory_path, profiles_path
 from netargus.sink.clickhouse import ClickHouseSink
 
 log = logging.getLogger(__name__)
 
-VENDORS = "SELECT device, argMax(vendor, observed_at) FROM devices GROUP BY device"
+FACTS = """
+SELECT d.device, d.last_vendor, d.last_platform,
+       if(i.chassis_model != '', i.chassis_model, d.last_object_id)
+FROM (
+    SELECT device, argMax(vendor, observed_at) AS last_vendor,
+           argMax(platform, observed_at) AS last_platform,
+           argMax(sys_object_id, observed_at) AS last_object_id
+    FROM devices GROUP BY device
+) AS d
+ANY LEFT JOIN (
+    SELECT device, argMax(model, observed_at) AS chassis_model
+    FROM inventory WHERE ent_class = 3 AND model != '' GROUP BY device
+) AS i USING device
+"""
 POLLED = """
 SELECT DISTINCT device FROM poll_status FINAL
 WHERE dag_id = %(dag_id)s AND interval_end = %(end)s AND sample_count > 0
@@ -52,18 +65,20 @@ def interval_of(profile: Profile, end: datetime) -> timedelta:
 def plan_shards(profile_name: str, clickhouse_conn_id: str) -> list[dict[str, Any]]:
     """Devices the profile selects, with their discovered vendor, spread over its shards.
 
-    A device only counts if at least one of the profile's metric groups applies to its
-    vendor; devices not discovered yet have vendor ``unknown``.
+    Selection uses discovery's vendor and platform and enrichment's chassis model (else the
+    sysObjectID). A device only counts if at least one of the profile's metric groups applies
+    to its vendor; devices not discovered yet have vendor ``unknown``.
     """
     profiles, profile = _profile(profile_name)
     groups = [profiles.metric_groups[g] for g in profile.metric_groups]
-    vendors = dict(ClickHouseHook(clickhouse_conn_id).get_conn().execute(VENDORS))
+    known = {name: Facts(vendor, platform, model) for name, vendor, platform, model in
+             ClickHouseHook(clickhouse_conn_id).get_conn().execute(FACTS)}
     chosen = []
     for device in FileInventory(inventory_path()).load():
-        vendor = vendors.get(device.name, "unknown")
-        if device.snmp and profile.select.matches(device, vendor) and \
-                any(g.applies_to(vendor) for g in groups):
-            chosen.append((device, vendor))
+        facts = known.get(device.name, Facts())
+        if device.snmp and profile.select.matches(device, facts) and \
+                any(g.applies_to(facts.vendor) for g in groups):
+            chosen.append((device, facts.vendor))
     by_name = dict((d.name, v) for d, v in chosen)
     plan = [{"shard": i, "devices": [{"device": d.to_dict(), "vendor": by_name[d.name]}
                                      for d in batch]}
