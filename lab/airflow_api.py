@@ -40,16 +40,6 @@ class AirflowApi:
     def import_errors(self) -> list[dict[str, Any]]:
         return self.call("GET", "/importErrors")["import_errors"]
 
-    def ensure_pool(self, name: str, slots: int, description: str) -> None:
-        """Create the pool, or resize it when its slots differ."""
-        pools = {p["name"]: p for p in self.call("GET", "/pools?limit=100")["pools"]}
-        body = {"name": name, "slots": slots, "description": description,
-                "include_deferred": False}
-        if name not in pools:
-            self.call("POST", "/pools", body)
-        elif pools[name]["slots"] != slots:
-            self.call("PATCH", f"/pools/{name}", body)
-
     def unpause(self, dag_id: str) -> None:
         self.call("PATCH", f"/dags/{dag_id}", {"is_paused": False})
 

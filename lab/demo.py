@@ -50,7 +50,6 @@ def trigger_and_wait(cfg: LabConfig, dag_id: str, timeout: float = 600) -> str:
     if errors:
         raise LabError("DAG import errors:\n" + "\n".join(
             f"{e['filename']}: {e['stack_trace'].strip().splitlines()[-1]}" for e in errors))
-    api.ensure_pool("netargus_snmp", 4, "SNMP collection (discovery, enrichment, polling)")
     api.unpause(dag_id)
     run_id = api.trigger(dag_id, datetime.now(UTC).isoformat())
     print(f"    triggered {dag_id} run {run_id}")

@@ -198,11 +198,21 @@ SNMPSIM = Service("snmpsim", _snmpsim_launch, _snmpsim_ready, lambda c: c.snmp_p
 
 # ---------------------------------------------------------------- Airflow 3 standalone
 
+SNMP_POOL = "netargus_snmp"
+SNMP_POOL_SLOTS = 4  # 2 cores: as many SNMP shard tasks at once as the executor's parallelism
+
 def _airflow_launch(cfg: LabConfig) -> None:
     env = cfg.airflow_env()
     # standalone starts its components as "airflow" from PATH: make it this venv's
     env["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
     airflow = Path(sys.executable).with_name("airflow")
+    # the metadata DB and the SNMP pool exist before any scheduler runs: DAGs are unpaused at
+    # creation, and a task naming a missing pool is never scheduled
+    with open(AIRFLOW.log_file(cfg), "ab") as log:
+        for cmd in (["db", "migrate"], ["pools", "set", SNMP_POOL, str(SNMP_POOL_SLOTS),
+                                        "SNMP collection (discovery, enrichment, polling)"]):
+            subprocess.run([str(airflow), *cmd], env={**os.environ, **env}, stdout=log,
+                           stderr=subprocess.STDOUT, check=True, timeout=300)
     start([str(airflow), "standalone"], AIRFLOW.pid_file(cfg), AIRFLOW.log_file(cfg), env=env,
           cwd=REPO)
 
