@@ -1,0 +1,234 @@
+"""A local on-disk spool: what a sink could not take waits here and is replayed in order.
+
+Batches are appended to segment files under one directory, each record framed as
+``magic | length | crc32 | payload`` and fsync'd before ``append`` returns, so an
+acknowledged batch survives a crash. :meth:`Spool.replay` hands batches to a writer oldest
+first and moves a durable cursor past each one the writer accepted; it stops at the first
+failure, so order is kept and nothing is skipped. A crash in the middle of an append leaves a
+torn record at the tail: it is detected by its length or checksum and cut off on open.
+
+The spool is bounded by a disk budget. When a new batch would exceed it, whole segments are
+dropped oldest first, with a warning log line and the ``dropped_batches`` / ``dropped_bytes``
+counters (kept in ``stats.json``), so loss is never silent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"NAS1"
+HEADER = struct.Struct(">4sII")  # magic, payload length, crc32
+SEGMENT_BYTES = 16 * 2**20
+
+
+class SpoolError(RuntimeError):
+    """The spool cannot take a batch (e.g. it is larger than the whole disk budget)."""
+
+
+@dataclass
+class SpoolStats:
+    """What the spool holds and what its budget cost (persisted in ``stats.json``)."""
+
+    pending_batches: int = 0
+    pending_bytes: int = 0
+    oldest_age_s: float = 0.0
+    dropped_batches: int = 0
+    dropped_bytes: int = 0
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _records(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(offset after the record, payload) for every intact record; stops at a torn one."""
+    with open(path, "rb") as f:
+        offset = 0
+        while True:
+            head = f.read(HEADER.size)
+            if len(head) < HEADER.size:
+                return
+            magic, length, crc = HEADER.unpack(head)
+            payload = f.read(length)
+            if magic != MAGIC or len(payload) < length or zlib.crc32(payload) != crc:
+                return
+            offset += HEADER.size + length
+            yield offset, payload
+
+
+class Spool:
+    """An append-only, fsync'd, budgeted spool directory.
+
+    One process writes and replays a given directory at a time (a collector or loader task
+    owns its spool).
+
+    Args:
+        directory: where segments live (created if missing); one spool per directory.
+        budget_bytes: the most disk the spool may use; oldest segments are dropped past it.
+        segment_bytes: when a segment is this large, the next append starts a new one.
+    """
+
+    def __init__(self, directory: str | Path, budget_bytes: int = 1 * 2**30,
+                 segment_bytes: int = SEGMENT_BYTES) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.budget = budget_bytes
+        self.segment_bytes = segment_bytes
+        self._cursor_file = self.dir / "cursor.json"
+        self._stats_file = self.dir / "stats.json"
+        self._repair_tail()
+
+    # ------------------------------------------------------------------ files
+
+    def _segments(self) -> list[Path]:
+        return sorted(self.dir.glob("*.seg"))
+
+    def _cursor(self) -> tuple[str, int]:
+        """(segment name, byte offset) of the first batch not yet replayed."""
+        if self._cursor_file.exists():
+            data = json.loads(self._cursor_file.read_text())
+            return data["segment"], int(data["offset"])
+        return "", 0
+
+    def _write_json(self, path: Path, data: dict) -> None:
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+        _fsync_dir(self.dir)
+
+    def _counters(self) -> dict[str, int]:
+        if self._stats_file.exists():
+            return json.loads(self._stats_file.read_text())
+        return {"dropped_batches": 0, "dropped_bytes": 0}
+
+    def _repair_tail(self) -> None:
+        segments = self._segments()
+        if not segments:
+            return
+        last = segments[-1]
+        good = max((end for end, _ in _records(last)), default=0)
+        if good < last.stat().st_size:
+            log.warning("spool %s: cutting a torn record at byte %d of %s (a crash during an "
+                        "append; that batch was never acknowledged)", self.dir, good, last.name)
+            with open(last, "r+b") as f:
+                f.truncate(good)
+                os.fsync(f.fileno())
+
+    # ------------------------------------------------------------------ writing
+
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self._segments())
+
+    def append(self, payload: bytes) -> None:
+        """Store one batch durably (fsync'd) before returning.
+
+        Raises:
+            SpoolError: the batch alone is larger than the budget.
+        """
+        record = HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+        if len(record) > self.budget:
+            raise SpoolError(f"a {len(record)}-byte batch exceeds the spool budget "
+                             f"of {self.budget} bytes")
+        self._make_room(len(record))
+        segments = self._segments()
+        if not segments or segments[-1].stat().st_size >= self.segment_bytes:
+            name = f"{time.time_ns():020d}.seg"
+            target = self.dir / name
+            new = True
+        else:
+            target, new = segments[-1], False
+        with open(target, "ab") as f:
+            f.write(record)
+            f.flush()
+            os.fsync(f.fileno())
+        if new:
+            _fsync_dir(self.dir)
+
+    def _make_room(self, needed: int) -> None:
+        while self.size() + needed > self.budget:
+            segments = self._segments()
+            if not segments:
+                return
+            oldest = segments[0]
+            segment, offset = self._cursor()
+            start = offset if oldest.name == segment else 0
+            batches = sum(1 for off, _ in _records(oldest) if off > start)
+            size = oldest.stat().st_size - start
+            counters = self._counters()
+            counters["dropped_batches"] += batches
+            counters["dropped_bytes"] += size
+            self._write_json(self._stats_file, counters)
+            log.warning("spool %s over its %d-byte budget: DROPPED %d batches (%d bytes) of "
+                        "segment %s, the oldest; total dropped: %d batches", self.dir,
+                        self.budget, batches, size, oldest.name, counters["dropped_batches"])
+            oldest.unlink()
+            if oldest.name == segment:
+                self._cursor_file.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ reading
+
+    def pending(self) -> Iterator[tuple[str, int, bytes]]:
+        """(segment, offset after the batch, payload) of every batch not yet replayed, in order."""
+        segment, offset = self._cursor()
+        for path in self._segments():
+            if segment and path.name < segment:
+                continue
+            for end, payload in _records(path):
+                if path.name == segment and end <= offset:
+                    continue
+                yield path.name, end, payload
+
+    def replay(self, write: Callable[[bytes], None]) -> int:
+        """Hand pending batches to ``write``, oldest first; stop at the first that raises.
+
+        Returns:
+            How many batches were accepted (and will not be replayed again).
+        """
+        done = 0
+        for segment, end, payload in self.pending():
+            try:
+                write(payload)
+            except Exception as exc:
+                log.warning("spool %s: replay stopped after %d batches: %s", self.dir, done, exc)
+                break
+            self._write_json(self._cursor_file, {"segment": segment, "offset": end})
+            done += 1
+        else:  # everything accepted: the spool is empty again
+            for path in self._segments():
+                path.unlink()
+            self._cursor_file.unlink(missing_ok=True)
+            return done
+        cursor_segment, _ = self._cursor()
+        for path in self._segments():  # segments wholly before the cursor are done
+            if path.name < cursor_segment:
+                path.unlink()
+        return done
+
+    def stats(self) -> SpoolStats:
+        batches = list(self.pending())
+        segments = self._segments()
+        age = time.time() - int(segments[0].stem) / 1e9 if batches and segments else 0.0
+        counters = self._counters()
+        return SpoolStats(pending_batches=len(batches),
+                          pending_bytes=sum(len(p) + HEADER.size for _, _, p in batches),
+                          oldest_age_s=max(age, 0.0), **counters)
+
+    def stats_dict(self) -> dict:
+        return asdict(self.stats())
