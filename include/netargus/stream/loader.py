@@ -1,0 +1,90 @@
+"""The stream loader: ``netargus.raw`` -> ClickHouse ``samples`` and ``netargus.observations``.
+
+One micro-batch: consume up to ``max_messages`` or until ``time_budget`` runs out, decode,
+write the good samples to ClickHouse, produce them normalized to ``netargus.observations``
+(keyed by device) and the rejects to ``netargus.deadletter`` with their reason in a header,
+then commit the consumer's offsets. Observations, dead letters and the commit all happen only
+after ClickHouse accepted the batch: if the insert fails, nothing is produced or committed and
+the same messages come again next time. Delivery is at least once: a crash between producing and
+committing repeats a batch, and its samples collapse in ClickHouse (ReplacingMergeTree).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from netargus.model import Sample
+from netargus.stream import DEADLETTER, OBSERVATIONS
+from netargus.stream.codec import Rejected, decode, encode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchReport:
+    messages: int = 0
+    samples: int = 0
+    rejected: int = 0
+    committed: bool = False
+
+
+def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]], Any],
+               max_messages: int = 50_000, time_budget: float = 30.0,
+               poll_timeout: float = 1.0) -> BatchReport:
+    """Run one micro-batch (see the module docstring).
+
+    Args:
+        consumer: a subscribed confluent-kafka ``Consumer`` with auto-commit off.
+        producer: a confluent-kafka ``Producer`` for observations and dead letters.
+        write: stores samples (e.g. ``ClickHouseSink.write_samples``); raising means "not
+            stored", and then no offset is committed.
+        max_messages: the most messages in one batch.
+        time_budget: seconds to spend consuming (keep it under the schedule interval).
+        poll_timeout: how long one empty poll waits before the batch ends.
+    """
+    report = BatchReport()
+    samples: list[Sample] = []
+    rejects: list[tuple[Any, str]] = []
+    deadline = time.monotonic() + time_budget
+    idle = 0
+    while report.messages < max_messages and time.monotonic() < deadline:
+        messages = consumer.consume(min(10_000, max_messages - report.messages), poll_timeout)
+        if not messages:
+            # a consumer still joining its group polls empty: only once partitions are
+            # assigned do two empty polls in a row mean the topic is drained
+            idle = idle + 1 if consumer.assignment() else 0
+            if idle >= 2:
+                break
+            continue
+        idle = 0
+        for message in messages:
+            if message.error():
+                log.warning("consume error: %s", message.error())
+                continue
+            report.messages += 1
+            try:
+                samples.extend(decode(message.value()))
+            except Rejected as exc:
+                rejects.append((message, str(exc)))
+    if not report.messages:
+        return report
+    write(samples)  # raises on failure: then nothing is produced or committed
+    for message, reason in rejects:
+        producer.produce(DEADLETTER, key=message.key(), value=message.value(),
+                         headers={"reason": reason, "topic": message.topic(),
+                                  "partition": str(message.partition()),
+                                  "offset": str(message.offset())})
+    for sample in samples:
+        producer.produce(OBSERVATIONS, key=sample.device.encode(), value=encode(sample))
+    if producer.flush(30):
+        raise RuntimeError("observations or dead letters not delivered within 30 s; "
+                           "offsets not committed")
+    consumer.commit(asynchronous=False)
+    report.samples, report.rejected, report.committed = len(samples), len(rejects), True
+    log.info("loaded %d messages: %d samples, %d dead letters", report.messages,
+             report.samples, report.rejected)
+    return report

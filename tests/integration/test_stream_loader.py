@@ -1,0 +1,108 @@
+"""The stream loader against the lab's Kafka-protocol broker (Tansu) and ClickHouse 18.16."""
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from lab import services
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import ClickHouseSettings, connect
+from netargus.stream import DEADLETTER, OBSERVATIONS
+from netargus.stream.loader import load_batch
+
+MALFORMED = [b"\xff\xfe not utf-8", b'{"ts": "2026-11-01T00:00:00Z", "device": ',
+             b'{"ts": "2026-11-01T00:00:00Z", "device": "x", "source": "gnmi", "metric": "m"}']
+
+
+@pytest.fixture
+def kafka(lab):
+    bootstrap = f"127.0.0.1:{lab.kafka_port}"
+    raw = f"raw-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1)
+                                       for t in (raw, OBSERVATIONS, DEADLETTER)]).values():
+        try:
+            future.result()
+        except Exception as exc:  # the shared topics may exist from an earlier test
+            assert "exist" in str(exc).lower() or "TOPIC_ALREADY_EXISTS" in str(exc), exc
+    return bootstrap, raw
+
+
+def consumer(bootstrap: str, group: str, topic: str) -> Consumer:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+    c.subscribe([topic])
+    return c
+
+
+def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list:
+    """Every message of ``topic``: read until two empty polls once partitions are assigned."""
+    c = consumer(bootstrap, f"reader-{uuid.uuid4().hex[:6]}", topic)
+    got, idle, deadline = [], 0, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and idle < 2:
+            batch = [m for m in c.consume(1000, 1.0) if not m.error()]
+            idle = idle + 1 if not batch and c.assignment() else 0
+            got += batch
+    finally:
+        c.close()
+    return got
+
+
+def test_loader_commits_only_after_clickhouse_and_dead_letters_bad_input(
+        lab, kafka, migrated_db: ClickHouseSettings):
+    bootstrap, raw = kafka
+    run = uuid.uuid4().hex[:6]
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for i in range(200):
+        device = f"{run}-r{i % 10}"
+        body = [{"ts": (t0 + timedelta(seconds=i)).isoformat(), "device": device,
+                 "source": "gnmi", "metric": "interface.in_octets", "value": i * 10 + k,
+                 "kind": "counter", "labels": {"ifName": f"et-0/0/{k}"}} for k in range(5)]
+        producer.produce(raw, key=device, value=json.dumps(body))
+    for bad in MALFORMED:
+        producer.produce(raw, key=b"bad", value=bad)
+    assert producer.flush(30) == 0
+    settings = ClickHouseSettings(**{**migrated_db.__dict__, "connect_timeout": 1.0})
+
+    def write(samples):
+        ClickHouseSink(connect(settings)).write_samples(samples)
+
+    group = f"loader-{run}"
+    services.CLICKHOUSE.down(lab)  # ClickHouse is down while the first batch is loaded
+    try:
+        c = consumer(bootstrap, group, raw)
+        with pytest.raises(Exception):  # noqa: B017 (any driver error: the write failed)
+            load_batch(c, producer, write, time_budget=20)
+        c.close()
+    finally:
+        services.CLICKHOUSE.up(lab)
+
+    c = consumer(bootstrap, group, raw)  # nothing was committed: everything comes again
+    report = load_batch(c, producer, write, time_budget=20)
+    c.close()
+    assert (report.messages, report.samples, report.rejected, report.committed) == \
+        (203, 1000, 3, True)
+    db = connect(migrated_db)
+    assert db.execute("SELECT count() FROM samples FINAL")[0][0] == 1000
+    assert db.execute("SELECT count() FROM samples")[0][0] == 1000
+
+    c = consumer(bootstrap, group, raw)  # committed: a next batch finds nothing new
+    assert load_batch(c, producer, write, time_budget=8).messages == 0
+    c.close()
+
+    dead = [m for m in read_all(bootstrap, DEADLETTER)
+            if dict(m.headers() or [])["topic"] == raw.encode()]
+    reasons = sorted(dict(m.headers())["reason"].decode() for m in dead)
+    assert len(reasons) == 3 and {m.value() for m in dead} == set(MALFORMED)
+    assert any(r.startswith("not JSON") for r in reasons)
+    assert any("missing value" in r for r in reasons)
+    observed = [m for m in read_all(bootstrap, OBSERVATIONS)
+                if m.key().decode().startswith(run)]
+    assert len(observed) == 1000
