@@ -8,13 +8,12 @@ recorded as such and never stops or delays the others beyond its own time bound.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
-from netargus.collect.snmp import SnmpCollector, bounded, for_each_device
+from netargus.collect import Judgement, SnmpCredentials, attempt
+from netargus.collect.snmp import SnmpCollector, for_each_device
 from netargus.model import Device, DeviceFacts, PollOutcome, PollResult, outcome_counts
 from netargus.vendors import classify
 
@@ -47,15 +46,12 @@ async def _probe_one(
     lookup: CredentialLookup,
     observed_at: datetime,
 ) -> tuple[DeviceFacts | None, PollResult]:
-    started = time.monotonic()
-    secrets: tuple[str, ...] = ()
-    facts = None
-    try:
-        creds = credentials_for(device, lookup)
-        secrets = creds.secrets()
-        identity = await bounded(collector.probe(device, creds), time_bound(device))
+    found: list[DeviceFacts] = []
+
+    async def work(creds: SnmpCredentials) -> Judgement:
+        identity = await collector.probe(device, creds)
         vendor, platform = classify(identity["sys_object_id"] or "", identity["sys_descr"] or "")
-        facts = DeviceFacts(
+        found.append(DeviceFacts(
             device=device.name,
             host=device.host,
             observed_at=observed_at,
@@ -68,20 +64,13 @@ async def _probe_one(
             site=device.site,
             role=device.role,
             protocols=("snmp",),
-        )
-        status, error = PollOutcome.OK, ""
-    except CollectError as exc:
-        status, error = exc.outcome, scrub(str(exc), secrets)
-    except Exception as exc:  # a bug must not take the shard down; it is recorded instead
-        log.exception("internal error probing %s", device.name)
-        status, error = PollOutcome.INTERNAL_FAILURE, scrub(f"{type(exc).__name__}: {exc}", secrets)
-    duration = time.monotonic() - started
-    if status is not PollOutcome.OK:
-        log.warning("discovery %s: %s (%s) after %.2fs", device.name, status.value, error, duration)
-    result = PollResult(device=device.name, status=status, interval_end=observed_at,
-                        duration_s=duration, sample_count=1 if facts else 0, error=error,
-                        collector="snmp")
-    return facts, result
+        ))
+        return PollOutcome.OK, ""
+
+    result = await attempt(device, lookup, work, what="discovery", interval_end=observed_at,
+                           time_bound=time_bound(device) if device.snmp else 1.0,
+                           rows=lambda: len(found))
+    return (found[0] if found else None), result
 
 
 async def probe_devices(

@@ -11,14 +11,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
-from netargus.collect.snmp import SnmpCollector, bounded, for_each_device
+from netargus.collect import Judgement, SnmpCredentials, attempt
+from netargus.collect.snmp import SnmpCollector, for_each_device
 from netargus.model import (
     Device,
     Endpoint,
@@ -206,36 +205,19 @@ async def enrich_one(collector: SnmpCollector, device: Device,
                      lookup: Callable[[str], SnmpCredentials], observed_at: datetime,
                      time_bound: float) -> tuple[dict[str, list[Any]], PollResult]:
     """Walk every table from one device; never raises."""
-    started = time.monotonic()
     rows: dict[str, list[Any]] = {}
-    secrets: tuple[str, ...] = ()
-    try:
-        creds = credentials_for(device, lookup)
-        secrets = creds.secrets()
 
-        async def run() -> None:
-            for table, (columns, parse) in TABLES.items():
-                walked = await collector.walk(device, creds, columns)
-                rows[table] = parse(device.name, walked, observed_at)
-
-        await bounded(run(), time_bound)
+    async def work(creds: SnmpCredentials) -> Judgement:
+        for table, (columns, parse) in TABLES.items():
+            rows[table] = parse(device.name, await collector.walk(device, creds, columns),
+                                observed_at)
         if rows.get("interfaces"):
-            status, error = PollOutcome.OK, ""
-        else:
-            status, error = PollOutcome.MISSING_METRICS, "the device reports no interfaces"
-    except CollectError as exc:
-        status = PollOutcome.PARTIAL if any(rows.values()) else exc.outcome
-        error = str(exc)
-    except Exception as exc:  # a bug must not take the shard down; it is recorded instead
-        log.exception("internal error enriching %s", device.name)
-        status, error = PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}"
-    error = scrub(error, secrets)
-    duration = time.monotonic() - started
-    if status is not PollOutcome.OK:
-        log.warning("enrich %s: %s (%s) after %.2fs", device.name, status.value, error, duration)
-    total = sum(len(r) for r in rows.values())
-    return rows, PollResult(device=device.name, status=status, interval_end=observed_at,
-                            duration_s=duration, sample_count=total, error=error)
+            return PollOutcome.OK, ""
+        return PollOutcome.MISSING_METRICS, "the device reports no interfaces"
+
+    result = await attempt(device, lookup, work, what="enrich", interval_end=observed_at,
+                           time_bound=time_bound, rows=lambda: sum(map(len, rows.values())))
+    return rows, result
 
 
 async def enrich_devices(devices: list[Device], lookup: Callable[[str], SnmpCredentials],

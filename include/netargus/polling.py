@@ -16,14 +16,13 @@ reboot from a wrap. Samples are stamped when their response arrived.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from netargus.collect import CollectError, SnmpCredentials, credentials_for, scrub
-from netargus.collect.snmp import SnmpCollector, bounded, for_each_device
+from netargus.collect import CollectError, Judgement, SnmpCredentials, attempt
+from netargus.collect.snmp import SnmpCollector, for_each_device
 from netargus.model import (
     Device,
     Kind,
@@ -112,62 +111,43 @@ async def poll_one(collector: SnmpCollector, target: Target, groups: dict[str, M
                    time_bound: float) -> tuple[list[Sample], PollResult]:
     """Poll one device for every group that applies to it; never raises."""
     device = target.device
-    started = time.monotonic()
     samples: list[Sample] = []
-    secrets: tuple[str, ...] = ()
     applicable = {n: g for n, g in groups.items() if g.applies_to(target.vendor)}
-    missing: list[str] = []
-    failed: list[tuple[str, CollectError]] = []
-    try:
-        creds = credentials_for(device, lookup)
-        secrets = creds.secrets()
 
-        async def run() -> None:
-            values = await collector.get(device, creds, [SYS_UPTIME])
-            if values.get(SYS_UPTIME) is not None:
-                samples.append(Sample(ts=_now(), device=device.name, source=Source.SNMP,
-                                      metric=UPTIME_METRIC, value=values[SYS_UPTIME] / 100.0))
-            for name, group in applicable.items():
-                try:
-                    got = await _collect_group(collector, target, creds, group)
-                except CollectError as exc:
-                    if exc.outcome is PollOutcome.AUTH_FAILURE:
-                        raise
-                    failed.append((name, exc))
-                    continue
-                if got:
-                    samples.extend(got)
-                else:
-                    missing.append(name)
-
-        await bounded(run(), time_bound)
-        answered = len(applicable) - len(missing) - len(failed)
+    async def work(creds: SnmpCredentials) -> Judgement:
+        values = await collector.get(device, creds, [SYS_UPTIME])
+        if values.get(SYS_UPTIME) is not None:
+            samples.append(Sample(ts=_now(), device=device.name, source=Source.SNMP,
+                                  metric=UPTIME_METRIC, value=values[SYS_UPTIME] / 100.0))
+        missing: list[str] = []
+        failed: list[tuple[str, CollectError]] = []
+        for name, group in applicable.items():
+            try:
+                got = await _collect_group(collector, target, creds, group)
+            except CollectError as exc:
+                if exc.outcome is PollOutcome.AUTH_FAILURE:
+                    raise
+                failed.append((name, exc))
+                continue
+            if got:
+                samples.extend(got)
+            else:
+                missing.append(name)
+        if not applicable:
+            return (PollOutcome.MISSING_METRICS,
+                    f"no metric group applies to vendor {target.vendor!r}")
         error = "; ".join([f"{n}: {e.outcome.value} ({e})" for n, e in failed]
                           + [f"{n}: no data" for n in missing])
-        if not applicable:
-            status = PollOutcome.MISSING_METRICS
-            error = f"no metric group applies to vendor {target.vendor!r}"
-        elif answered == len(applicable):
-            status = PollOutcome.OK
-        elif answered:
-            status = PollOutcome.PARTIAL
-        elif failed:
-            status = failed[0][1].outcome
-        else:
-            status = PollOutcome.MISSING_METRICS
-    except CollectError as exc:
-        status = PollOutcome.PARTIAL if samples and exc.outcome is PollOutcome.TIMEOUT \
-            else exc.outcome
-        error = str(exc)
-    except Exception as exc:  # a bug must not take the shard down; it is recorded instead
-        log.exception("internal error polling %s", device.name)
-        status, error = PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}"
-    error = scrub(error, secrets)
-    duration = time.monotonic() - started
-    if status is not PollOutcome.OK:
-        log.warning("poll %s: %s (%s) after %.2fs", device.name, status.value, error, duration)
-    return samples, PollResult(device=device.name, status=status, interval_end=interval_end,
-                               duration_s=duration, sample_count=len(samples), error=error)
+        answered = len(applicable) - len(missing) - len(failed)
+        if answered == len(applicable):
+            return PollOutcome.OK, error
+        if answered:
+            return PollOutcome.PARTIAL, error
+        return (failed[0][1].outcome if failed else PollOutcome.MISSING_METRICS), error
+
+    result = await attempt(device, lookup, work, what="poll", interval_end=interval_end,
+                           time_bound=time_bound, rows=lambda: len(samples))
+    return samples, result
 
 
 async def poll_devices(targets: list[Target], groups: dict[str, MetricGroup],

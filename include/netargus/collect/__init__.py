@@ -8,11 +8,17 @@ below, so nothing in this package reads Airflow or a secret store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-from netargus.model import Device, PollOutcome
+from netargus.model import Device, PollOutcome, PollResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,56 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+async def bounded(coro: Any, seconds: float) -> Any:
+    """Await ``coro`` for at most ``seconds``; past that raise a timeout ``CollectError``."""
+    try:
+        return await asyncio.wait_for(coro, seconds)
+    except TimeoutError:
+        raise CollectError(PollOutcome.TIMEOUT, f"no answer within {seconds:.1f}s") from None
+
+
+Judgement = tuple[PollOutcome, str]
+
+
+async def attempt(device: Device, lookup: Callable[[str], SnmpCredentials],
+                  work: Callable[[SnmpCredentials], Awaitable[Judgement]], *, what: str,
+                  interval_end: datetime, time_bound: float,
+                  rows: Callable[[], int]) -> PollResult:
+    """Run ``work`` for one device and turn whatever happens into its ``poll_status`` row.
+
+    The envelope every collecting job shares: the credentials are looked up (a missing
+    connection fails this device only), ``work`` runs within ``time_bound`` and judges its own
+    outcome; a collection error after some rows were read is ``partial``; any other exception
+    is ``internal_failure`` (logged with its traceback, never raised); secrets are scrubbed
+    from the error text. Never raises.
+
+    Args:
+        device: the device.
+        lookup: Connection id -> credentials.
+        work: collects into the caller's containers and returns ``(outcome, error text)``.
+        what: the job's name for log lines (``poll``, ``enrich``...).
+        interval_end: the run's interval end, stamped on the row.
+        time_bound: the longest ``work`` may take.
+        rows: how many rows ``work`` has collected so far.
+    """
+    started = time.monotonic()
+    secrets: tuple[str, ...] = ()
+    try:
+        creds = credentials_for(device, lookup)
+        secrets = creds.secrets()
+        status, error = await bounded(work(creds), time_bound)
+    except CollectError as exc:
+        status = PollOutcome.PARTIAL if rows() else exc.outcome
+        error = str(exc)
+    except Exception as exc:  # a bug must not take the shard down; it is recorded instead
+        log.exception("internal error: %s %s", what, device.name)
+        status, error = PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}"
+    error = scrub(error, secrets)
+    duration = time.monotonic() - started
+    if status is not PollOutcome.OK:
+        log.warning("%s %s: %s (%s) after %.2fs", what, device.name, status.value, error,
+                    duration)
+    return PollResult(device=device.name, status=status, interval_end=interval_end,
+                      duration_s=duration, sample_count=rows(), error=error)

@@ -288,12 +288,4 @@ async def for_each_device(items: list[T], work: Callable[[SnmpCollector, T], Awa
         collector.close()
 
 
-async def bounded(coro: Any, seconds: float) -> Any:
-    """Await ``coro`` for at most ``seconds``; past that raise a timeout ``CollectError``."""
-    try:
-        return await asyncio.wait_for(coro, seconds)
-    except TimeoutError:
-        raise CollectError(PollOutcome.TIMEOUT, f"no answer within {seconds:.1f}s") from None
-
-
 COLLECTORS["snmp"] = SnmpCollector
