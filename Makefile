@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 REQS := requirements.txt requirements-lab.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: demo down status test test-unit lint bench venv system clean
+.PHONY: demo down status test test-unit lint bench venv system clean protos
 
 system:
 	@bash lab/install-system.sh
@@ -44,3 +44,11 @@ lint: venv
 
 clean: down
 	rm -rf .lab .lab-test .lab-bench $(VENV)
+
+# Regenerate the protobuf modules from include/netargus/proto/**/*.proto (grpcio-tools).
+protos: venv
+	@cd include && ../$(PY) -m grpc_tools.protoc -I . --python_out=. \
+	    netargus/proto/cisco/telemetry_bis.proto netargus/proto/juniper/telemetry_top.proto \
+	    netargus/proto/juniper/port.proto
+	@cd include && ../$(PY) -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. \
+	    netargus/proto/cisco/mdt_dialout.proto

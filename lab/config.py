@@ -20,8 +20,12 @@ from netargus.store import ClickHouseSettings
 
 REPO = Path(__file__).resolve().parent.parent
 INVENTORY = REPO / "include" / "config" / "inventory.yaml"
+STREAMING = REPO / "include" / "config" / "streaming.yaml"
 RECORDINGS = Path(__file__).resolve().parent / "recordings.yaml"
 V3_USER = "netargus-lab"
+GNMI_USER = "netargus"
+SECRETS = ("clickhouse_password", "v3_auth_key", "v3_priv_key", "airflow_admin_password",
+           "jwt_secret", "gnmi_password")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class LabConfig:
         return 19092 + self.offset
 
     @property
+    def s3_port(self) -> int:
+        """The S3 store (moto) that keeps the Kafka broker's data across broker restarts."""
+        return 19900 + self.offset
+
+    @property
     def snmp_port(self) -> int:
         return 11161 + self.offset
 
@@ -77,13 +86,12 @@ class LabConfig:
     def secrets(self) -> dict[str, str]:
         """The lab's generated secrets (created once, kept in the lab folder, mode 600)."""
         path = self.path("secrets.json")
-        if path.exists():
-            return json.loads(path.read_text())
-        values = {k: secrets.token_urlsafe(12) for k in (
-            "clickhouse_password", "v3_auth_key", "v3_priv_key", "airflow_admin_password",
-            "jwt_secret")}
-        path.write_text(json.dumps(values, indent=1))
-        path.chmod(0o600)
+        values = json.loads(path.read_text()) if path.exists() else {}
+        missing = [k for k in SECRETS if k not in values]
+        if missing:  # a lab made by an older release gets the secrets it lacks
+            values.update({k: secrets.token_urlsafe(12) for k in missing})
+            path.write_text(json.dumps(values, indent=1))
+            path.chmod(0o600)
         return values
 
     def inventory(self) -> Path:
@@ -101,6 +109,27 @@ class LabConfig:
         out.write_text(yaml.safe_dump(data, sort_keys=False))
         return out
 
+    def certs(self) -> Path:
+        """Where the streaming simulators' CA and server certificates live."""
+        return self.path("streamsim", "certs", "x").parent
+
+    def streaming(self) -> Path:
+        """The streaming file for this lab: the repo's, with ports moved by ``offset`` and
+        the lab's CA as the gNMI targets' trust root."""
+        data = yaml.safe_load(STREAMING.read_text())
+        for target in data.get("gnmi", []):
+            host, port = target["address"].rsplit(":", 1)
+            target["address"] = f"{host}:{int(port) + self.offset}"
+            if "tls" in target:
+                target["tls"]["ca_file"] = str(self.certs() / "ca.pem")
+        for listener in data.get("listeners", []):
+            listener["port"] += self.offset
+        out = self.path("streaming.yaml")
+        text = yaml.safe_dump(data, sort_keys=False)
+        if not out.exists() or out.read_text() != text:
+            out.write_text(text)
+        return out
+
     @functools.cache  # noqa: B019 (a handful of LabConfig values live for the process)
     def connections(self) -> dict[str, dict[str, Any]]:
         """Airflow Connections the lab's inventory refers to, by connection id."""
@@ -114,6 +143,8 @@ class LabConfig:
             "netargus_kafka": {
                 "conn_type": "kafka",
                 "extra": {"bootstrap.servers": f"127.0.0.1:{self.kafka_port}"}},
+            "gnmi_lab": {"conn_type": "generic", "login": GNMI_USER,
+                         "password": s["gnmi_password"]},
             "snmp_lab_v3": {"conn_type": "snmp", "login": V3_USER, "password": s["v3_auth_key"],
                             "extra": v3},
             "snmp_lab_v3_wrong": {"conn_type": "snmp", "login": V3_USER,
@@ -167,6 +198,8 @@ class LabConfig:
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "PYTHONPATH": str(REPO / "include"),
             "NETARGUS_INVENTORY": str(self.inventory()),
+            "NETARGUS_STREAMING": str(self.streaming()),
+            "NETARGUS_SPOOL_DIR": str(self.path("spool", "x").parent),
         }
         env.update(dict(self.extra_env))
         for conn_id, conn in self.connections().items():

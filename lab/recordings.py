@@ -86,3 +86,39 @@ def prepare(data_dir: Path) -> list[str]:
 def fingerprint() -> str:
     """Changes whenever the prepared recordings would (so a running simulator is restarted)."""
     return hashlib.sha256(f"{FORMAT_VERSION}:{RECORDINGS.read_text()}".encode()).hexdigest()
+
+
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1."
+
+
+def _text(tag: str, value: str) -> str:
+    if tag.endswith("x"):  # snmprec's hex form of an OCTET STRING
+        return bytes.fromhex(value).decode("utf-8", "replace")
+    return value
+
+
+def interfaces(device: str, limit: int = 16) -> list[tuple[int, str, int, int]]:
+    """``(ifIndex, ifName, in_octets, out_octets)`` of the first ``limit`` named interfaces of
+    ``device``'s recording (unique names): what the streaming simulators send for it, from
+    the same walk
+    (and so the same names and, by :func:`octet_rate`, the same rates) as its SNMP agent."""
+    src = Path(str(files("snmpsim_data") / "data" / f"{recordings()[device]}.snmprec.bz2"))
+    names: dict[int, str] = {}
+    octets: dict[tuple[str, int], int] = {}
+    with bz2.open(src, "rt", encoding="utf-8", errors="surrogateescape") as fin:
+        for line in fin:
+            parts = line.rstrip("\n").split("|", 2)
+            if len(parts) != 3:
+                continue
+            oid, tag, value = parts
+            if oid.startswith(IF_NAME) and value:
+                names[int(oid.rsplit(".", 1)[1])] = _text(tag, value)
+            for prefix, direction in zip(COUNTER64_OCTETS, ("in", "out"), strict=True):
+                if oid.startswith(prefix) and value.isdigit():
+                    octets[(direction, int(oid.rsplit(".", 1)[1]))] = int(value)
+    out, seen = [], set()
+    for i in sorted(names):  # a name is a key in OpenConfig: a recording's repeats are left out
+        if names[i] not in seen and len(out) < limit:
+            seen.add(names[i])
+            out.append((i, names[i], octets.get(("in", i), 0), octets.get(("out", i), 0)))
+    return out

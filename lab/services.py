@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from lab import recordings
-from lab.config import REPO, V3_USER, LabConfig
+from lab.config import GNMI_USER, REPO, V3_USER, LabConfig
 from lab.procs import LabError, port_open, read_pid, start, stop, tail, wait_for
 
 
@@ -157,14 +158,80 @@ def tansu_binary() -> Path:
     return path
 
 
+# Tansu keeps its data in S3 (its "dynostore" engine; this build has no PostgreSQL engine).
+# moto's S3 server stands in for the object store, so stopping the broker loses nothing that
+# it acknowledged, as with a real Kafka's log. moto keeps objects in memory: stopping *it*
+# (``lab down``) empties the broker.
+S3_BUCKET = "tansu"
+S3_ENV = {"AWS_ACCESS_KEY_ID": "lab", "AWS_SECRET_ACCESS_KEY": "lab",
+          "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ALLOW_HTTP": "true"}
+
+
+def _s3_launch(cfg: LabConfig) -> None:
+    moto = Path(sys.executable).with_name("moto_server")
+    start([str(moto), "-H", "127.0.0.1", "-p", str(cfg.s3_port)], S3.pid_file(cfg),
+          S3.log_file(cfg))
+
+
+def _s3_ready(cfg: LabConfig) -> bool:
+    """Answers, and holds the broker's bucket (created here when missing)."""
+    url = f"http://127.0.0.1:{cfg.s3_port}/{S3_BUCKET}"
+    body = (b'<CreateBucketConfiguration><LocationConstraint>eu-west-2</LocationConstraint>'
+            b'</CreateBucketConfiguration>')
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=2):
+            return True
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
+    put = urllib.request.Request(url, data=body, method="PUT")
+    with urllib.request.urlopen(put, timeout=5) as r:  # noqa: S310 (loopback only)
+        return r.status == 200
+
+
+S3 = Service("s3", _s3_launch, _s3_ready, lambda c: c.s3_port)
+
+
+def kafka_env(cfg: LabConfig) -> dict[str, str]:
+    return {"RUST_LOG": "warn", "AWS_ENDPOINT": f"http://127.0.0.1:{cfg.s3_port}", **S3_ENV}
+
+
 def _kafka_launch(cfg: LabConfig) -> None:
     url = f"tcp://127.0.0.1:{cfg.kafka_port}"
     start([str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-           "--storage-engine", "memory://tansu/"], KAFKA.pid_file(cfg), KAFKA.log_file(cfg),
-          env={"RUST_LOG": "warn"})
+           "--storage-engine", f"s3://{S3_BUCKET}/"], KAFKA.pid_file(cfg), KAFKA.log_file(cfg),
+          env=kafka_env(cfg))
 
 
-KAFKA = Service("kafka", _kafka_launch, lambda c: port_open(c.kafka_port), lambda c: c.kafka_port)
+KAFKA = Service("kafka", _kafka_launch, lambda c: port_open(c.kafka_port), lambda c: c.kafka_port,
+                fingerprint=lambda: "s3")
+
+
+# ---------------------------------------------------------------- streaming simulators
+
+def _streamsim_launch(cfg: LabConfig) -> None:
+    from lab.certs import ensure_certs
+    from netargus.streaming import load_streaming
+
+    streaming = load_streaming(cfg.streaming())
+    ensure_certs(cfg.certs(), [t.tls.server_name or t.device for t in streaming.gnmi if t.tls])
+    login = cfg.path("streamsim", "login")
+    login.write_text(f"{GNMI_USER}:{cfg.secrets()['gnmi_password']}")
+    login.chmod(0o600)
+    start([sys.executable, "-m", "lab.streamsim", "--streaming", str(cfg.streaming()),
+           "--certs", str(cfg.certs()), "--login-file", str(login), "--interval", "10"],
+          STREAMSIM.pid_file(cfg), STREAMSIM.log_file(cfg), cwd=REPO,
+          env={"PYTHONPATH": f"{REPO / 'include'}:{REPO}"})
+
+
+def _streamsim_port(cfg: LabConfig) -> int:
+    from netargus.streaming import load_streaming
+
+    return int(load_streaming(cfg.streaming()).gnmi[0].address.rsplit(":", 1)[1])
+
+
+STREAMSIM = Service("streamsim", _streamsim_launch, lambda c: port_open(_streamsim_port(c)),
+                    _streamsim_port)
 
 
 # ---------------------------------------------------------------- SNMP agents (snmpsim)
@@ -228,8 +295,9 @@ def _airflow_ready(cfg: LabConfig) -> bool:
 AIRFLOW = Service("airflow", _airflow_launch, _airflow_ready, lambda c: c.airflow_port,
                   start_timeout=240.0)
 
-ALL = {s.name: s for s in (CLICKHOUSE, KAFKA, SNMPSIM, AIRFLOW)}
-DATA_SERVICES = (CLICKHOUSE, KAFKA, SNMPSIM)
+ALL = {s.name: s for s in (CLICKHOUSE, S3, KAFKA, SNMPSIM, STREAMSIM, AIRFLOW)}
+CORE_SERVICES = (CLICKHOUSE, S3, KAFKA, SNMPSIM)  # what tests use (they run their own simulators)
+DATA_SERVICES = (*CORE_SERVICES, STREAMSIM)
 
 
 def up(cfg: LabConfig, services: tuple[Service, ...] = DATA_SERVICES,

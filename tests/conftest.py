@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def lab() -> Iterator[LabConfig]:
     """The test lab's data services (ClickHouse, Kafka, snmpsim), started once per session."""
     cfg = LabConfig.test()
-    services.up(cfg, services.DATA_SERVICES, report=lambda line: None)
+    services.up(cfg, services.CORE_SERVICES, report=lambda line: None)
     yield cfg
     if not os.environ.get("NETARGUS_KEEP_TEST_LAB"):
         services.down(cfg, report=lambda line: None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,6 +55,7 @@ class RateRow:
     rate: Rate
     interpolated: bool = False
     confidence: float = 1.0
+    source: str = "snmp"
 
 
 def counter_specs(groups: Iterable[MetricGroup]) -> dict[str, CounterSpec]:
@@ -170,17 +171,18 @@ SELECT_SAMPLES = """
 SELECT device, metric, series, labels.key, labels.value,
        toUInt32(ts) + ts_ms / 1000 AS t, value
 FROM samples FINAL
-WHERE device IN %(devices)s AND metric IN %(metrics)s
+WHERE device IN %(devices)s AND metric IN %(metrics)s AND source IN %(sources)s
   AND ts >= %(since)s AND ts < %(until)s
 """
 
 
 def load_samples(client: Any, devices: list[str], metrics: list[str], since: datetime,
-                 until: datetime) -> list[StoredSample]:
-    """Read samples of ``devices`` and ``metrics`` with ``since <= ts < until`` (UTC)."""
+                 until: datetime, sources: tuple[str, ...] = ("snmp",)) -> list[StoredSample]:
+    """Read samples of ``devices`` and ``metrics`` from ``sources`` with
+    ``since <= ts < until`` (UTC)."""
     if not devices or not metrics:
         return []
-    params = {"devices": tuple(devices), "metrics": tuple(metrics),
+    params = {"devices": tuple(devices), "metrics": tuple(metrics), "sources": tuple(sources),
               "since": since.astimezone(UTC).replace(tzinfo=None),
               "until": until.astimezone(UTC).replace(tzinfo=None)}
     return [StoredSample(d, m, s, tuple(zip(k, v, strict=True)), float(t), float(x))
@@ -189,8 +191,10 @@ def load_samples(client: Any, devices: list[str], metrics: list[str], since: dat
 
 def derive_rates(client: Any, devices: list[str], specs: dict[str, CounterSpec],
                  start: datetime, end: datetime,
-                 lookback: timedelta = timedelta(hours=1)) -> list[RateRow]:
-    """Rates of ``devices`` for readings in ``[start, end)``, from ClickHouse samples.
+                 lookback: timedelta = timedelta(hours=1), source: str = "snmp"
+                 ) -> list[RateRow]:
+    """Rates of ``devices`` for readings in ``[start, end)``, from ClickHouse samples of
+    ``source`` (a polled and a streamed reading of one counter are rated apart).
 
     A counter whose previous reading is older than ``lookback`` gets no rate for its first
     reading in the window (the gap is a backfill's to fill).
@@ -199,8 +203,9 @@ def derive_rates(client: Any, devices: list[str], specs: dict[str, CounterSpec],
     metrics |= {s.limit_metric for s in specs.values() if s.limit_metric}
     # the window end is padded so a limit or uptime read just after a reading is found
     rows = load_samples(client, devices, sorted(metrics), start - lookback,
-                        end + timedelta(seconds=LIMIT_MATCH_S))
-    return rates_from_samples(rows, specs, start.timestamp(), end.timestamp())
+                        end + timedelta(seconds=LIMIT_MATCH_S), (source,))
+    return [replace(r, source=source)
+            for r in rates_from_samples(rows, specs, start.timestamp(), end.timestamp())]
 
 
 def interpolate_backfill(client: Any, devices: list[str], specs: dict[str, CounterSpec],

@@ -22,3 +22,16 @@ def profiles_path(explicit: str | Path | None = None) -> Path:
         return Path(explicit)
     env = os.environ.get("NETARGUS_PROFILES")
     return Path(env) if env else CONFIG_DIR / "profiles.yaml"
+
+
+def streaming_path(explicit: str | Path | None = None) -> Path:
+    """The streaming file: ``explicit``, else ``$NETARGUS_STREAMING``, else the bundled one."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NETARGUS_STREAMING")
+    return Path(env) if env else CONFIG_DIR / "streaming.yaml"
+
+
+def spool_dir(name: str) -> Path:
+    """A spool folder under ``$NETARGUS_SPOOL_DIR`` (default ``/tmp/netargus-spool``)."""
+    return Path(os.environ.get("NETARGUS_SPOOL_DIR", "/tmp/netargus-spool")) / name

@@ -16,6 +16,7 @@ from typing import Any
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 CLICKHOUSE = "netargus_clickhouse"
+KAFKA = "netargus_kafka"
 SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
 
 

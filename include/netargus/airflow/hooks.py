@@ -6,7 +6,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-from netargus.collect import SnmpCredentials
+from netargus.collect import LoginCredentials, SnmpCredentials
 from netargus.store import ClickHouseSettings, connect
 
 
@@ -40,3 +40,18 @@ def snmp_credentials(conn_id: str) -> SnmpCredentials:
     """SNMP credentials from a Connection (see :meth:`SnmpCredentials.from_connection`)."""
     conn = BaseHook.get_connection(conn_id)
     return SnmpCredentials.from_connection(conn.login, conn.password, conn.extra_dejson)
+
+
+def login_credentials(conn_id: str) -> LoginCredentials:
+    """A login and password from a Connection (gNMI targets)."""
+    conn = BaseHook.get_connection(conn_id)
+    return LoginCredentials(conn.login or "", conn.password or "")
+
+
+def kafka_config(conn_id: str) -> dict[str, Any]:
+    """librdkafka settings from a Connection of type ``kafka`` (its extra, as the Apache Kafka
+    provider keeps them: ``{"bootstrap.servers": "host:9092", ...}``)."""
+    config = dict(BaseHook.get_connection(conn_id).extra_dejson)
+    if "bootstrap.servers" not in config:
+        raise ValueError(f"connection {conn_id!r}: its extra needs 'bootstrap.servers'")
+    return config

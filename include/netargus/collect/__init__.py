@@ -22,6 +22,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class LoginCredentials:
+    """A user name and password from an Airflow Connection (gNMI); the password hidden."""
+
+    login: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class SnmpCredentials:
     """SNMP security settings resolved from an Airflow Connection (secrets hidden from repr)."""
 

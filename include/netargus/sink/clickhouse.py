@@ -28,7 +28,7 @@ POLL_STATUS_COLUMNS = ["interval_end", "dag_id", "device", "collector", "status"
                        "sample_count", "error", "run_id"]
 
 RATE_COLUMNS = ["ts", "ts_ms", "device", "metric", "series", "labels.key", "labels.value",
-                "value", "seconds", "reason", "interpolated", "confidence"]
+                "value", "seconds", "reason", "interpolated", "confidence", "source"]
 
 MAX_ERROR_CHARS = 2000
 
@@ -136,5 +136,5 @@ class ClickHouseSink:
             out.append([naive_utc(end).replace(microsecond=0), end.microsecond // 1000, r.device,
                         r.metric, r.series, [k for k, _ in r.labels], [v for _, v in r.labels],
                         r.rate.value, r.rate.end - r.rate.start, r.rate.reason.value,
-                        int(r.interpolated), r.confidence])
+                        int(r.interpolated), r.confidence, r.source])
         return self._insert("rates", RATE_COLUMNS, transpose(out))

@@ -1,24 +1,38 @@
 """The demux in front of a sink: write through when it can, spool when it cannot.
 
-:class:`GuardedSampleSink` first replays what the spool holds (so order is kept), then writes
-the new batch. If the sink refuses or times out, the batch goes to the spool instead and the
-caller carries on; the next write, or an explicit :meth:`drain`, replays it. Duplicates from a
-replay after an ambiguous failure collapse in ClickHouse (samples are a ReplacingMergeTree
-keyed by device, metric, series and time).
+:class:`Guarded` first replays what the spool holds (so order is kept), then writes the new
+batch. If the sink refuses or times out, the batch goes to the spool instead and the caller
+carries on; for ``retry_after`` seconds after a failure new batches go straight to the spool
+(no time lost waiting on a sink that is down), then the next write, or an explicit
+:meth:`drain`, replays it. A sink that took part of a batch raises :class:`Undelivered` with
+the rest, and only the rest is spooled. Duplicates from a replay after an ambiguous failure
+collapse in ClickHouse (samples are a ReplacingMergeTree keyed by device, metric, series and
+time).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from netargus.model import Sample
 from netargus.sink.spool import Spool
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Undelivered(RuntimeError):
+    """The sink took only part of a batch; ``items`` is what it did not take."""
+
+    def __init__(self, items: Sequence[Any], reason: str) -> None:
+        super().__init__(reason)
+        self.items = list(items)
 
 
 def encode_samples(samples: Sequence[Sample]) -> bytes:
@@ -35,28 +49,60 @@ def decode_samples(payload: bytes) -> list[Sample]:
             for ts, d, src, m, v, k, labels in json.loads(payload)]
 
 
-class GuardedSampleSink:
-    """Samples to ``write`` (e.g. ``ClickHouseSink.write_samples``), through ``spool``."""
+class Guarded(Generic[T]):
+    """Batches of ``T`` to ``write``, through ``spool`` (``encode``/``decode`` for the disk)."""
 
-    def __init__(self, write: Callable[[Sequence[Sample]], Any], spool: Spool) -> None:
-        self._write = write
+    def __init__(self, write: Callable[[Sequence[T]], Any], spool: Spool,
+                 encode: Callable[[Sequence[T]], bytes], decode: Callable[[bytes], list[T]],
+                 retry_after: float = 5.0) -> None:
+        self._write, self._encode, self._decode = write, encode, decode
         self.spool = spool
+        self.retry_after = retry_after
+        self._down_until = 0.0
+
+    def _available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _failed(self) -> None:
+        self._down_until = time.monotonic() + self.retry_after
 
     def drain(self) -> int:
         """Replay spooled batches in order; returns how many the sink accepted."""
-        return self.spool.replay(lambda payload: self._write(decode_samples(payload)))
+        if not self._available():
+            return 0
+        accepted = self.spool.replay(lambda payload: self._write(self._decode(payload)))
+        if self.spool.has_pending():
+            self._failed()
+        return accepted
+
+    def write(self, items: Sequence[T]) -> str:
+        """Deliver ``items`` now, or spool them; returns ``"written"`` or ``"spooled"``."""
+        if not items:
+            return "written"
+        if self.spool.has_pending():
+            self.drain()
+        if not self.spool.has_pending() and self._available():
+            try:
+                self._write(items)
+                return "written"
+            except Undelivered as exc:
+                log.warning("sink took %d of %d items (%s): the rest spooled",
+                            len(items) - len(exc.items), len(items), exc)
+                items = exc.items
+                self._failed()
+            except Exception as exc:  # any refusal or timeout: keep the batch, not the error
+                log.warning("sink refused %d items (%s): spooled", len(items), exc)
+                self._failed()
+        self.spool.append(self._encode(items))
+        return "spooled"
+
+
+class GuardedSampleSink(Guarded[Sample]):
+    """Samples to ``write`` (e.g. ``ClickHouseSink.write_samples``), through ``spool``."""
+
+    def __init__(self, write: Callable[[Sequence[Sample]], Any], spool: Spool,
+                 retry_after: float = 0.0) -> None:
+        super().__init__(write, spool, encode_samples, decode_samples, retry_after)
 
     def write_samples(self, samples: Sequence[Sample]) -> str:
-        """Deliver ``samples`` now, or spool them; returns ``"written"`` or ``"spooled"``."""
-        if not samples:
-            return "written"
-        if self.spool.stats().pending_batches:
-            self.drain()
-        if not self.spool.stats().pending_batches:
-            try:
-                self._write(samples)
-                return "written"
-            except Exception as exc:  # any refusal or timeout: keep the batch, not the error
-                log.warning("sink refused %d samples (%s): spooled", len(samples), exc)
-        self.spool.append(encode_samples(samples))
-        return "spooled"
+        return self.write(samples)

@@ -221,6 +221,10 @@ class Spool:
                 path.unlink()
         return done
 
+    def has_pending(self) -> bool:
+        """Whether anything waits for replay (cheap: a directory listing)."""
+        return bool(self._segments())
+
     def stats(self) -> SpoolStats:
         batches = list(self.pending())
         segments = self._segments()

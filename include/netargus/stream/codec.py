@@ -1,14 +1,17 @@
 """Messages on ``netargus.raw`` to samples, or to a dead-letter reason.
 
-A raw message is JSON: one sample object, or a list of them::
+A raw message's ``format`` header says what it holds; the key is the device. Collectors
+forward protocol messages as they came (``gnmi``: a gNMI Notification, ``mdt``: a Cisco kvGPB
+Telemetry message, ``jti``: a Juniper TelemetryStream), decoded here by the protocol's module.
+Without the header (agents, the ingestion APIs) a message is JSON: one sample object, or a
+list of them::
 
     {"ts": "2026-11-01T12:00:00.250Z", "device": "core1", "source": "gnmi",
      "metric": "interface.in_octets", "value": 123, "kind": "counter",
      "labels": {"ifName": "et-0/0/0"}}
 
 A message that is not valid UTF-8 JSON, or any of whose samples lacks a field or has a
-wrong value, is rejected whole with a reason naming what is wrong (the collectors of the
-streaming issue publish this shape; protocol-specific decoding happens before Kafka).
+wrong value, is rejected whole with a reason naming what is wrong.
 """
 
 from __future__ import annotations
@@ -45,14 +48,35 @@ def _sample(obj: Any, where: str) -> Sample:
         raise Rejected(f"{where}: {exc}") from None
 
 
-def decode(payload: bytes | None) -> list[Sample]:
-    """The samples of one raw message.
+FORMAT_HEADER = "format"
+JSON_FORMAT = "samples+json"
+
+
+def _decoders() -> dict[str, Any]:
+    from netargus.collect import gnmi, jti, mdt  # protobuf modules: imported when first needed
+
+    return {m.FORMAT: m for m in (gnmi, mdt, jti)}
+
+
+def header(headers: list[tuple[str, bytes]] | None, name: str) -> str | None:
+    for key, value in headers or ():
+        if key == name:
+            return value.decode("utf-8", "replace") if value is not None else None
+    return None
+
+
+def decode(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None,
+           key: bytes | None = None) -> list[Sample]:
+    """The samples of one raw message (its value, headers and key).
 
     Raises:
         Rejected: with the reason, for the dead-letter topic.
     """
     if payload is None:
         raise Rejected("empty message")
+    fmt = header(headers, FORMAT_HEADER) or JSON_FORMAT
+    if fmt != JSON_FORMAT:
+        return _decode_protocol(fmt, payload, key)
     try:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -67,3 +91,24 @@ def encode(sample: Sample) -> bytes:
                        "source": sample.source.value, "metric": sample.metric,
                        "value": sample.value, "kind": sample.kind.value,
                        "labels": dict(sample.labels)}, separators=(",", ":")).encode()
+
+
+def _decode_protocol(fmt: str, payload: bytes, key: bytes | None) -> list[Sample]:
+    module = _decoders().get(fmt)
+    if module is None:
+        raise Rejected(f"unknown format {fmt!r} (known: {JSON_FORMAT}, "
+                       f"{', '.join(sorted(_decoders()))})")
+    device = key.decode("utf-8", "replace") if key else ""
+    if not device or device.startswith("unparsed@"):
+        # the collector could not read the sender's name: say why the payload is bad
+        try:
+            module.decode(payload, device or "?")
+        except module.Undecodable as exc:
+            raise Rejected(f"{fmt}: {exc}") from None
+        raise Rejected(f"{fmt}: no device (key {device!r})")
+    try:
+        return module.decode(payload, device)
+    except module.Undecodable as exc:
+        raise Rejected(f"{fmt}: {exc}") from None
+    except (ValueError, TypeError) as exc:  # a value a sample cannot hold
+        raise Rejected(f"{fmt}: {exc}") from None

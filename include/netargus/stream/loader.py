@@ -67,7 +67,7 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                 continue
             report.messages += 1
             try:
-                samples.extend(decode(message.value()))
+                samples.extend(decode(message.value(), message.headers(), message.key()))
             except Rejected as exc:
                 rejects.append((message, str(exc)))
     if not report.messages:
@@ -75,9 +75,10 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
     write(samples)  # raises on failure: then nothing is produced or committed
     for message, reason in rejects:
         producer.produce(DEADLETTER, key=message.key(), value=message.value(),
-                         headers={"reason": reason, "topic": message.topic(),
-                                  "partition": str(message.partition()),
-                                  "offset": str(message.offset())})
+                         headers=[*(message.headers() or []), ("reason", reason),
+                                  ("topic", message.topic()),
+                                  ("partition", str(message.partition())),
+                                  ("offset", str(message.offset()))])
     for sample in samples:
         producer.produce(OBSERVATIONS, key=sample.device.encode(), value=encode(sample))
     if producer.flush(30):

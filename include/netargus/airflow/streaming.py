@@ -1,0 +1,186 @@
+"""What the streaming DAGs' tasks do: grant leases, hold a shard, load Kafka into ClickHouse.
+
+Plain functions of connection ids and run facts, so tests call them without a scheduler.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from netargus.airflow.hooks import ClickHouseHook, kafka_config, login_credentials
+from netargus.collect.telemetry import STREAM_COUNTERS
+from netargus.derive import CounterSpec, derive_rates
+from netargus.model import Sample
+from netargus.settings import spool_dir
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.sink.spool import Spool
+from netargus.stream import RAW
+from netargus.stream.kafka import consumer, ensure_topics
+from netargus.stream.leases import Leases, Renewal
+from netargus.stream.loader import load_batch
+from netargus.streaming import StreamingConfig, load_streaming
+
+log = logging.getLogger(__name__)
+
+START_WITHIN = 600.0  # seconds a triggered collector run has to start and take its lease
+LOADER_GROUP = "netargus-stream-loader"
+RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much
+STREAM_SOURCES = ("gnmi", "mdt", "jti")
+
+
+def lease_ttl(cfg: StreamingConfig) -> float:
+    """How long a renewal holds: four heartbeats (a killed collector's shard is free after)."""
+    return 4 * cfg.heartbeat_seconds
+
+
+def free_shards(clickhouse_conn_id: str) -> list[int]:
+    """Shards that have targets and no live collector."""
+    cfg = load_streaming()
+    leases = Leases(ClickHouseHook(clickhouse_conn_id).get_conn(), lease_ttl(cfg))
+    return [s for s in leases.free(cfg.shards) if cfg.shard_targets(s)]
+
+
+def grant_leases(shards: Sequence[int], clickhouse_conn_id: str, run_id: str
+                 ) -> list[dict[str, Any]]:
+    """Grant each free shard to a new collector run; returns the runs to trigger."""
+    cfg = load_streaming()
+    leases = Leases(ClickHouseHook(clickhouse_conn_id).get_conn(), lease_ttl(cfg))
+    free = set(leases.free(cfg.shards))  # again: the sensor's answer may be stale
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    runs = []
+    for shard in shards:
+        if shard not in free:
+            continue
+        holder = f"shard{shard:03d}__{stamp}__{uuid.uuid4().hex[:6]}"
+        targets = [t.id for t in cfg.shard_targets(shard)]
+        leases.grant(shard, holder, targets, START_WITHIN)
+        log.info("shard %d -> %s (%s), granted by %s", shard, holder, ", ".join(targets), run_id)
+        runs.append({"trigger_run_id": holder, "conf": {"shard": shard, "holder": holder}})
+    return runs
+
+
+class SpoolInUse(RuntimeError):
+    """Another process on this machine holds the shard's spool."""
+
+
+def _lock(spool: Spool) -> Any:
+    handle = open(spool.dir / ".lock", "w")  # noqa: SIM115 (held for the whole lease)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SpoolInUse(f"spool {spool.dir} is held by another collector") from None
+    return handle
+
+
+def write_spool_status(client: Any, spool: Spool, name: str, holder: str) -> None:
+    s = spool.stats()
+    client.execute(
+        "INSERT INTO spool_status (at, spool, holder, pending_batches, pending_bytes, "
+        "oldest_age_s, dropped_batches, dropped_bytes) VALUES",
+        [[datetime.now(UTC).replace(microsecond=0, tzinfo=None), name, holder,
+          s.pending_batches, s.pending_bytes, s.oldest_age_s, s.dropped_batches,
+          s.dropped_bytes]])
+
+
+def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_id: str
+                  ) -> dict[str, Any]:
+    """Hold ``conf["shard"]``'s targets for one lease (``conf["lease_seconds"]`` or the
+    file's), producing to Kafka through the shard's spool; release the lease at the end."""
+    from netargus.collect.stream import StreamCollector
+    from netargus.sink.kafka import KafkaRawSink, guarded_kafka
+
+    cfg = load_streaming()
+    shard, holder = int(conf["shard"]), str(conf["holder"])
+    lease_seconds = float(conf.get("lease_seconds", cfg.lease_seconds))
+    client = ClickHouseHook(clickhouse_conn_id).get_conn()
+    leases = Leases(client, lease_ttl(cfg))
+    if not leases.renew(shard, holder):
+        log.warning("shard %d is not held by %s (superseded or released): nothing to do",
+                    shard, holder)
+        return {"shard": shard, "holder": holder, "skipped": "not the shard's holder"}
+    name = f"collector-{shard:03d}"
+    spool = Spool(spool_dir(name))
+    lock = _lock(spool)
+    try:
+        kafka = kafka_config(kafka_conn_id)
+        ensure_topics(kafka)
+        sink = guarded_kafka(KafkaRawSink(kafka), spool)
+        if spool.has_pending():
+            log.info("spool %s holds %s from an earlier lease: replaying first", spool.dir,
+                     spool.stats_dict())
+            sink.drain()
+        renewal = Renewal(leases, shard, holder, margin=cfg.heartbeat_seconds)
+
+        def heartbeat() -> bool:
+            try:
+                write_spool_status(client, spool, name, holder)
+            except Exception as exc:  # ClickHouse away: the log still says it
+                log.warning("spool %s: %s (status not stored: %s)", name, spool.stats_dict(),
+                            exc)
+            return renewal()
+
+        collector = StreamCollector(cfg, cfg.shard_targets(shard), sink,
+                                    credentials=login_credentials)
+        result = collector.run(lease_seconds, renew=heartbeat)
+        try:
+            write_spool_status(client, spool, name, holder)
+            leases.release(shard, holder, detail=json.dumps(
+                {k: result[k] for k in ("messages", "spooled", "seconds")}))
+        except Exception as exc:
+            log.warning("lease of shard %d not released (%s): it expires by itself", shard, exc)
+    finally:
+        lock.close()
+    return {"shard": shard, "holder": holder, **result}
+
+
+def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: float = 45.0,
+                max_messages: int = 200_000) -> dict[str, Any]:
+    """Drain ``netargus.raw`` into ClickHouse in micro-batches for up to ``time_budget``
+    seconds, then recompute the streamed counters' rates of the last minutes."""
+    import time
+
+    cfg = load_streaming()
+    kafka = kafka_config(kafka_conn_id)
+    ensure_topics(kafka)
+    client = ClickHouseHook(clickhouse_conn_id).get_conn()
+    sink = ClickHouseSink(client)
+    from confluent_kafka import Producer
+
+    producer = Producer({"linger.ms": 50, **kafka})
+    c = consumer(kafka, LOADER_GROUP, [RAW])
+    totals = {"messages": 0, "samples": 0, "rejected": 0, "batches": 0}
+    devices: set[str] = set()
+
+    def write(samples: Sequence[Sample]) -> None:
+        sink.write_samples(samples)
+        devices.update(s.device for s in samples)
+
+    deadline = time.monotonic() + time_budget
+    try:
+        while (left := deadline - time.monotonic()) > 1:
+            report = load_batch(c, producer, write, max_messages=max_messages,
+                                time_budget=left)
+            if not report.messages:
+                break
+            totals["batches"] += 1
+            for k in ("messages", "samples", "rejected"):
+                totals[k] += getattr(report, k)
+    finally:
+        c.close()
+    end = datetime.now(UTC)
+    names = sorted(devices | set(cfg.devices()))
+    specs = {m: CounterSpec(bits=64) for m in STREAM_COUNTERS}
+    rates = 0
+    for source in STREAM_SOURCES:
+        rates += sink.write_rates(derive_rates(client, names, specs, end - RATE_WINDOW, end,
+                                               source=source))
+    totals["rates"] = rates
+    log.info("stream loader: %s", totals)
+    return totals

@@ -1,0 +1,209 @@
+"""gNMI dial-in: Subscribe (STREAM; SAMPLE and ON_CHANGE) and the notification decoder.
+
+The subscriber forwards each received ``Notification`` as it came (serialized protobuf) to
+``netargus.raw``; the stream loader turns it into samples with :func:`decode`, so a message the
+decoder cannot read lands in the dead-letter topic instead of being lost in a collector.
+Uses the official gnmi.proto (OpenConfig, Apache 2.0) as bundled by ``pygnmi``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+from google.protobuf.message import DecodeError
+from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
+
+from netargus.collect import LoginCredentials
+from netargus.collect.telemetry import (
+    KEY_LABELS,
+    OPEN_CONFIG_LEAVES,
+    OPER_STATUS,
+    from_epoch,
+    generic_metric,
+)
+from netargus.model import Sample, Source
+from netargus.streaming import GnmiTarget, SensorPath
+
+log = logging.getLogger(__name__)
+
+FORMAT = "gnmi"
+
+
+class Undecodable(ValueError):
+    """A payload that is not a gNMI notification (the message says why)."""
+
+
+PATH_ELEM = re.compile(r"([^/\[\]]+)((?:\[[^=\]]+=[^\]]*\])*)")
+PATH_KEY = re.compile(r"\[([^=\]]+)=([^\]]*)\]")
+
+
+def parse_path(text: str) -> gnmi_pb2.Path:
+    """``/interfaces/interface[name=ge-0/0/0]/state`` -> a gNMI ``Path`` (a key's value may
+    hold ``/``)."""
+    elems = [gnmi_pb2.PathElem(name=m.group(1), key=dict(PATH_KEY.findall(m.group(2))))
+             for m in PATH_ELEM.finditer(text)]
+    return gnmi_pb2.Path(elem=elems)
+
+
+def _value(tv: gnmi_pb2.TypedValue) -> float | str | None:
+    kind = tv.WhichOneof("value")
+    if kind in ("uint_val", "int_val", "float_val", "double_val"):
+        return float(getattr(tv, kind))
+    if kind == "bool_val":
+        return 1.0 if tv.bool_val else 0.0
+    if kind == "decimal_val":
+        return tv.decimal_val.digits / 10 ** tv.decimal_val.precision
+    if kind == "string_val":
+        return tv.string_val
+    if kind in ("json_val", "json_ietf_val"):
+        try:
+            value = json.loads(getattr(tv, kind))
+        except ValueError:
+            return None
+        return float(value) if isinstance(value, (int, float)) else (
+            value if isinstance(value, str) else None)
+    return None
+
+
+def decode(payload: bytes, device: str) -> list[Sample]:
+    """The samples of one serialized gNMI ``Notification`` from ``device``.
+
+    Numeric leaves become samples; enumerated state (``oper-status``) becomes its IF-MIB
+    number; other strings are skipped (metadata, not telemetry).
+
+    Raises:
+        Undecodable: the payload does not parse as a notification.
+    """
+    try:
+        note = gnmi_pb2.Notification.FromString(payload)
+    except DecodeError as exc:
+        raise Undecodable(f"malformed gNMI notification: {exc}") from None
+    if not note.timestamp:
+        raise Undecodable("gNMI notification without a timestamp")
+    ts = from_epoch(note.timestamp, 1e-9)
+    prefix = list(note.prefix.elem)
+    out = []
+    for update in note.update:
+        elems = prefix + list(update.path.elem)
+        names = [e.name for e in elems]
+        labels = {KEY_LABELS.get(k, k): v for e in elems for k, v in e.key.items()}
+        value = _value(update.val)
+        if not names or value is None:
+            continue
+        leaf = names[-1]
+        metric, kind = OPEN_CONFIG_LEAVES.get((names[0], leaf)) or generic_metric(names)
+        if isinstance(value, str):
+            if leaf not in ("oper-status", "admin-status") or value not in OPER_STATUS:
+                continue
+            value = float(OPER_STATUS[value])
+        out.append(Sample(ts=ts, device=device, source=Source.GNMI, metric=metric,
+                          value=value, kind=kind, labels=labels))
+    return out
+
+
+def subscribe_request(paths: list[SensorPath]) -> gnmi_pb2.SubscribeRequest:
+    """One STREAM subscription for ``paths`` (PROTO encoding, updates only)."""
+    subs = []
+    for p in paths:
+        if p.mode == "sample":
+            subs.append(gnmi_pb2.Subscription(path=parse_path(p.path), mode=gnmi_pb2.SAMPLE,
+                                              sample_interval=int(p.interval * 1e9)))
+        else:
+            subs.append(gnmi_pb2.Subscription(path=parse_path(p.path), mode=gnmi_pb2.ON_CHANGE))
+    return gnmi_pb2.SubscribeRequest(subscribe=gnmi_pb2.SubscriptionList(
+        subscription=subs, mode=gnmi_pb2.SubscriptionList.STREAM,
+        encoding=gnmi_pb2.PROTO, updates_only=False))
+
+
+Emit = Callable[[str, str, bytes], None]  # (device, format, payload)
+
+
+class GnmiSubscriber:
+    """Holds one gNMI subscription until ``stop`` is set: reconnects with backoff, and
+    re-subscribes when the target says nothing for ``silence`` seconds."""
+
+    def __init__(self, target: GnmiTarget, paths: list[SensorPath], emit: Emit,
+                 credentials: LoginCredentials | None, silence: float,
+                 on_state: Callable[[str, bool, str], None] | None = None,
+                 tls_root: Path | None = None, max_backoff: float = 60.0) -> None:
+        self.target, self.paths, self.emit = target, paths, emit
+        self.credentials, self.silence, self.max_backoff = credentials, silence, max_backoff
+        self.on_state = on_state or (lambda device, up, why: None)
+        self.tls_root = tls_root
+        self.notifications = 0
+        self.connects = 0
+        self.last_seen = 0.0
+
+    def _channel(self) -> grpc.Channel:
+        options = [("grpc.keepalive_time_ms", 30_000)]
+        if self.target.tls is None:
+            return grpc.insecure_channel(self.target.address, options=options)
+        root = Path(self.tls_root or self.target.tls.ca_file).read_bytes()
+        if self.target.tls.server_name:
+            options.append(("grpc.ssl_target_name_override", self.target.tls.server_name))
+        return grpc.secure_channel(self.target.address,
+                                   grpc.ssl_channel_credentials(root_certificates=root),
+                                   options=options)
+
+    def _metadata(self) -> list[tuple[str, str]]:
+        c = self.credentials
+        return [("username", c.login), ("password", c.password)] if c and c.login else []
+
+    def _watch(self, call: grpc.Future, done: threading.Event, stop: threading.Event) -> None:
+        """Cancel ``call`` when the target is silent too long or the collector stops."""
+        while not done.wait(0.5):
+            if stop.is_set():
+                call.cancel()
+                return
+            if time.monotonic() - self.last_seen > self.silence:
+                log.warning("gNMI %s silent for %.0f s: re-subscribing", self.target.device,
+                            self.silence)
+                self.on_state(self.target.device, False, "silent")
+                call.cancel()
+                return
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 1.0
+        device = self.target.device
+        while not stop.is_set():
+            channel = self._channel()
+            done = threading.Event()
+            try:
+                stub = gnmi_pb2_grpc.gNMIStub(channel)
+                call = stub.Subscribe(iter([subscribe_request(self.paths)]),
+                                      metadata=self._metadata())
+                self.last_seen = time.monotonic()
+                threading.Thread(target=self._watch, args=(call, done, stop), daemon=True,
+                                 name=f"gnmi-watch-{device}").start()
+                self.connects += 1
+                for response in call:
+                    self.last_seen = time.monotonic()
+                    if response.HasField("update"):
+                        if self.notifications == 0 or backoff > 1:
+                            self.on_state(device, True, "")
+                        backoff = 1.0
+                        self.notifications += 1
+                        self.emit(device, FORMAT, response.update.SerializeToString())
+                    elif response.HasField("error"):
+                        log.warning("gNMI %s error: %s", device, response.error.message)
+            except grpc.RpcError as exc:
+                code = exc.code() if hasattr(exc, "code") else None
+                if code != grpc.StatusCode.CANCELLED or not stop.is_set():
+                    why = (exc.details() or str(code)) if hasattr(exc, "details") else str(exc)
+                    kind = "auth failure" if code == grpc.StatusCode.UNAUTHENTICATED else "down"
+                    log.warning("gNMI %s %s (%s): retry in %.0f s", device, kind, why, backoff)
+                    self.on_state(device, False, f"{kind}: {why}")
+            finally:
+                done.set()
+                channel.close()
+            if stop.wait(backoff * random.uniform(0.8, 1.2)):
+                break
+            backoff = min(backoff * 2, self.max_backoff)

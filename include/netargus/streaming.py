@@ -1,0 +1,111 @@
+"""Streaming targets: what the streaming collectors hold, from ``include/config/streaming.yaml``.
+
+Two kinds of target, each held by exactly one collector (shard) at a time:
+
+* a **gNMI subscription** (dial-in): netargus connects to the device and subscribes to the
+  paths of its sensor groups;
+* a **listener** (dial-out): a Cisco MDT gRPC server or a Juniper JTI UDP socket that devices
+  send to. It accepts only the devices it lists (by the node id / system id they send, or by
+  their source address), so a stray sender cannot write into another device's series.
+
+A target's shard is a stable hash of its id (``gnmi:<device>``, ``listener:<name>``), so a
+target stays with its shard whatever else the file holds. Credentials are Airflow Connection
+ids, never secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from netargus.config import load_model
+from netargus.inventory import shard_of
+from netargus.settings import streaming_path
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SensorPath(_Strict):
+    """One subscribed path: sampled every ``interval`` seconds, or sent on change."""
+
+    path: str = Field(pattern=r"^/")
+    mode: Literal["sample", "on_change"] = "sample"
+    interval: float = Field(default=10, gt=0, le=3600)
+
+
+class Tls(_Strict):
+    """TLS towards a gNMI target: the CA that signed its certificate (PEM file)."""
+
+    ca_file: str
+    server_name: str | None = None  # when the certificate's name is not the address
+
+
+class GnmiTarget(_Strict):
+    device: str
+    address: str = Field(pattern=r"^[^:\s]+:\d{1,5}$")
+    sensor_groups: tuple[str, ...] = Field(min_length=1)
+    credentials: str | None = None  # Airflow Connection id (login + password)
+    tls: Tls | None = None
+
+    @property
+    def id(self) -> str:
+        return f"gnmi:{self.device}"
+
+
+class Listener(_Strict):
+    name: str
+    protocol: Literal["mdt", "jti"]
+    port: int = Field(ge=1, le=65535)
+    bind: str = "127.0.0.1"
+    # what a sender calls itself (MDT node id, JTI system id without ":address") -> device
+    devices: dict[str, str] = Field(min_length=1)
+
+    @property
+    def id(self) -> str:
+        return f"listener:{self.name}"
+
+
+class StreamingConfig(_Strict):
+    shards: int = Field(default=4, ge=1, le=256)
+    lease_seconds: float = Field(default=1800, gt=0)
+    heartbeat_seconds: float = Field(default=30, gt=0)
+    sensor_groups: dict[str, tuple[SensorPath, ...]] = {}
+    gnmi: tuple[GnmiTarget, ...] = ()
+    listeners: tuple[Listener, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> StreamingConfig:
+        for i, target in enumerate(self.gnmi):
+            for group in target.sensor_groups:
+                if group not in self.sensor_groups:
+                    raise ValueError(f"gnmi[{i}] ({target.device}): unknown sensor group "
+                                     f"{group!r}; defined: {sorted(self.sensor_groups)}")
+        ids = [t.id for t in self.targets()]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"targets declared twice: {dupes}")
+        return self
+
+    def targets(self) -> list[GnmiTarget | Listener]:
+        return [*self.gnmi, *self.listeners]
+
+    def shard_targets(self, shard: int) -> list[GnmiTarget | Listener]:
+        """The targets shard ``shard`` holds."""
+        return [t for t in self.targets() if shard_of(t.id, self.shards) == shard]
+
+    def devices(self) -> list[str]:
+        """Every device some target streams from."""
+        return sorted({t.device for t in self.gnmi}
+                      | {d for lst in self.listeners for d in lst.devices.values()})
+
+    def paths(self, target: GnmiTarget) -> list[SensorPath]:
+        return [p for g in target.sensor_groups for p in self.sensor_groups[g]]
+
+
+def load_streaming(path: str | Path | None = None) -> StreamingConfig:
+    """Read and validate the streaming file (errors name file, line and field)."""
+    return load_model(streaming_path(path), StreamingConfig)

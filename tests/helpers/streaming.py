@@ -1,0 +1,156 @@
+"""A streaming pipeline for tests: simulators -> collector -> Kafka -> loader -> ClickHouse.
+
+Every piece is the real one on real sockets: the lab's simulators (in this process, so the
+test can read how many samples each device sent), a :class:`StreamCollector` producing to the
+lab's Kafka broker through a spool, and the stream loader writing to the lab's ClickHouse.
+Each pipeline has a raw topic and consumer group of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.certs import ensure_certs
+from lab.config import LabConfig
+from lab.streamsim import StreamSim
+from netargus.collect import LoginCredentials
+from netargus.collect.stream import StreamCollector
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.sink.kafka import KafkaRawSink, guarded_kafka
+from netargus.sink.spool import Spool
+from netargus.store import ClickHouseSettings, connect
+from netargus.stream import DEADLETTER, OBSERVATIONS
+from netargus.stream.kafka import consumer, ensure_topics
+from netargus.stream.loader import load_batch
+from netargus.streaming import StreamingConfig
+
+log = logging.getLogger(__name__)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str,
+               interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def lab_streaming(lab: LabConfig, heartbeat: float = 2.0, interval: float = 1.0,
+                  path: Path | None = None) -> StreamingConfig:
+    """The lab's streaming file with a fast heartbeat and sample interval (and certs made)."""
+    data = yaml.safe_load(lab.streaming().read_text())
+    data["shards"] = 1
+    data["heartbeat_seconds"] = heartbeat
+    for group in data["sensor_groups"].values():
+        for p in group:
+            p["interval"] = interval
+    if path is not None:
+        path.write_text(yaml.safe_dump(data))
+    cfg = StreamingConfig.model_validate(data)
+    ensure_certs(lab.certs(), [t.tls.server_name or t.device for t in cfg.gnmi if t.tls])
+    return cfg
+
+
+def gnmi_login(lab: LabConfig) -> tuple[str, str]:
+    c = lab.connections()["gnmi_lab"]
+    return c["login"], c["password"]
+
+
+class Pipeline:
+    """See the module docstring; :meth:`start`, then :meth:`finish` returns what was sent."""
+
+    def __init__(self, lab: LabConfig, db: ClickHouseSettings, spool_dir: Path,
+                 interval: float = 1.0, heartbeat: float = 2.0) -> None:
+        self.lab, self.db = lab, db
+        self.kafka = {"bootstrap.servers": f"127.0.0.1:{lab.kafka_port}"}
+        self.raw = f"raw-{uuid.uuid4().hex[:8]}"
+        ensure_topics(self.kafka, (self.raw, OBSERVATIONS, DEADLETTER), partitions=3)
+        self.cfg = lab_streaming(lab, heartbeat, interval)
+        login = gnmi_login(lab)
+        self.sim = StreamSim(self.cfg, lab.certs(), login, interval=interval)
+        self.sink = guarded_kafka(KafkaRawSink(self.kafka, topic=self.raw, delivery_timeout=5),
+                                  Spool(spool_dir), retry_after=2.0)
+        self.collector = StreamCollector(self.cfg, self.cfg.targets(), self.sink,
+                                         credentials=lambda _: LoginCredentials(*login))
+        self.stop_collector = threading.Event()
+        self.stop_loader = threading.Event()
+        self.loader_errors: list[str] = []
+        self.loaded = {"messages": 0, "samples": 0, "rejected": 0}
+        self._threads: list[threading.Thread] = []
+
+    def start(self, loader: bool = True) -> Pipeline:
+        t = threading.Thread(target=self.collector.run, args=(3600,),
+                             kwargs={"stop": self.stop_collector}, daemon=True)
+        t.start()
+        self._collector_thread = t
+        self.sim.start()
+        if loader:
+            lt = threading.Thread(target=self._load_forever, daemon=True)
+            lt.start()
+            self._threads.append(lt)
+        return self
+
+    def write(self, samples) -> None:
+        settings = replace(self.db, connect_timeout=2.0)
+        ClickHouseSink(connect(settings)).write_samples(samples)
+
+    def load_once(self, time_budget: float = 10.0) -> int:
+        """One micro-batch (the loader's consumer group); returns the messages loaded."""
+        from confluent_kafka import Producer
+
+        c = consumer({**self.kafka, "session.timeout.ms": 6000}, f"loader-{self.raw}",
+                     [self.raw])
+        try:
+            report = load_batch(c, Producer(self.kafka), self.write, time_budget=time_budget)
+        finally:
+            c.close()
+        for k in self.loaded:
+            self.loaded[k] += getattr(report, k)
+        return report.messages
+
+    def _load_forever(self) -> None:
+        while not self.stop_loader.is_set():
+            try:
+                if not self.load_once(time_budget=5.0):
+                    self.stop_loader.wait(0.5)
+            except Exception as exc:  # a sink is down: nothing committed, try again
+                self.loader_errors.append(f"{type(exc).__name__}: {exc}")
+                log.info("loader batch failed (%s): retrying", exc)
+                self.stop_loader.wait(1.0)
+
+    def stop_sending(self) -> dict[str, int]:
+        """Stop the simulators; returns the samples each device sent."""
+        sent = self.sim.stop()
+        time.sleep(1.5)  # the last datagrams and notifications reach the collector
+        return sent
+
+    def finish(self, timeout: float = 90.0) -> None:
+        """Stop the collector once its spool is empty, then load everything."""
+        wait_until(lambda: not self.sink.spool.has_pending() and self.collector.queue.empty(),
+                   timeout, "the collector's spool to drain")
+        self.stop_collector.set()
+        self._collector_thread.join(30)
+        self.stop_loader.set()
+        for t in self._threads:
+            t.join(30)
+        while self.load_once(time_budget=10.0):
+            pass
+
+    def stored(self, final: bool = True) -> dict[str, int]:
+        """Samples in ClickHouse per device (heartbeats left out)."""
+        rows = connect(self.db).execute(
+            f"SELECT device, count() FROM samples {'FINAL' if final else ''} "
+            "WHERE metric != 'stream.up' GROUP BY device")
+        return dict(rows)
