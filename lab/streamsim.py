@@ -88,15 +88,26 @@ class Tally:
         self._lock = threading.Lock()
         self.samples: Counter[str] = Counter()
         self.messages: Counter[str] = Counter()
+        self._times: list[tuple[str, int, int]] = []  # (device, sample time in ms, samples)
 
-    def add(self, device: str, samples: int) -> None:
+    def add(self, device: str, samples: int, ts_ms: int) -> None:
         with self._lock:
             self.samples[device] += samples
             self.messages[device] += 1
+            self._times.append((device, ts_ms, samples))
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self.samples)
+
+    def between(self, start_ms: int, end_ms: int) -> dict[str, int]:
+        """Samples per device whose time is in ``[start_ms, end_ms)`` (epoch milliseconds)."""
+        out: Counter[str] = Counter()
+        with self._lock:
+            for device, ts, n in self._times:
+                if start_ms <= ts < end_ms:
+                    out[device] += n
+        return dict(out)
 
 
 # ---------------------------------------------------------------------------------- gNMI
@@ -109,10 +120,11 @@ class GnmiTargetSim(gnmi_pb2_grpc.gNMIServicer):
 
     def _notification(self, prefix: str, updates: list[tuple[str, gnmi_pb2.TypedValue]]
                       ) -> gnmi_pb2.SubscribeResponse:
-        note = gnmi_pb2.Notification(timestamp=time.time_ns(), prefix=parse_path(prefix),
+        ns = time.time_ns()
+        note = gnmi_pb2.Notification(timestamp=ns, prefix=parse_path(prefix),
                                      update=[gnmi_pb2.Update(path=parse_path(leaf), val=v)
                                              for leaf, v in updates])
-        self.tally.add(self.device.name, len(updates))
+        self.tally.add(self.device.name, len(updates), ns // 1_000_000)
         return gnmi_pb2.SubscribeResponse(update=note)
 
     def _counters(self) -> list[gnmi_pb2.SubscribeResponse]:
@@ -152,9 +164,10 @@ class GnmiTargetSim(gnmi_pb2_grpc.gNMIServicer):
 
 # ---------------------------------------------------------------------------------- MDT
 
-def mdt_message(device: SimDevice, now: float) -> tuple[bytes, int]:
-    """A kvGPB Telemetry message of the device's generic counters, and its sample count."""
-    ms = int(now * 1000)
+def mdt_message(device: SimDevice, ms: int) -> tuple[bytes, int]:
+    """A kvGPB Telemetry message of the device's generic counters at epoch ``ms``, and its
+    sample count."""
+    now = ms / 1000
     rows = []
     for iface, c in device.counters(now):
         values = [c["in_octets"], c["out_octets"], c["in_pkts"], c["out_pkts"],
@@ -184,10 +197,11 @@ def run_mdt_router(device: SimDevice, address: str, interval: float, tally: Tall
                 req = 0
                 next_at = time.monotonic()
                 while not stop.is_set():
-                    data, n = mdt_message(device, time.time())
+                    ms = time.time_ns() // 1_000_000
+                    data, n = mdt_message(device, ms)
                     req += 1
                     yield mdt_dialout_pb2.MdtDialoutArgs(ReqId=req, data=data)
-                    tally.add(device.name, n)
+                    tally.add(device.name, n, ms)
                     next_at += interval
                     if stop.wait(max(next_at - time.monotonic(), 0)):
                         return
@@ -207,13 +221,14 @@ def run_mdt_router(device: SimDevice, address: str, interval: float, tally: Tall
 
 # ---------------------------------------------------------------------------------- JTI
 
-def jti_datagram(device: SimDevice, now: float, seq: int) -> tuple[bytes, int]:
-    """A TelemetryStream interface-sensor datagram, and its sample count."""
+def jti_datagram(device: SimDevice, ms: int, seq: int) -> tuple[bytes, int]:
+    """A TelemetryStream interface-sensor datagram at epoch ``ms``, and its sample count."""
+    now = ms / 1000
     msg = telemetry_top_pb2.TelemetryStream(
         system_id=f"{device.name}:127.0.0.1", component_id=0, sub_component_id=0,
         sensor_name="sensor_1000:/junos/system/linecard/interface/:"
                     "/junos/system/linecard/interface/:PFE",
-        sequence_number=seq, timestamp=int(now * 1000), version_major=1, version_minor=1)
+        sequence_number=seq, timestamp=ms, version_major=1, version_minor=1)
     port = msg.enterprise.Extensions[telemetry_top_pb2.juniperNetworks].Extensions[
         port_pb2.jnpr_interface_ext]
     n = 0
@@ -238,9 +253,10 @@ def run_jti_exporter(device: SimDevice, port: int, interval: float, tally: Tally
     try:
         while not stop.is_set():
             seq += 1
-            data, n = jti_datagram(device, time.time(), seq)
+            ms = time.time_ns() // 1_000_000
+            data, n = jti_datagram(device, ms, seq)
             sock.sendto(data, ("127.0.0.1", port))
-            tally.add(device.name, n)
+            tally.add(device.name, n, ms)
             next_at += interval
             if stop.wait(max(next_at - time.monotonic(), 0)):
                 return

@@ -8,10 +8,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_dag(env: dict, dag_id: str, logical_date: str) -> dict:
+def dag_command(dag_id: str, logical_date: str, conf: dict | None = None) -> list[str]:
+    return [sys.executable, str(REPO / "tests/helpers/run_dag.py"), str(REPO / "dags"), dag_id,
+            logical_date, *([json.dumps(conf)] if conf is not None else [])]
+
+
+def run_dag(env: dict, dag_id: str, logical_date: str, conf: dict | None = None) -> dict:
     """Run ``dag_id`` through ``dag.test()`` in a subprocess; the run's state and tasks."""
-    out = subprocess.run([sys.executable, str(REPO / "tests/helpers/run_dag.py"),
-                          str(REPO / "dags"), dag_id, logical_date], env=env,
+    out = subprocess.run(dag_command(dag_id, logical_date, conf), env=env,
                          capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -48,11 +48,11 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str,
 
 
 def lab_streaming(lab: LabConfig, heartbeat: float = 2.0, interval: float = 1.0,
-                  path: Path | None = None) -> StreamingConfig:
-    """The lab's streaming file with a fast heartbeat and sample interval (and certs made)."""
+                  path: Path | None = None, **settings: Any) -> StreamingConfig:
+    """The lab's streaming file with a fast heartbeat and sample interval, one shard and
+    ``settings`` (written to ``path`` when given; certificates made)."""
     data = yaml.safe_load(lab.streaming().read_text())
-    data["shards"] = 1
-    data["heartbeat_seconds"] = heartbeat
+    data.update({"shards": 1, "heartbeat_seconds": heartbeat, **settings})
     for group in data["sensor_groups"].values():
         for p in group:
             p["interval"] = interval

@@ -20,7 +20,7 @@ from netargus.model import Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.spool import Spool
-from netargus.stream import RAW
+from netargus.stream import DEADLETTER, OBSERVATIONS
 from netargus.stream.kafka import consumer, ensure_topics
 from netargus.stream.leases import Leases, Renewal
 from netargus.stream.loader import load_batch
@@ -110,8 +110,8 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
     lock = _lock(spool)
     try:
         kafka = kafka_config(kafka_conn_id)
-        ensure_topics(kafka)
-        sink = guarded_kafka(KafkaRawSink(kafka), spool)
+        ensure_topics(kafka, (cfg.raw_topic, OBSERVATIONS, DEADLETTER))
+        sink = guarded_kafka(KafkaRawSink(kafka, topic=cfg.raw_topic), spool)
         if spool.has_pending():
             log.info("spool %s holds %s from an earlier lease: replaying first", spool.dir,
                      spool.stats_dict())
@@ -148,13 +148,13 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: flo
 
     cfg = load_streaming()
     kafka = kafka_config(kafka_conn_id)
-    ensure_topics(kafka)
+    ensure_topics(kafka, (cfg.raw_topic, OBSERVATIONS, DEADLETTER))
     client = ClickHouseHook(clickhouse_conn_id).get_conn()
     sink = ClickHouseSink(client)
     from confluent_kafka import Producer
 
     producer = Producer({"linger.ms": 50, **kafka})
-    c = consumer(kafka, LOADER_GROUP, [RAW])
+    c = consumer(kafka, LOADER_GROUP, [cfg.raw_topic])
     totals = {"messages": 0, "samples": 0, "rejected": 0, "batches": 0}
     devices: set[str] = set()
 

@@ -21,6 +21,8 @@ def ensure_topics(config: dict[str, Any], topics: tuple[str, ...] = TOPICS,
     admin = AdminClient(dict(config))
     existing = set(admin.list_topics(timeout=10).topics)
     todo = [t for t in topics if t not in existing]
+    if not todo:
+        return []
     created = []
     for topic, future in admin.create_topics(
             [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in todo]).items():

@@ -1,0 +1,146 @@
+"""The streaming DAGs through Airflow (``dag.test()``): supervisor -> collector -> loader.
+
+The supervisor's sensor, lease grant and TriggerDagRunOperator, the collector's long-running
+task holding its lease, and the loader run as Airflow runs them; the lab's simulators (in
+this process) stream to the collector over real sockets, Kafka and ClickHouse are the lab's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from lab import services
+from lab.streamsim import StreamSim
+from netargus.sink.spool import Spool
+from netargus.store import connect
+from tests.helpers.dagrun import dag_command, run_dag
+from tests.helpers.streaming import gnmi_login, lab_streaming, wait_until
+
+LEASE = 10.0
+
+
+@pytest.fixture
+def streaming(airflow_env, lab, tmp_path):
+    env, database = airflow_env
+    services.STREAMSIM.down(lab)
+    path = tmp_path / "streaming.yaml"
+    cfg = lab_streaming(lab, heartbeat=2.0, interval=1.0, path=path, lease_seconds=LEASE,
+                        raw_topic=f"raw-e2e-{uuid.uuid4().hex[:8]}")
+    env = {**env, "NETARGUS_STREAMING": str(path), "NETARGUS_SPOOL_DIR": str(tmp_path / "spool")}
+    sim = StreamSim(cfg, lab.certs(), gnmi_login(lab), interval=1.0).start()
+    db = connect(lab.clickhouse_settings(database))
+    db.execute("TRUNCATE TABLE stream_leases")
+    yield env, cfg, sim, db
+    sim.stop()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def collector_runs(env: dict) -> list[tuple[str, dict]]:
+    """(run_id, conf) of the streaming_collector runs the supervisor triggered (their run id is
+    the lease holder, ``shardNNN__...``), oldest first, from Airflow's metadata DB."""
+    path = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT run_id, conf FROM dag_run WHERE dag_id = 'streaming_collector'"
+                          " AND run_id LIKE 'shard%' ORDER BY id").fetchall()
+    return [(run_id, json.loads(conf) if isinstance(conf, str) else conf) for run_id, conf in rows]
+
+
+def lease_events(db, holder: str) -> list[str]:
+    return [e for (e,) in db.execute(
+        "SELECT event FROM stream_leases WHERE holder = %(h)s ORDER BY seq", {"h": holder})]
+
+
+def test_supervisor_starts_a_collector_whose_lease_ends_and_is_renewed(streaming):
+    env, cfg, sim, db = streaming
+    before = collector_runs(env)
+    supervisor = run_dag(env, "streaming_supervisor", now())
+    assert supervisor["state"] == "success", supervisor
+    assert supervisor["tasks"]["start_collectors[0]"] == "success"
+    (run_id, conf), = collector_runs(env)[len(before):]
+    assert conf == {"shard": 0, "holder": run_id}
+    assert lease_events(db, run_id) == ["granted"]
+
+    t0 = time.monotonic()
+    collector = run_dag(env, "streaming_collector", now(), conf=conf)
+    assert collector["state"] == "success", collector
+    assert time.monotonic() - t0 >= LEASE
+    events = lease_events(db, run_id)
+    assert events[0] == "granted" and events[-1] == "released"
+    assert events.count("renewed") >= LEASE / cfg.heartbeat_seconds - 1
+
+    # the lease ended: the next supervisor run gives the shard to a new collector run
+    again = run_dag(env, "streaming_supervisor", now())
+    assert again["state"] == "success", again
+    (run_id2, conf2), = collector_runs(env)[len(before) + 1:]
+    assert conf2["shard"] == 0 and run_id2 != run_id
+
+    loader = run_dag(env, "stream_loader", now())
+    assert loader["state"] == "success", loader
+    stored = dict(db.execute(
+        "SELECT source, uniqExact(device) FROM samples WHERE source IN ('gnmi', 'mdt', 'jti') "
+        "AND metric = 'interface.in_octets' GROUP BY source"))
+    assert stored == {"gnmi": 2, "mdt": 1, "jti": 1}
+    rated = dict(db.execute(
+        "SELECT source, count() FROM rates WHERE source IN ('gnmi', 'mdt', 'jti') "
+        "AND metric = 'interface.in_octets' GROUP BY source"))
+    assert set(rated) == {"gnmi", "mdt", "jti"} and min(rated.values()) > 0
+
+
+def test_a_collector_killed_mid_lease_loses_nothing_it_had_taken(streaming, lab, tmp_path):
+    """Kafka is stopped so the collector is spooling, then its task is killed (SIGKILL). The
+    next lease (granted by the supervisor once the dead one expired) replays the spool:
+    every sample sent before the kill that the collector had taken lands in ClickHouse."""
+    env, cfg, sim, db = streaming
+    before = collector_runs(env)
+    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
+    (run_id, conf), = collector_runs(env)[len(before):]
+    conf = {**conf, "lease_seconds": 600}
+    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    spool = Spool(tmp_path / "spool" / "collector-000")
+    try:
+        wait_until(lambda: lease_events(db, run_id).count("renewed") >= 2, 60,
+                   "the collector to hold its lease")
+        start_ms = time.time_ns() // 1_000_000  # every target is subscribed by now
+        services.KAFKA.down(lab)
+        wait_until(spool.has_pending, 60, "the collector to spool")
+        time.sleep(3)
+        killed_ms = time.time_ns() // 1_000_000
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        services.KAFKA.up(lab)
+    assert lease_events(db, run_id)[-1] == "renewed"  # it never released: it was killed
+    # what the collector had taken: all it received up to 2 s before the kill (its pump hands
+    # batches to the spool every 0.5 s)
+    window = (start_ms, killed_ms - 2000)
+    taken = sim.tally.between(*window)
+
+    # the dead collector's lease expires; the supervisor's sensor waits (deferred) for it
+    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
+    (run_id2, conf2), = collector_runs(env)[len(before) + 1:]
+    assert run_id2 != run_id
+    assert run_dag(env, "streaming_collector", now(), conf=conf2)["state"] == "success"
+    assert not spool.has_pending()  # replayed
+    assert run_dag(env, "stream_loader", now())["state"] == "success"
+    assert stored_between(db, *window) == taken
+
+
+def stored_between(db, start_ms: int, end_ms: int) -> dict[str, int]:
+    return dict(db.execute(
+        "SELECT device, count() FROM samples FINAL WHERE source IN ('gnmi', 'mdt', 'jti') "
+        "AND metric != 'stream.up' AND toUInt64(ts) * 1000 + ts_ms >= %(s)s "
+        "AND toUInt64(ts) * 1000 + ts_ms < %(e)s GROUP BY device", {"s": start_ms, "e": end_ms}))
