@@ -25,7 +25,9 @@ LEASE = timedelta(seconds=load_streaming().lease_seconds)
 @dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, max_active_runs=256,
      tags=["netargus", "streaming"], doc_md=__doc__)
 def streaming_collector() -> None:
-    @task(retries=0, execution_timeout=LEASE + timedelta(minutes=15))
+    # a retry re-checks the lease: it goes on only while this run still holds the shard
+    @task(retries=1, retry_delay=timedelta(seconds=30),
+          execution_timeout=LEASE + timedelta(minutes=15))
     def collect(**context: Any) -> dict:
         from netargus.airflow.streaming import collect_shard
 

@@ -44,7 +44,7 @@ def streaming_supervisor() -> None:
     ensure_schema() >> free
     TriggerDagRunOperator.partial(
         task_id="start_collectors", trigger_dag_id="streaming_collector",
-        wait_for_completion=False, retries=0,
+        wait_for_completion=False, skip_when_already_exists=True,
     ).expand_kwargs(grants)
 
 

@@ -95,3 +95,16 @@ def test_broken_inventory_is_an_import_error_naming_file_line_field(tmp_path):
     assert "discovery" not in parsed["dags"]
     (error,) = [e for f, e in parsed["import_errors"].items() if f.endswith("discovery.py")]
     assert f"{broken}:5: devices[1].snmp.port: Input should be a valid integer" in error
+
+
+def test_streaming_shape(parsed):
+    supervisor = parsed["dags"]["streaming_supervisor"]
+    assert supervisor["timetable"] == "ContinuousTimetable"
+    assert supervisor["max_active_runs"] == 1  # the only grantor of leases runs alone
+    assert supervisor["tasks"] == ["ensure_schema", "grant_leases", "start_collectors",
+                                   "wait_for_free_shards"]
+    collector = parsed["dags"]["streaming_collector"]
+    assert collector["timetable"] == "NullTimetable" and collector["tasks"] == ["collect"]
+    loader = parsed["dags"]["stream_loader"]
+    assert (loader["timetable"], loader["schedule"]) == ("CronDataIntervalTimetable", "* * * * *")
+    assert loader["max_active_runs"] == 1

@@ -8,7 +8,8 @@ import json
 import sys
 
 contacted: list[str] = []
-HEAVY = ("pysnmp", "clickhouse_driver", "numpy")  # belong inside tasks, not at parse time
+HEAVY = ("pysnmp", "clickhouse_driver", "numpy", "grpc", "confluent_kafka", "google.protobuf")
+# (these belong inside tasks, not at parse time)
 
 
 def refuse_network(event: str, args: tuple) -> None:
@@ -36,6 +37,7 @@ print(json.dumps({
             "retries": [t.retries for t in dag.tasks],
             "pools": sorted({t.pool for t in dag.tasks}),
             "tasks": sorted(t.task_id for t in dag.tasks),
+            "max_active_runs": dag.max_active_runs,
         }
         for dag_id, dag in bag.dags.items()
     },

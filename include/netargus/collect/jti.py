@@ -63,9 +63,10 @@ def decode(payload: bytes, device: str) -> list[Sample]:
         labels = {"ifName": info.if_name}
         if info.HasField("snmp_if_index"):
             labels["ifIndex"] = str(info.snmp_if_index)
-        for direction, stats in (("in", info.ingress_stats), ("out", info.egress_stats)):
-            if not stats.ByteSize():
+        for direction, field in (("in", "ingress_stats"), ("out", "egress_stats")):
+            if not info.HasField(field):
                 continue
+            stats = getattr(info, field)
             for field, suffix in STATS.items():
                 out.append(Sample(ts=ts, device=device, source=Source.JTI,
                                   metric=f"interface.{direction}_{suffix}",
