@@ -1,12 +1,13 @@
 """
 ### stream_loader
 
-Every minute: consumes Kafka `netargus.raw` in micro-batches for up to 45 s, decodes each
-message (gNMI, Cisco MDT kvGPB, Juniper JTI or JSON samples) into samples, writes them to
-ClickHouse `samples` and normalized to `netargus.observations`, and commits the offsets only
-after ClickHouse accepted the batch. What cannot be decoded goes to `netargus.deadletter` with
-the reason. Then the streamed counters' rates of the last five minutes are recomputed (the same
-rate code as SNMP polling). Replays collapse in ClickHouse.
+Every minute: `loaders` consumers (mapped `load` tasks, one Kafka group; `loaders` in the
+streaming file) consume `netargus.raw` in micro-batches for up to 45 s, decode each message
+(gNMI, Cisco MDT kvGPB, Juniper JTI or JSON samples) into samples, write them to ClickHouse
+`samples` and normalized to `netargus.observations`, and commit the offsets only after
+ClickHouse accepted the batch. What cannot be decoded goes to `netargus.deadletter` with the
+reason. Then `rate_counters` recomputes the streamed counters' rates of the last five minutes
+with the same rate code as SNMP polling. Replays collapse in ClickHouse.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from netargus.airflow.dags import CLICKHOUSE, KAFKA
+from netargus.streaming import load_streaming
+
+LOADERS = list(range(load_streaming().loaders))
 
 
 @dag(schedule=CronDataIntervalTimetable("* * * * *", timezone="UTC"),
@@ -30,12 +34,18 @@ def stream_loader() -> None:
         return ensure_schema(CLICKHOUSE)
 
     @task(execution_timeout=timedelta(minutes=5))
-    def load() -> dict:
+    def load(worker: int) -> dict:
         from netargus.airflow.streaming import load_stream
 
         return load_stream(clickhouse_conn_id=CLICKHOUSE, kafka_conn_id=KAFKA, time_budget=45)
 
-    ensure_schema() >> load()
+    @task(execution_timeout=timedelta(minutes=5))
+    def rate_counters(loaded: list[dict]) -> dict:
+        from netargus.airflow.streaming import stream_rates
+
+        return stream_rates(loaded, clickhouse_conn_id=CLICKHOUSE)
+
+    ensure_schema() >> rate_counters(load.expand(worker=LOADERS))
 
 
 stream_loader()

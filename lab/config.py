@@ -36,6 +36,7 @@ class LabConfig:
     offset: int = 0
     inventory_file: Path | None = None  # instead of the repo's inventory (benchmarks)
     extra_env: tuple[tuple[str, str], ...] = ()  # more environment for Airflow
+    kafka_storage: str = "s3"  # "memory" when nothing must survive a broker restart (benchmarks)
 
     @classmethod
     def demo(cls) -> LabConfig:
@@ -47,7 +48,7 @@ class LabConfig:
 
     @classmethod
     def bench(cls) -> LabConfig:
-        return cls(REPO / ".lab-bench", offset=20000)
+        return cls(REPO / ".lab-bench", offset=20000, kafka_storage="memory")
 
     @property
     def clickhouse_port(self) -> int:

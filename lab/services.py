@@ -34,7 +34,7 @@ class Service:
     ready: Callable[[LabConfig], bool]
     port: Callable[[LabConfig], int]
     start_timeout: float = 60.0
-    fingerprint: Callable[[], str] = lambda: ""
+    fingerprint: Callable[[LabConfig], str] = lambda cfg: ""
 
     def pid_file(self, cfg: LabConfig) -> Path:
         return cfg.path("run", f"{self.name}.pid")
@@ -53,10 +53,10 @@ class Service:
         it is ready."""
         stamp = self.stamp_file(cfg)
         current = stamp.read_text() if stamp.exists() else ""
-        if self.running(cfg) and current == self.fingerprint() and self.ready(cfg):
+        if self.running(cfg) and current == self.fingerprint(cfg) and self.ready(cfg):
             return "reused"
         stop(self.pid_file(cfg))
-        stamp.write_text(self.fingerprint())
+        stamp.write_text(self.fingerprint(cfg))
         if port_open(self.port(cfg)):
             raise LabError(f"{self.name}: port {self.port(cfg)} is taken by another process")
         self.launch(cfg)
@@ -198,13 +198,14 @@ def kafka_env(cfg: LabConfig) -> dict[str, str]:
 
 def _kafka_launch(cfg: LabConfig) -> None:
     url = f"tcp://127.0.0.1:{cfg.kafka_port}"
+    storage = f"s3://{S3_BUCKET}/" if cfg.kafka_storage == "s3" else "memory://tansu/"
     start([str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-           "--storage-engine", f"s3://{S3_BUCKET}/"], KAFKA.pid_file(cfg), KAFKA.log_file(cfg),
+           "--storage-engine", storage], KAFKA.pid_file(cfg), KAFKA.log_file(cfg),
           env=kafka_env(cfg))
 
 
 KAFKA = Service("kafka", _kafka_launch, lambda c: port_open(c.kafka_port), lambda c: c.kafka_port,
-                fingerprint=lambda: "s3")
+                fingerprint=lambda c: c.kafka_storage)
 
 
 # ---------------------------------------------------------------- streaming simulators
@@ -260,7 +261,7 @@ def _snmpsim_ready(cfg: LabConfig) -> bool:
 
 
 SNMPSIM = Service("snmpsim", _snmpsim_launch, _snmpsim_ready, lambda c: c.snmp_port,
-                  start_timeout=240.0, fingerprint=recordings.fingerprint)
+                  start_timeout=240.0, fingerprint=lambda c: recordings.fingerprint())
 
 
 # ---------------------------------------------------------------- Airflow 3 standalone

@@ -100,6 +100,22 @@ class Sample:
         object.__setattr__(self, "labels", _labels(self.labels))
         object.__setattr__(self, "value", float(self.value))
 
+    @classmethod
+    def trusted(cls, ts: datetime, device: str, source: Source, metric: str, value: float,
+                kind: Kind, labels: tuple[tuple[str, str], ...]) -> Sample:
+        """A sample from values already normalized (aware UTC ``ts``, the enums, a float,
+        labels sorted): the decoders' fast path, which skips ``__post_init__``."""
+        s = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(s, "ts", ts)
+        setattr_(s, "device", device)
+        setattr_(s, "source", source)
+        setattr_(s, "metric", metric)
+        setattr_(s, "value", value)
+        setattr_(s, "kind", kind)
+        setattr_(s, "labels", labels)
+        return s
+
     @property
     def series(self) -> str:
         """The labels as stable text, e.g. ``ifIndex=1,ifName=Gi0/1`` (dedup and sort key)."""

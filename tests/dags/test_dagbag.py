@@ -107,4 +107,5 @@ def test_streaming_shape(parsed):
     assert collector["timetable"] == "NullTimetable" and collector["tasks"] == ["collect"]
     loader = parsed["dags"]["stream_loader"]
     assert (loader["timetable"], loader["schedule"]) == ("CronDataIntervalTimetable", "* * * * *")
+    assert loader["tasks"] == ["ensure_schema", "load", "rate_counters"]
     assert loader["max_active_runs"] == 1

@@ -13,6 +13,7 @@ from lab import services
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import ClickHouseSettings, connect
 from netargus.stream import DEADLETTER, OBSERVATIONS
+from netargus.stream.codec import decode
 from netargus.stream.loader import load_batch
 
 MALFORMED = [b"\xff\xfe not utf-8", b'{"ts": "2026-11-01T00:00:00Z", "device": ',
@@ -105,4 +106,5 @@ def test_loader_commits_only_after_clickhouse_and_dead_letters_bad_input(
     assert any("missing value" in r for r in reasons)
     observed = [m for m in read_all(bootstrap, OBSERVATIONS)
                 if m.key().decode().startswith(run)]
-    assert len(observed) == 1000
+    assert len(observed) == 200  # one per raw message, its samples normalized
+    assert sum(len(decode(m.value())) for m in observed) == 1000

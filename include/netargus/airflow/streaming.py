@@ -141,18 +141,18 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
 
 
 def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: float = 45.0,
-                max_messages: int = 200_000) -> dict[str, Any]:
+                max_messages: int = 20_000) -> dict[str, Any]:
     """Drain ``netargus.raw`` into ClickHouse in micro-batches for up to ``time_budget``
-    seconds, then recompute the streamed counters' rates of the last minutes."""
+    seconds (one consumer of the loader group; several run side by side). Returns the counts
+    and the devices loaded."""
     import time
+
+    from confluent_kafka import Producer
 
     cfg = load_streaming()
     kafka = kafka_config(kafka_conn_id)
     ensure_topics(kafka, (cfg.raw_topic, OBSERVATIONS, DEADLETTER))
-    client = ClickHouseHook(clickhouse_conn_id).get_conn()
-    sink = ClickHouseSink(client)
-    from confluent_kafka import Producer
-
+    sink = ClickHouseSink(ClickHouseHook(clickhouse_conn_id).get_conn())
     producer = Producer({"linger.ms": 50, **kafka})
     c = consumer(kafka, LOADER_GROUP, [cfg.raw_topic])
     totals = {"messages": 0, "samples": 0, "rejected": 0, "batches": 0}
@@ -166,7 +166,7 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: flo
     try:
         while (left := deadline - time.monotonic()) > 1:
             report = load_batch(c, producer, write, max_messages=max_messages,
-                                time_budget=left)
+                                time_budget=min(left, 10.0))
             if not report.messages:
                 break
             totals["batches"] += 1
@@ -174,13 +174,21 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: flo
                 totals[k] += getattr(report, k)
     finally:
         c.close()
-    end = datetime.now(UTC)
-    names = sorted(devices | set(cfg.devices()))
+    log.info("stream loader: %s from %d devices", totals, len(devices))
+    return {**totals, "devices": sorted(devices)}
+
+
+def stream_rates(loaded: Sequence[dict[str, Any]], *, clickhouse_conn_id: str) -> dict[str, Any]:
+    """Recompute the rates of streamed counters over the last minutes (every streaming device
+    and any other the loaders saw), with the same counter -> rate code as SNMP polling."""
+    cfg = load_streaming()
+    client = ClickHouseHook(clickhouse_conn_id).get_conn()
+    names = sorted({d for r in loaded for d in r.get("devices", [])} | set(cfg.devices()))
     specs = {m: CounterSpec(bits=64) for m in STREAM_COUNTERS}
-    rates = 0
-    for source in STREAM_SOURCES:
-        rates += sink.write_rates(derive_rates(client, names, specs, end - RATE_WINDOW, end,
-                                               source=source))
-    totals["rates"] = rates
-    log.info("stream loader: %s", totals)
-    return totals
+    end = datetime.now(UTC)
+    rates = {source: ClickHouseSink(client).write_rates(
+        derive_rates(client, names, specs, end - RATE_WINDOW, end, source=source))
+        for source in STREAM_SOURCES}
+    log.info("streamed rates over the last %s: %s", RATE_WINDOW, rates)
+    return {"loaded": {k: sum(r.get(k, 0) for r in loaded)
+                       for k in ("messages", "samples", "rejected")}, "rates": rates}

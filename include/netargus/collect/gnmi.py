@@ -8,6 +8,7 @@ Uses the official gnmi.proto (OpenConfig, Apache 2.0) as bundled by ``pygnmi``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -29,7 +30,7 @@ from netargus.collect.telemetry import (
     from_epoch,
     generic_metric,
 )
-from netargus.model import Sample, Source
+from netargus.model import Kind, Sample, Source
 from netargus.streaming import GnmiTarget, SensorPath
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ def parse_path(text: str) -> gnmi_pb2.Path:
 
 def _value(tv: gnmi_pb2.TypedValue) -> float | str | None:
     kind = tv.WhichOneof("value")
-    if kind in ("uint_val", "int_val", "float_val", "double_val"):
+    if kind == "uint_val":  # counters: by far the most common
+        return float(tv.uint_val)
+    if kind in ("int_val", "float_val", "double_val"):
         return float(getattr(tv, kind))
     if kind == "bool_val":
         return 1.0 if tv.bool_val else 0.0
@@ -89,24 +92,35 @@ def decode(payload: bytes, device: str) -> list[Sample]:
     if not note.timestamp:
         raise Undecodable("gNMI notification without a timestamp")
     ts = from_epoch(note.timestamp, 1e-9)
-    prefix = list(note.prefix.elem)
+    prefix_names = tuple(e.name for e in note.prefix.elem)
+    prefix_labels = _labels(note.prefix.elem)
     out = []
     for update in note.update:
-        elems = prefix + list(update.path.elem)
-        names = [e.name for e in elems]
-        labels = {KEY_LABELS.get(k, k): v for e in elems for k, v in e.key.items()}
+        elems = update.path.elem
         value = _value(update.val)
+        if len(elems) == 1 and not elems[0].key:  # the common case: a leaf under the prefix
+            names, labels = prefix_names + (elems[0].name,), prefix_labels
+        else:
+            names = prefix_names + tuple(e.name for e in elems)
+            labels = tuple(sorted(prefix_labels + _labels(elems)))
         if not names or value is None:
             continue
-        leaf = names[-1]
-        metric, kind = OPEN_CONFIG_LEAVES.get((names[0], leaf)) or generic_metric(names)
+        metric, kind = _metric(names)
         if isinstance(value, str):
-            if leaf not in ("oper-status", "admin-status") or value not in OPER_STATUS:
+            if names[-1] not in ("oper-status", "admin-status") or value not in OPER_STATUS:
                 continue
             value = float(OPER_STATUS[value])
-        out.append(Sample(ts=ts, device=device, source=Source.GNMI, metric=metric,
-                          value=value, kind=kind, labels=labels))
+        out.append(Sample.trusted(ts, device, Source.GNMI, metric, value, kind, labels))
     return out
+
+
+def _labels(elems) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((KEY_LABELS.get(k, k), v) for e in elems for k, v in e.key.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _metric(names: tuple[str, ...]) -> tuple[str, Kind]:
+    return OPEN_CONFIG_LEAVES.get((names[0], names[-1])) or generic_metric(list(names))
 
 
 def subscribe_request(paths: list[SensorPath]) -> gnmi_pb2.SubscribeRequest:

@@ -60,18 +60,32 @@ def _objects(values: list[Any]) -> np.ndarray:
 def sample_columns(samples: Sequence[Sample]) -> list[np.ndarray]:
     """numpy columns of ``samples`` in :data:`SAMPLE_COLUMNS` order."""
     n = len(samples)
-    micros = np.fromiter((round(s.ts.timestamp() * 1_000_000) for s in samples), np.int64, n)
+    # samples of one message share their time and labels objects: convert each once
+    stamps: dict[int, int] = {}
+    series: dict[tuple, tuple[str, list[str], list[str]]] = {}
+    micros = np.empty(n, np.int64)
+    text, keys, values = [None] * n, [None] * n, [None] * n
+    for i, s in enumerate(samples):
+        t = stamps.get(id(s.ts))
+        if t is None:
+            t = stamps[id(s.ts)] = round(s.ts.timestamp() * 1_000_000)
+        micros[i] = t
+        row = series.get(s.labels)
+        if row is None:
+            row = series[s.labels] = (s.series, [k for k, _ in s.labels],
+                                      [v for _, v in s.labels])
+        text[i], keys[i], values[i] = row
     return [
         (micros // 1_000_000).astype("datetime64[s]"),
         ((micros % 1_000_000) // 1000).astype(np.uint16),
         _objects([s.device for s in samples]),
-        _objects([s.source.value for s in samples]),
+        _objects([str.__str__(s.source) for s in samples]),  # StrEnum: its value, fast
         _objects([s.metric for s in samples]),
-        _objects([s.series for s in samples]),
-        _objects([[k for k, _ in s.labels] for s in samples]),
-        _objects([[v for _, v in s.labels] for s in samples]),
+        _objects(text),
+        _objects(keys),
+        _objects(values),
         np.fromiter((s.value for s in samples), np.float64, n),
-        _objects([s.kind.value for s in samples]),
+        _objects([str.__str__(s.kind) for s in samples]),
     ]
 
 

@@ -85,12 +85,33 @@ def decode(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None
     return [_sample(obj, f"sample {i}") for i, obj in enumerate(items)]
 
 
+def _obj(sample: Sample, ts: str, labels: dict[str, str]) -> dict[str, Any]:
+    # source and kind are StrEnums: json writes them as their values
+    return {"ts": ts, "device": sample.device, "source": sample.source,
+            "metric": sample.metric, "value": sample.value, "kind": sample.kind,
+            "labels": labels}
+
+
+def encode_many(samples: list[Sample]) -> bytes:
+    """Samples as one JSON list (what :func:`decode` reads back)."""
+    stamps: dict[int, str] = {}  # samples of one message share time and labels objects
+    labels: dict[int, dict[str, str]] = {}
+    objs = []
+    for s in samples:
+        ts = stamps.get(id(s.ts))
+        if ts is None:
+            ts = stamps[id(s.ts)] = s.ts.isoformat()
+        lab = labels.get(id(s.labels))
+        if lab is None:
+            lab = labels[id(s.labels)] = dict(s.labels)
+        objs.append(_obj(s, ts, lab))
+    return json.dumps(objs, separators=(",", ":")).encode()
+
+
 def encode(sample: Sample) -> bytes:
     """A normalized sample for ``netargus.observations`` (the raw shape, canonical)."""
-    return json.dumps({"ts": sample.ts.isoformat(), "device": sample.device,
-                       "source": sample.source.value, "metric": sample.metric,
-                       "value": sample.value, "kind": sample.kind.value,
-                       "labels": dict(sample.labels)}, separators=(",", ":")).encode()
+    return json.dumps(_obj(sample, sample.ts.isoformat(), dict(sample.labels)),
+                      separators=(",", ":")).encode()
 
 
 def _decode_protocol(fmt: str, payload: bytes, key: bytes | None) -> list[Sample]:

@@ -2,11 +2,12 @@
 
 One micro-batch: consume up to ``max_messages`` or until ``time_budget`` runs out, decode,
 write the good samples to ClickHouse, produce them normalized to ``netargus.observations``
-(keyed by device) and the rejects to ``netargus.deadletter`` with their reason in a header,
-then commit the consumer's offsets. Observations, dead letters and the commit all happen only
-after ClickHouse accepted the batch: if the insert fails, nothing is produced or committed and
-the same messages come again next time. Delivery is at least once: a crash between producing and
-committing repeats a batch, and its samples collapse in ClickHouse (ReplacingMergeTree).
+(one JSON list per raw message, keyed by device) and the rejects to ``netargus.deadletter``
+with their reason in a header, then commit the consumer's offsets. Observations, dead letters
+and the commit all happen only after ClickHouse accepted the batch: if the insert fails,
+nothing is produced or committed and the same messages come again next time. Delivery is at
+least once: a crash between producing and committing repeats a batch, and its samples
+collapse in ClickHouse (ReplacingMergeTree).
 """
 
 from __future__ import annotations
@@ -19,9 +20,19 @@ from typing import Any
 
 from netargus.model import Sample
 from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.codec import Rejected, decode, encode
+from netargus.stream.codec import Rejected, decode, encode_many
 
 log = logging.getLogger(__name__)
+
+
+def _produce(producer: Any, topic: str, key: bytes | None, value: bytes,
+             headers: list | None = None) -> None:
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value, headers=headers)
+            return
+        except BufferError:  # librdkafka's queue is full: let it deliver some first
+            producer.poll(0.1)
 
 
 @dataclass
@@ -48,6 +59,7 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
     """
     report = BatchReport()
     samples: list[Sample] = []
+    decoded: list[tuple[bytes | None, list[Sample]]] = []  # (key, samples) per good message
     rejects: list[tuple[Any, str]] = []
     deadline = time.monotonic() + time_budget
     idle = 0
@@ -67,20 +79,22 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                 continue
             report.messages += 1
             try:
-                samples.extend(decode(message.value(), message.headers(), message.key()))
+                got = decode(message.value(), message.headers(), message.key())
             except Rejected as exc:
                 rejects.append((message, str(exc)))
+                continue
+            samples.extend(got)
+            if got:
+                decoded.append((got[0].device.encode(), got))
     if not report.messages:
         return report
     write(samples)  # raises on failure: then nothing is produced or committed
     for message, reason in rejects:
-        producer.produce(DEADLETTER, key=message.key(), value=message.value(),
-                         headers=[*(message.headers() or []), ("reason", reason),
-                                  ("topic", message.topic()),
-                                  ("partition", str(message.partition())),
-                                  ("offset", str(message.offset()))])
-    for sample in samples:
-        producer.produce(OBSERVATIONS, key=sample.device.encode(), value=encode(sample))
+        _produce(producer, DEADLETTER, message.key(), message.value(),
+                 [*(message.headers() or []), ("reason", reason), ("topic", message.topic()),
+                  ("partition", str(message.partition())), ("offset", str(message.offset()))])
+    for key, got in decoded:  # one observation message per raw message: its samples, normalized
+        _produce(producer, OBSERVATIONS, key, encode_many(got))
     if producer.flush(30):
         raise RuntimeError("observations or dead letters not delivered within 30 s; "
                            "offsets not committed")
