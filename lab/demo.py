@@ -134,10 +134,49 @@ def print_top_interfaces(cfg: LabConfig) -> int:
     return len(rows)
 
 
+STREAMED_VS_POLLED = """
+SELECT device, ifname, source, argMax(assumeNotNull(value), ts) * 8 AS bps, max(ts) AS at
+FROM (
+    SELECT device, source, ts, value, labels.value[indexOf(labels.key, 'ifName')] AS ifname
+    FROM rates FINAL
+    WHERE metric = 'interface.in_octets' AND reason = 'ok' AND ts > now() - 600
+      AND device IN (SELECT device FROM rates WHERE source != 'snmp' AND ts > now() - 600)
+)
+GROUP BY device, ifname, source
+ORDER BY device, ifname, source
+"""
+
+
+def streamed_rates_ready(cfg: LabConfig) -> bool:
+    client = connect(cfg.clickhouse_settings())
+    return client.execute("SELECT uniqExact(source) FROM rates "
+                          "WHERE source != 'snmp' AND ts > now() - 600")[0][0] >= 3
+
+
+def print_streamed_vs_polled(cfg: LabConfig) -> int:
+    """Inbound rate of the streaming devices' interfaces: streamed beside polled (the lab
+    makes one interface count at one rate whichever protocol reads it)."""
+    rows = connect(cfg.clickhouse_settings()).execute(STREAMED_VS_POLLED)
+    table: dict[tuple[str, str], dict[str, float]] = {}
+    for device, ifname, source, bps, _ in rows:
+        table.setdefault((device, ifname), {})[source] = bps
+    print(f"\n{'device':<20}{'interface':<18}{'streamed':>9} {'Mbit/s':>9}{'polled SNMP':>13}")
+    shown = 0
+    for (device, ifname), by in sorted(table.items()):
+        streamed = [(s, v) for s, v in by.items() if s != "snmp"]
+        if not streamed or not ifname or shown >= 16:
+            continue
+        source, bps = streamed[0]
+        polled = f"{by['snmp'] / 1e6:>13.3f}" if "snmp" in by else f"{'-':>13}"
+        print(f"{device[:19]:<20}{ifname[:17]:<18}{source:>9} {bps / 1e6:>9.3f}{polled}")
+        shown += 1
+    return shown
+
+
 def run_demo(cfg: LabConfig) -> None:
     step = Steps()
-    step("lab services: ClickHouse, Kafka (Tansu), SNMP agents (snmpsim)",
-         lambda: services.up(cfg, services.DATA_SERVICES))
+    step("lab services: ClickHouse, Kafka (Tansu on S3), SNMP agents (snmpsim), streaming "
+         "simulators (gNMI, MDT, JTI)", lambda: services.up(cfg, services.DATA_SERVICES))
     step("ClickHouse migrations", lambda: apply_migrations(cfg))
     cfg.write_env_file()  # for the airflow CLI against the lab: source .lab/airflow.env
     step("Airflow 3 standalone", lambda: services.up(cfg, (services.AIRFLOW,)))
@@ -150,6 +189,10 @@ def run_demo(cfg: LabConfig) -> None:
     step("rates from a second poll (polling_interfaces runs every minute)",
          lambda: wait_for(lambda: rates_ready(cfg), 180, "rates in ClickHouse", 3))
     step("top interfaces by traffic rate", lambda: print_top_interfaces(cfg))
+    step("streamed rates (streaming_supervisor -> streaming_collector -> stream_loader run "
+         "on their own)", lambda: wait_for(lambda: streamed_rates_ready(cfg), 420,
+                                           "gNMI, MDT and JTI rates in ClickHouse", 5))
+    step("streamed beside polled", lambda: print_streamed_vs_polled(cfg))
     print(f"""
 Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin
              password: airflow_admin_password in {cfg.root / 'secrets.json'}
@@ -157,5 +200,6 @@ ClickHouse   127.0.0.1:{cfg.clickhouse_port} (native), http://127.0.0.1:{cfg.cli
              user netargus, password in {cfg.root / 'secrets.json'}, database netargus
 Kafka        127.0.0.1:{cfg.kafka_port}
 SNMP agents  127.0.0.1:{cfg.snmp_port} (udp), inventory include/config/inventory.yaml
+Streaming    simulators per {cfg.streaming()} (from include/config/streaming.yaml)
 Stop all:    make down      What runs: make status
 """)

@@ -84,47 +84,41 @@ def test_each_collector_lands_samples_with_device_metric_labels_and_values(pipel
             assert r.rate.value == pytest.approx(truth, rel=0.02), (device, r)
 
 
-def test_kafka_down_for_30s_mid_stream_loses_nothing(lab, pipeline):
-    p = pipeline.start()
+def outage(lab, p, service, seconds: float, evidence, what: str) -> dict:
+    """Stop ``service`` mid-stream for ``seconds`` (once ``evidence()`` shows the pipeline
+    noticed), then finish the pipeline; returns the outage and the counts."""
+    p.start()
     wait_until(lambda: p.loaded["samples"] > 1000, 60, "the first samples to be loaded")
-    services.KAFKA.down(lab)
+    service.down(lab)
     t0 = time.monotonic()
     try:
-        wait_until(lambda: p.sink.spool.has_pending(), 30, "the collector to spool")
-        time.sleep(max(KAFKA_OUTAGE - (time.monotonic() - t0), 0))
+        wait_until(evidence, 30, what)
+        time.sleep(max(seconds - (time.monotonic() - t0), 0))
     finally:
-        services.KAFKA.up(lab)
-    outage = time.monotonic() - t0
+        service.up(lab)
+    down = time.monotonic() - t0
     time.sleep(3)
     sent = p.stop_sending()
     p.finish()
-    stored, raw = p.stored(), p.stored(final=False)
-    log.info("Kafka down %.0f s: sent %s, stored %s (%s before dedup), spooled %d messages",
-             outage, sent, stored, raw, p.collector.spooled)
-    assert outage >= KAFKA_OUTAGE
-    assert p.collector.spooled > 0
-    assert stored == sent  # exact: no loss, no duplicate after dedup
+    result = {"outage_s": round(down), "sent": sent, "stored": p.stored(),
+              "before_dedup": p.stored(final=False), "spooled": p.collector.spooled,
+              "failed_loader_batches": len(p.loader_errors)}
+    log.info("%s down: %s", service.name, result)
+    return result
+
+
+def test_kafka_down_for_30s_mid_stream_loses_nothing(lab, pipeline):
+    r = outage(lab, pipeline, services.KAFKA, KAFKA_OUTAGE, pipeline.sink.spool.has_pending,
+               "the collector to spool")
+    assert r["outage_s"] >= KAFKA_OUTAGE and r["spooled"] > 0
+    assert r["stored"] == r["sent"]  # exact: no loss, no duplicate after dedup
 
 
 def test_clickhouse_down_for_30s_while_the_loader_runs_loses_nothing(lab, pipeline):
-    p = pipeline.start()
-    wait_until(lambda: p.loaded["samples"] > 1000, 60, "the first samples to be loaded")
-    services.CLICKHOUSE.down(lab)
-    t0 = time.monotonic()
-    try:
-        wait_until(lambda: p.loader_errors, 30, "a loader batch to fail")
-        time.sleep(max(CLICKHOUSE_OUTAGE - (time.monotonic() - t0), 0))
-    finally:
-        services.CLICKHOUSE.up(lab)
-    outage = time.monotonic() - t0
-    time.sleep(3)
-    sent = p.stop_sending()
-    p.finish()
-    stored, raw = p.stored(), p.stored(final=False)
-    log.info("ClickHouse down %.0f s: sent %s, stored %s (%s before dedup), %d failed batches",
-             outage, sent, stored, raw, len(p.loader_errors))
-    assert outage >= CLICKHOUSE_OUTAGE
-    assert stored == sent
+    r = outage(lab, pipeline, services.CLICKHOUSE, CLICKHOUSE_OUTAGE,
+               lambda: pipeline.loader_errors, "a loader batch to fail")
+    assert r["outage_s"] >= CLICKHOUSE_OUTAGE and r["failed_loader_batches"] > 0
+    assert r["stored"] == r["sent"]
 
 
 def test_malformed_protobuf_and_json_go_to_the_dead_letter_topic(lab, pipeline):

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
-from google.protobuf.message import DecodeError
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from netargus.collect import LoginCredentials
@@ -29,6 +28,7 @@ from netargus.collect.telemetry import (
     OPER_STATUS,
     from_epoch,
     generic_metric,
+    parse_message,
 )
 from netargus.model import Kind, Sample, Source
 from netargus.streaming import GnmiTarget, SensorPath
@@ -85,10 +85,7 @@ def decode(payload: bytes, device: str) -> list[Sample]:
     Raises:
         Undecodable: the payload does not parse as a notification.
     """
-    try:
-        note = gnmi_pb2.Notification.FromString(payload)
-    except DecodeError as exc:
-        raise Undecodable(f"malformed gNMI notification: {exc}") from None
+    note = parse_message(gnmi_pb2.Notification, payload, "gNMI notification", Undecodable)
     if not note.timestamp:
         raise Undecodable("gNMI notification without a timestamp")
     ts = from_epoch(note.timestamp, 1e-9)

@@ -14,9 +14,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from google.protobuf.message import DecodeError
-
-from netargus.collect.telemetry import from_epoch
+from netargus.collect.telemetry import from_epoch, parse_message
 from netargus.model import Kind, Sample, Source
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
 from netargus.streaming import Listener
@@ -38,10 +36,8 @@ class Undecodable(ValueError):
 
 
 def parse(payload: bytes) -> telemetry_top_pb2.TelemetryStream:
-    try:
-        return telemetry_top_pb2.TelemetryStream.FromString(payload)
-    except DecodeError as exc:
-        raise Undecodable(f"malformed JTI TelemetryStream: {exc}") from None
+    return parse_message(telemetry_top_pb2.TelemetryStream, payload, "JTI TelemetryStream",
+                         Undecodable)
 
 
 def decode(payload: bytes, device: str) -> list[Sample]:

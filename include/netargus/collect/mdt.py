@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator
 from concurrent import futures
 
 import grpc
-from google.protobuf.message import DecodeError
 
-from netargus.collect.telemetry import KEY_LABELS, from_epoch, generic_metric
+from netargus.collect.telemetry import KEY_LABELS, from_epoch, generic_metric, parse_message
 from netargus.model import Kind, Sample, Source
 from netargus.proto.cisco import mdt_dialout_pb2, mdt_dialout_pb2_grpc, telemetry_bis_pb2
 from netargus.streaming import Listener
@@ -64,10 +63,7 @@ def _leaves(fields, prefix: str = "") -> Iterator[tuple[str, float | str]]:
 
 
 def parse(payload: bytes) -> telemetry_bis_pb2.Telemetry:
-    try:
-        return telemetry_bis_pb2.Telemetry.FromString(payload)
-    except DecodeError as exc:
-        raise Undecodable(f"malformed MDT Telemetry message: {exc}") from None
+    return parse_message(telemetry_bis_pb2.Telemetry, payload, "MDT Telemetry message", Undecodable)
 
 
 def decode(payload: bytes, device: str) -> list[Sample]:

@@ -9,6 +9,9 @@ path (``/a/b-c/d`` -> ``a.b_c.d``), counters when it sits under a ``counters`` c
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
+
+from google.protobuf.message import DecodeError, Message
 
 from netargus.model import Kind
 
@@ -52,3 +55,14 @@ def generic_metric(elems: list[str]) -> tuple[str, Kind]:
 def from_epoch(value: int, unit: float) -> datetime:
     """A UTC time from an integer epoch in ``unit`` seconds (1e-9 for ns, 1e-3 for ms)."""
     return datetime.fromtimestamp(value * unit, UTC)
+
+
+M = TypeVar("M", bound=Message)
+
+
+def parse_message(cls: type[M], payload: bytes, what: str, error: type[ValueError]) -> M:
+    """``cls.FromString(payload)``, or ``error("malformed <what>: ...")``."""
+    try:
+        return cls.FromString(payload)
+    except DecodeError as exc:
+        raise error(f"malformed {what}: {exc}") from None
