@@ -147,3 +147,16 @@ def test_codec_dispatches_by_format_header_and_names_the_reason():
         decode(b"\x0a\xff\xff", [("format", b"jti")], b"unparsed@10.0.0.9")
     with pytest.raises(Rejected, match="no device"):
         decode(jti_stream(), [("format", b"jti")], None)
+
+
+def test_subscribe_request_samples_and_on_change_with_a_heartbeat():
+    from netargus.streaming import SensorPath
+
+    req = gnmi.subscribe_request([
+        SensorPath(path="/interfaces/interface/state/counters", interval=10),
+        SensorPath(path="/interfaces/interface/state/oper-status", mode="on_change")], 15)
+    sample, change = req.subscribe.subscription
+    assert req.subscribe.mode == gnmi_pb2.SubscriptionList.STREAM
+    assert (sample.mode, sample.sample_interval) == (gnmi_pb2.SAMPLE, 10_000_000_000)
+    assert (change.mode, change.heartbeat_interval) == (gnmi_pb2.ON_CHANGE, 15_000_000_000)
+    assert [e.name for e in change.path.elem][-1] == "oper-status"

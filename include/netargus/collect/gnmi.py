@@ -120,15 +120,19 @@ def _metric(names: tuple[str, ...]) -> tuple[str, Kind]:
     return OPEN_CONFIG_LEAVES.get((names[0], names[-1])) or generic_metric(list(names))
 
 
-def subscribe_request(paths: list[SensorPath]) -> gnmi_pb2.SubscribeRequest:
-    """One STREAM subscription for ``paths`` (PROTO encoding, updates only)."""
+def subscribe_request(paths: list[SensorPath], heartbeat: float = 0.0
+                      ) -> gnmi_pb2.SubscribeRequest:
+    """One STREAM subscription for ``paths`` (PROTO encoding). ON_CHANGE paths ask for a
+    heartbeat (their value resent every ``heartbeat`` seconds even when unchanged), so a
+    target with nothing changing is not taken for a silent one."""
     subs = []
     for p in paths:
         if p.mode == "sample":
             subs.append(gnmi_pb2.Subscription(path=parse_path(p.path), mode=gnmi_pb2.SAMPLE,
                                               sample_interval=int(p.interval * 1e9)))
         else:
-            subs.append(gnmi_pb2.Subscription(path=parse_path(p.path), mode=gnmi_pb2.ON_CHANGE))
+            subs.append(gnmi_pb2.Subscription(path=parse_path(p.path), mode=gnmi_pb2.ON_CHANGE,
+                                              heartbeat_interval=int(heartbeat * 1e9)))
     return gnmi_pb2.SubscribeRequest(subscribe=gnmi_pb2.SubscriptionList(
         subscription=subs, mode=gnmi_pb2.SubscriptionList.STREAM,
         encoding=gnmi_pb2.PROTO, updates_only=False))
@@ -189,7 +193,7 @@ class GnmiSubscriber:
             done = threading.Event()
             try:
                 stub = gnmi_pb2_grpc.gNMIStub(channel)
-                call = stub.Subscribe(iter([subscribe_request(self.paths)]),
+                call = stub.Subscribe(iter([subscribe_request(self.paths, self.silence / 2)]),
                                       metadata=self._metadata())
                 self.last_seen = time.monotonic()
                 threading.Thread(target=self._watch, args=(call, done, stop), daemon=True,
