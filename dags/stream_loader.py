@@ -1,8 +1,9 @@
 """
 ### stream_loader
 
-Every minute: `loaders` consumers (mapped `load` tasks, one Kafka group; `loaders` in the
-streaming file) consume `netargus.raw` in micro-batches for up to 45 s, decode each message
+Every minute: `loaders` consumers (mapped `load` tasks, each reading its share of the
+partitions, one Kafka group; `loaders` in the streaming file) consume `netargus.raw` in
+micro-batches for up to 45 s, decode each message
 (gNMI, Cisco MDT kvGPB, Juniper JTI or JSON samples) into samples, write them to ClickHouse
 `samples` and normalized to `netargus.observations`, and commit the offsets only after
 ClickHouse accepted the batch. What cannot be decoded goes to `netargus.deadletter` with the
@@ -37,7 +38,8 @@ def stream_loader() -> None:
     def load(worker: int) -> dict:
         from netargus.airflow.streaming import load_stream
 
-        return load_stream(clickhouse_conn_id=CLICKHOUSE, kafka_conn_id=KAFKA, time_budget=45)
+        return load_stream(clickhouse_conn_id=CLICKHOUSE, kafka_conn_id=KAFKA, worker=worker,
+                           workers=len(LOADERS), time_budget=45)
 
     @task(execution_timeout=timedelta(minutes=5))
     def rate_counters(loaded: list[dict]) -> dict:

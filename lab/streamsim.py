@@ -62,12 +62,13 @@ class Interface:
 class SimDevice:
     """A device's interfaces and their counters at any moment."""
 
-    def __init__(self, name: str, limit: int = 16) -> None:
+    def __init__(self, name: str, limit: int = 16, recording: str | None = None) -> None:
+        """``recording``: the lab device whose interfaces it has (default: ``name``)."""
         self.name = name
         self.t0 = time.time()
         self.interfaces = [Interface(i, n, a, b, octet_rate(name, str(i), "in"),
                                      octet_rate(name, str(i), "out"))
-                           for i, n, a, b in interfaces(name, limit)]
+                           for i, n, a, b in interfaces(recording or name, limit)]
 
     def counters(self, now: float) -> list[tuple[Interface, dict[str, int]]]:
         dt = now - self.t0

@@ -21,7 +21,7 @@ from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.spool import Spool
 from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.kafka import consumer, ensure_topics
+from netargus.stream.kafka import ensure_topics, partition_consumer
 from netargus.stream.leases import Leases, Renewal
 from netargus.stream.loader import load_batch
 from netargus.streaming import StreamingConfig, load_streaming
@@ -140,11 +140,12 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
     return {"shard": shard, "holder": holder, **result}
 
 
-def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: float = 45.0,
+def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
+                workers: int = 1, time_budget: float = 45.0,
                 max_messages: int = 20_000) -> dict[str, Any]:
     """Drain ``netargus.raw`` into ClickHouse in micro-batches for up to ``time_budget``
-    seconds (one consumer of the loader group; several run side by side). Returns the counts
-    and the devices loaded."""
+    seconds: loader ``worker`` of ``workers`` reads its share of the partitions. Returns the
+    counts and the devices loaded."""
     import time
 
     from confluent_kafka import Producer
@@ -154,7 +155,7 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: flo
     ensure_topics(kafka, (cfg.raw_topic, OBSERVATIONS, DEADLETTER))
     sink = ClickHouseSink(ClickHouseHook(clickhouse_conn_id).get_conn())
     producer = Producer({"linger.ms": 50, **kafka})
-    c = consumer(kafka, LOADER_GROUP, [cfg.raw_topic])
+    c = partition_consumer(kafka, LOADER_GROUP, cfg.raw_topic, worker, workers)
     totals = {"messages": 0, "samples": 0, "rejected": 0, "batches": 0}
     devices: set[str] = set()
 
@@ -166,7 +167,7 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, time_budget: flo
     try:
         while (left := deadline - time.monotonic()) > 1:
             report = load_batch(c, producer, write, max_messages=max_messages,
-                                time_budget=min(left, 10.0))
+                                time_budget=left)
             if not report.messages:
                 break
             totals["batches"] += 1

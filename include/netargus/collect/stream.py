@@ -47,6 +47,7 @@ class StreamCollector:
         self.tls_root = tls_root
         self.queue: queue.Queue[RawMessage] = queue.Queue(maxsize=200_000)
         self.forwarded: Counter[str] = Counter()
+        self.formats: Counter[str] = Counter()
         self.spooled = 0
         self.last_seen: dict[str, float] = {}
         self.up: dict[str, bool] = {}
@@ -111,6 +112,7 @@ class StreamCollector:
                 if self.sink.write(batch) == "spooled":
                     self.spooled += len(batch)
                 self.forwarded.update(m.device for m in batch)
+                self.formats.update(m.format for m in batch)
             elif self.sink.spool.has_pending():
                 self.sink.drain()
             if stopping and self.queue.empty():
@@ -168,6 +170,7 @@ class StreamCollector:
             pump.join(60)
         stats = self.sink.spool.stats_dict()
         result = {"targets": [t.id for t in self.targets], "forwarded": dict(self.forwarded),
+                  "formats": dict(self.formats),
                   "messages": sum(self.forwarded.values()), "spooled": self.spooled,
                   "spool": stats, "seconds": round(time.monotonic() - started, 1)}
         log.info("collector done: %s", result)

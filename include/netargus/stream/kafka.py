@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from confluent_kafka import Consumer
+from confluent_kafka import OFFSET_STORED, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from netargus.stream import DEADLETTER, OBSERVATIONS, RAW
@@ -43,4 +43,23 @@ def consumer(config: dict[str, Any], group: str, topics: list[str]) -> Consumer:
                   "auto.offset.reset": "earliest", "session.timeout.ms": 10_000,
                   **config})
     c.subscribe(topics)
+    return c
+
+
+def partition_consumer(config: dict[str, Any], group: str, topic: str, worker: int,
+                       workers: int) -> Consumer:
+    """A consumer of the partitions ``p`` of ``topic`` with ``p % workers == worker``, from
+    ``group``'s committed offsets (else the earliest), with manual commits.
+
+    Static assignment instead of the group protocol: loaders that start every minute would
+    otherwise spend seconds joining and rebalancing (with two members, often longer than
+    their batch) before reading anything."""
+    c = Consumer({"group.id": group, "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest", **config})
+    partitions = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
+    mine = [p for p in partitions if p % workers == worker]
+    if not mine:
+        log.warning("topic %s has %d partitions: loader %d of %d has none", topic,
+                    len(partitions), worker, workers)
+    c.assign([TopicPartition(topic, p, OFFSET_STORED) for p in mine])
     return c

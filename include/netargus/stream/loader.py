@@ -45,7 +45,7 @@ class BatchReport:
 
 def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]], Any],
                max_messages: int = 50_000, time_budget: float = 30.0,
-               poll_timeout: float = 1.0) -> BatchReport:
+               poll_timeout: float = 1.0, settle: float = 5.0) -> BatchReport:
     """Run one micro-batch (see the module docstring).
 
     Args:
@@ -55,24 +55,29 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
             stored", and then no offset is committed.
         max_messages: the most messages in one batch.
         time_budget: seconds to spend consuming (keep it under the schedule interval).
-        poll_timeout: how long one empty poll waits before the batch ends.
+        poll_timeout: how long one empty poll waits.
+        settle: with nothing received yet, how long after the assignment an empty topic is
+            taken as empty.
     """
     report = BatchReport()
     samples: list[Sample] = []
     decoded: list[tuple[bytes | None, list[Sample]]] = []  # (key, samples) per good message
     rejects: list[tuple[Any, str]] = []
     deadline = time.monotonic() + time_budget
-    idle = 0
+    idle, assigned_at, seen = 0, None, False
     while report.messages < max_messages and time.monotonic() < deadline:
         messages = consumer.consume(min(10_000, max_messages - report.messages), poll_timeout)
+        if assigned_at is None and consumer.assignment():
+            assigned_at = time.monotonic()
         if not messages:
-            # a consumer still joining its group polls empty: only once partitions are
-            # assigned do two empty polls in a row mean the topic is drained
-            idle = idle + 1 if consumer.assignment() else 0
-            if idle >= 2:
+            # a consumer still joining its group polls empty, and a broker's first fetch
+            # after the assignment can take a while (Tansu on S3: ~1 s): the topic counts as
+            # drained after two empty polls once messages came, or `settle` s after assignment
+            idle = idle + 1 if assigned_at is not None else 0
+            if idle >= 2 and (seen or time.monotonic() - assigned_at >= settle):
                 break
             continue
-        idle = 0
+        idle, seen = 0, True
         for message in messages:
             if message.error():
                 log.warning("consume error: %s", message.error())

@@ -1,0 +1,116 @@
+"""P3 (collector ingest): how many gNMI targets at a 10 s sample interval one collector holds.
+
+A simulator process serves N gNMI targets (48 interfaces x 8 counters each, sampled every
+INTERVAL seconds: 4.8 notifications/s per target at 10 s); one collector process (a
+:class:`StreamCollector`, as one ``streaming_collector`` task) subscribes to all of them and
+produces to the bench's Kafka. For each N: notifications sent vs forwarded, and the collector's
+CPU per second of wall time. The collector falls behind when it forwards less than was sent or
+needs a whole core; the reference is the simulator's own CPU for the same notifications.
+
+Usage: python -m bench.p3_collector [N ...] (default 25 50 100 200), env INTERVAL (10).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import sys
+import threading
+import time
+from concurrent import futures
+
+import grpc
+from pygnmi.spec.v080 import gnmi_pb2_grpc
+
+from bench.common import bench_lab, record
+from lab import services
+from lab.recordings import recordings
+from lab.streamsim import GnmiTargetSim, SimDevice, Tally
+
+INTERVAL = float(os.environ.get("INTERVAL", "10"))
+RUN_S = 6 * INTERVAL
+BASE_PORT = 31000
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def simulate(n: int, ready, stop, out) -> None:
+    names = sorted(recordings())
+    tally, stop_event, servers = Tally(), threading.Event(), []
+    for i in range(n):
+        device = SimDevice(f"bench-{i:03d}", limit=48, recording=names[i % len(names)])
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        gnmi_pb2_grpc.add_gNMIServicer_to_server(
+            GnmiTargetSim(device, tally, None, stop_event), server)
+        server.add_insecure_port(f"127.0.0.1:{BASE_PORT + i}")
+        server.start()
+        servers.append(server)
+    ready.set()
+    cpu0 = cpu_seconds()
+    stop.wait()
+    out["sim_cpu_s"] = cpu_seconds() - cpu0
+    stop_event.set()
+    out["sent"] = sum(tally.messages.values())
+    for server in servers:
+        server.stop(0)
+
+
+def collect(n: int, kafka: dict, out) -> None:
+    from netargus.collect.stream import StreamCollector
+    from netargus.sink.kafka import KafkaRawSink, guarded_kafka
+    from netargus.sink.spool import Spool
+    from netargus.streaming import StreamingConfig
+
+    cfg = StreamingConfig.model_validate({
+        "shards": 1, "heartbeat_seconds": 3 * INTERVAL,
+        "sensor_groups": {"oc": [{"path": "/interfaces/interface/state/counters",
+                                  "interval": INTERVAL}]},
+        "gnmi": [{"device": f"bench-{i:03d}", "address": f"127.0.0.1:{BASE_PORT + i}",
+                  "sensor_groups": ["oc"]} for i in range(n)]})
+    spool = Spool(bench_lab().path("bench", f"spool-{n}", "x").parent)
+    collector = StreamCollector(cfg, cfg.targets(), guarded_kafka(
+        KafkaRawSink(kafka, topic="p3-collector"), spool))
+    cpu0 = cpu_seconds()
+    result = collector.run(RUN_S)
+    out["collector_cpu_s"] = cpu_seconds() - cpu0
+    out["forwarded"] = result["formats"].get("gnmi", 0)  # notifications, not heartbeats
+    out["spooled"] = result["spooled"]
+
+
+def main() -> None:
+    cfg = bench_lab()
+    services.up(cfg, (services.KAFKA,), report=lambda line: None)
+    kafka = {"bootstrap.servers": f"127.0.0.1:{cfg.kafka_port}"}
+    rows = []
+    for n in [int(a) for a in sys.argv[1:]] or [25, 50, 100, 200]:
+        with multiprocessing.Manager() as manager:
+            out = manager.dict()
+            ready, stop = multiprocessing.Event(), multiprocessing.Event()
+            sim = multiprocessing.Process(target=simulate, args=(n, ready, stop, out))
+            sim.start()
+            ready.wait(120)
+            t0 = time.monotonic()
+            col = multiprocessing.Process(target=collect, args=(n, kafka, out))
+            col.start()
+            col.join()
+            wall = time.monotonic() - t0
+            stop.set()
+            sim.join(60)
+            rows.append({
+                "targets": n, "notifications_per_s": out["sent"] / wall,
+                "forwarded_of_sent": round(out["forwarded"] / max(out["sent"], 1), 3),
+                "collector_cpu_per_s": out["collector_cpu_s"] / wall,
+                "simulator_cpu_per_s": out["sim_cpu_s"] / wall,
+                "ratio_collector_vs_simulator": out["collector_cpu_s"] / out["sim_cpu_s"],
+            })
+            print(rows[-1], flush=True)
+    record(f"P3c: one collector, N gNMI targets (48 interfaces, {INTERVAL:.0f} s sample "
+           f"interval), {RUN_S:.0f} s each", rows)
+
+
+if __name__ == "__main__":
+    main()
