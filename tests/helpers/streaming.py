@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from confluent_kafka import Producer
 
 from lab.certs import ensure_certs
 from lab.config import LabConfig
@@ -80,10 +81,11 @@ class Pipeline:
         self.cfg = lab_streaming(lab, heartbeat, interval)
         login = gnmi_login(lab)
         self.sim = StreamSim(self.cfg, lab.certs(), login, interval=interval)
-        self.sink = guarded_kafka(KafkaRawSink(self.kafka, topic=self.raw, delivery_timeout=5),
-                                  Spool(spool_dir), retry_after=2.0)
+        self.sink_kafka = KafkaRawSink(self.kafka, topic=self.raw, delivery_timeout=5)
+        self.sink = guarded_kafka(self.sink_kafka, Spool(spool_dir), retry_after=2.0)
         self.collector = StreamCollector(self.cfg, self.cfg.targets(), self.sink,
                                          credentials=lambda _: LoginCredentials(*login))
+        self.producer = Producer(self.kafka)  # the loader's, for observations and dead letters
         self.stop_collector = threading.Event()
         self.stop_loader = threading.Event()
         self.loader_errors: list[str] = []
@@ -108,12 +110,10 @@ class Pipeline:
 
     def load_once(self, time_budget: float = 10.0) -> int:
         """One micro-batch (the loader's consumer group); returns the messages loaded."""
-        from confluent_kafka import Producer
-
         c = consumer({**self.kafka, "session.timeout.ms": 6000}, f"loader-{self.raw}",
                      [self.raw])
         try:
-            report = load_batch(c, Producer(self.kafka), self.write, time_budget=time_budget)
+            report = load_batch(c, self.producer, self.write, time_budget=time_budget)
         finally:
             c.close()
         for k in self.loaded:
@@ -147,6 +147,14 @@ class Pipeline:
             t.join(30)
         while self.load_once(time_budget=10.0):
             pass
+
+    def close(self) -> None:
+        """Stop everything still running; deliver what the producers hold."""
+        self.sim.stop()
+        self.stop_collector.set()
+        self.stop_loader.set()
+        self.producer.flush(10)
+        self.sink_kafka.close()
 
     def stored(self, final: bool = True) -> dict[str, int]:
         """Samples in ClickHouse per device (heartbeats left out)."""

@@ -34,9 +34,7 @@ def pipeline(lab, migrated_db, tmp_path):
     services.STREAMSIM.down(lab)  # a demo's simulators would hold the ports
     p = Pipeline(lab, migrated_db, tmp_path / "spool")
     yield p
-    p.sim.stop()
-    p.stop_collector.set()
-    p.stop_loader.set()
+    p.close()
 
 
 def test_each_collector_lands_samples_with_device_metric_labels_and_values(pipeline):
