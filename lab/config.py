@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import os
 import secrets
 import shlex
+import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +26,7 @@ STREAMING = REPO / "include" / "config" / "streaming.yaml"
 RECORDINGS = Path(__file__).resolve().parent / "recordings.yaml"
 V3_USER = "netargus-lab"
 GNMI_USER = "netargus"
+NETCONF_USER = getpass.getuser()  # sshd on a high port logs in only the user it runs as
 SECRETS = ("clickhouse_password", "v3_auth_key", "v3_priv_key", "airflow_admin_password",
            "jwt_secret", "gnmi_password")
 
@@ -68,6 +71,11 @@ class LabConfig:
         return 19900 + self.offset
 
     @property
+    def netconf_port(self) -> int:
+        """The NETCONF device: OpenSSH's netconf subsystem in front of netconfd."""
+        return 18830 + self.offset
+
+    @property
     def snmp_port(self) -> int:
         return 11161 + self.offset
 
@@ -110,6 +118,10 @@ class LabConfig:
         out.write_text(yaml.safe_dump(data, sort_keys=False))
         return out
 
+    def netconf_dir(self) -> Path:
+        """netconfd's socket and the SSH keys of the NETCONF device and of netargus."""
+        return self.path("netconf", "x").parent
+
     def certs(self) -> Path:
         """Where the streaming simulators' CA and server certificates live."""
         return self.path("streamsim", "certs", "x").parent
@@ -131,6 +143,14 @@ class LabConfig:
             out.write_text(text)
         return out
 
+    def netconf_host_key(self) -> str:
+        """The NETCONF device's SSH host key (base64), made on first use."""
+        key = self.netconf_dir() / "host_key"
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "netargus-lab",
+                            "-f", str(key)], check=True)
+        return (key.parent / "host_key.pub").read_text().split()[1]
+
     @functools.cache  # noqa: B019 (a handful of LabConfig values live for the process)
     def connections(self) -> dict[str, dict[str, Any]]:
         """Airflow Connections the lab's inventory refers to, by connection id."""
@@ -146,6 +166,12 @@ class LabConfig:
                 "extra": {"bootstrap.servers": f"127.0.0.1:{self.kafka_port}"}},
             "gnmi_lab": {"conn_type": "generic", "login": GNMI_USER,
                          "password": s["gnmi_password"]},
+            "netconf_lab": {"conn_type": "ssh", "login": NETCONF_USER,
+                            "extra": {"key_file": str(self.netconf_dir() / "client_key"),
+                                      "host_key": self.netconf_host_key()}},
+            "netconf_lab_wrong": {"conn_type": "ssh", "login": NETCONF_USER,
+                                  "password": "not-the-password",
+                                  "extra": {"host_key": self.netconf_host_key()}},
             "snmp_lab_v3": {"conn_type": "snmp", "login": V3_USER, "password": s["v3_auth_key"],
                             "extra": v3},
             "snmp_lab_v3_wrong": {"conn_type": "snmp", "login": V3_USER,

@@ -5,6 +5,12 @@ need=()
 command -v clickhouse-server >/dev/null || need+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || need+=(clickhouse-client)
 command -v snmpget >/dev/null || need+=(snmp)
+# the NETCONF device: netconfd (yuma123) behind OpenSSH's netconf subsystem
+[ -x /usr/sbin/netconfd ] || need+=(netconfd)
+[ -e /usr/lib/x86_64-linux-gnu/yuma/libietf-interfaces.so ] || need+=(netconfd-module-ietf-interfaces)
+[ -e /usr/lib/x86_64-linux-gnu/yuma/libietf-system.so ] || need+=(netconfd-module-ietf-system)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ip >/dev/null || need+=(iproute2)
 [ -x /usr/bin/python3 ] || need+=(python3)
 /usr/bin/python3 -c 'import dbm.ndbm' 2>/dev/null || need+=(python3)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from lab import recordings
-from lab.config import GNMI_USER, REPO, V3_USER, LabConfig
+from lab.config import GNMI_USER, NETCONF_USER, REPO, V3_USER, LabConfig
 from lab.procs import LabError, port_open, read_pid, start, stop, tail, wait_for
 
 
@@ -35,6 +36,7 @@ class Service:
     port: Callable[[LabConfig], int]
     start_timeout: float = 60.0
     fingerprint: Callable[[LabConfig], str] = lambda cfg: ""
+    owns_port: bool = True  # False: the port is another service's (netconfd behind sshd)
 
     def pid_file(self, cfg: LabConfig) -> Path:
         return cfg.path("run", f"{self.name}.pid")
@@ -57,7 +59,7 @@ class Service:
             return "reused"
         stop(self.pid_file(cfg))
         stamp.write_text(self.fingerprint(cfg))
-        if port_open(self.port(cfg)):
+        if self.owns_port and port_open(self.port(cfg)):
             raise LabError(f"{self.name}: port {self.port(cfg)} is taken by another process")
         self.launch(cfg)
         try:
@@ -264,6 +266,79 @@ SNMPSIM = Service("snmpsim", _snmpsim_launch, _snmpsim_ready, lambda c: c.snmp_p
                   start_timeout=240.0, fingerprint=lambda c: recordings.fingerprint())
 
 
+# ---------------------------------------------------------------- NETCONF (netconfd + sshd)
+
+# netconfd's ietf-interfaces module asks a helper script (not in Debian's package) for each
+# interface's IPv4 address, as ietf-ip XML; without it netconfd aborts on the first <get>.
+IPV4_HELPER = """#!/bin/sh
+addr=$(ip -4 -o addr show dev "$1" 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
+ns=urn:ietf:params:xml:ns:yang:ietf-ip
+[ -n "$addr" ] && printf '<ipv4 xmlns="%s"><address><ip>%s</ip></address></ipv4>\\n' "$ns" "$addr"
+exit 0
+"""
+
+SSHD_CONFIG = """Port {port}
+ListenAddress 127.0.0.1
+HostKey {dir}/host_key
+PidFile {dir}/sshd.pid
+AuthorizedKeysFile {dir}/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers {user}
+UsePAM no
+StrictModes no
+Subsystem netconf /usr/sbin/netconf-subsystem --ncxserver-sockname={port}@{dir}/ncx.sock
+"""
+
+
+def _netconfd_launch(cfg: LabConfig) -> None:
+    folder = cfg.netconf_dir()
+    helper = folder / "bin" / "get-interface-ipv4"
+    helper.parent.mkdir(exist_ok=True)
+    helper.write_text(IPV4_HELPER)
+    helper.chmod(0o755)
+    (folder / "ncx.sock").unlink(missing_ok=True)
+    start(["/usr/sbin/netconfd", "--module=ietf-interfaces", "--module=ietf-system",
+           f"--ncxserver-sockname={folder / 'ncx.sock'}", f"--port={cfg.netconf_port}",
+           "--no-startup", f"--superuser={NETCONF_USER}", "--log-level=warn",
+           f"--log={NETCONFD.log_file(cfg)}", "--log-append"],
+          NETCONFD.pid_file(cfg), NETCONFD.log_file(cfg),
+          env={"PATH": f"{helper.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
+
+
+def _netconfd_ready(cfg: LabConfig) -> bool:
+    path = cfg.netconf_dir() / "ncx.sock"
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as s:
+        return s.connect_ex(str(path)) == 0
+
+
+NETCONFD = Service("netconfd", _netconfd_launch, _netconfd_ready, lambda c: c.netconf_port,
+                   start_timeout=30.0, owns_port=False)
+
+
+def _sshd_launch(cfg: LabConfig) -> None:
+    folder = cfg.netconf_dir()
+    cfg.netconf_host_key()
+    client = folder / "client_key"
+    if not client.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "netargus",
+                        "-f", str(client)], check=True)
+    (folder / "authorized_keys").write_text((folder / "client_key.pub").read_text())
+    conf = folder / "sshd_config"
+    conf.write_text(SSHD_CONFIG.format(port=cfg.netconf_port, dir=folder, user=NETCONF_USER))
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    start(["/usr/sbin/sshd", "-D", "-f", str(conf), "-E", str(NETCONF_SSH.log_file(cfg))],
+          NETCONF_SSH.pid_file(cfg), NETCONF_SSH.log_file(cfg))
+
+
+NETCONF_SSH = Service("netconf-ssh", _sshd_launch, lambda c: port_open(c.netconf_port),
+                      lambda c: c.netconf_port, start_timeout=30.0)
+
+
 # ---------------------------------------------------------------- Airflow 3 standalone
 
 SNMP_POOL = "netargus_snmp"
@@ -296,8 +371,10 @@ def _airflow_ready(cfg: LabConfig) -> bool:
 AIRFLOW = Service("airflow", _airflow_launch, _airflow_ready, lambda c: c.airflow_port,
                   start_timeout=240.0)
 
-ALL = {s.name: s for s in (CLICKHOUSE, S3, KAFKA, SNMPSIM, STREAMSIM, AIRFLOW)}
-CORE_SERVICES = (CLICKHOUSE, S3, KAFKA, SNMPSIM)  # what tests use (they run their own simulators)
+ALL = {s.name: s for s in (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH, STREAMSIM,
+                           AIRFLOW)}
+# what tests use (they run their own streaming simulators)
+CORE_SERVICES = (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH)
 DATA_SERVICES = (*CORE_SERVICES, STREAMSIM)
 
 

@@ -1,0 +1,237 @@
+"""NETCONF over SSH (ncclient): capabilities, ``<get>`` with subtree or XPath filters, and a
+mapping from YANG lists to samples.
+
+A :class:`YangList` says which list of a reply becomes rows (``interfaces-state/interface``),
+which of its leaves become labels (list keys) and which become metrics (counter or gauge,
+enumerations through a table). :data:`IETF_INTERFACES` is the built-in one for the interface
+statistics of ``ietf-interfaces``; its metric names are the SNMP ones, so the same rate code
+and tables serve both. Errors become the same outcomes as SNMP's (:func:`judge`): a refused
+login is ``auth_failure``, a closed port ``network_failure``, no answer ``timeout``, and an
+``<rpc-error>`` carries the server's error-tag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from lxml import etree
+
+from netargus.collect.telemetry import OPEN_CONFIG_LEAVES, OPER_STATUS
+from netargus.model import Kind, PollOutcome, Sample, Source
+
+IETF_INTERFACES_NS = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
+
+
+@dataclass(frozen=True)
+class NetconfCredentials:
+    """SSH login for NETCONF from an Airflow Connection (secrets hidden from repr).
+
+    ``host_key`` is the server's public key (base64, as in ``known_hosts``); without it the
+    host key is verified against ``~/.ssh/known_hosts`` unless ``verify_host_key`` is off.
+    """
+
+    username: str
+    password: str = field(default="", repr=False)
+    private_key: str = field(default="", repr=False)  # PEM text
+    key_file: str = ""
+    host_key: str = ""
+    verify_host_key: bool = True
+
+    @classmethod
+    def from_connection(cls, login: str | None, password: str | None,
+                        extra: dict[str, Any] | None) -> NetconfCredentials:
+        """From an SSH-style Connection: login, password, and in extra ``key_file`` or
+        ``private_key``, ``host_key``, ``no_host_key_check`` (the SSH provider's names)."""
+        extra = extra or {}
+        if not login:
+            raise ValueError("NETCONF credentials need a login")
+        return cls(username=login, password=password or "",
+                   private_key=str(extra.get("private_key", "")),
+                   key_file=str(extra.get("key_file", "")),
+                   host_key=str(extra.get("host_key", "")),
+                   verify_host_key=str(extra.get("no_host_key_check", "false")).lower()
+                   not in ("true", "1", "yes"))
+
+
+class NetconfFailure(RuntimeError):
+    """Talking to a device failed; ``outcome`` is the ``poll_status`` to record."""
+
+    def __init__(self, outcome: PollOutcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def judge(exc: BaseException) -> NetconfFailure:
+    """The outcome of an ncclient / SSH error (the message names no secret)."""
+    from ncclient.operations.errors import TimeoutExpiredError
+    from ncclient.operations.rpc import RPCError
+    from ncclient.transport.errors import AuthenticationError, SSHError
+
+    if isinstance(exc, NetconfFailure):
+        return exc
+    if isinstance(exc, AuthenticationError):
+        return NetconfFailure(PollOutcome.AUTH_FAILURE, "SSH authentication failed")
+    if isinstance(exc, RPCError):
+        return NetconfFailure(PollOutcome.PARTIAL,
+                              f"rpc-error {exc.tag or '?'}: {exc.message or exc}".strip())
+    if isinstance(exc, (TimeoutExpiredError, socket.timeout, TimeoutError)):
+        return NetconfFailure(PollOutcome.TIMEOUT, f"no answer in time: {exc}")
+    if isinstance(exc, (SSHError, OSError)):
+        text = str(exc)
+        if "host key" in text.lower() or "Unknown host key" in text:
+            return NetconfFailure(PollOutcome.AUTH_FAILURE, f"SSH host key not trusted: {text}")
+        return NetconfFailure(PollOutcome.NETWORK_FAILURE, text or type(exc).__name__)
+    return NetconfFailure(PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}")
+
+
+def modules(capabilities: list[str]) -> dict[str, str]:
+    """YANG module -> revision, from the ``?module=...&revision=...`` capabilities."""
+    out = {}
+    for cap in capabilities:
+        _, _, query = cap.partition("?")
+        params = parse_qs(query)
+        if "module" in params:
+            out[params["module"][0]] = params.get("revision", [""])[0]
+    return dict(sorted(out.items()))
+
+
+class NetconfClient:
+    """One NETCONF session (a context manager)."""
+
+    def __init__(self, host: str, port: int, credentials: NetconfCredentials,
+                 timeout: float = 10.0) -> None:
+        self.host, self.port, self.credentials, self.timeout = host, port, credentials, timeout
+        self._manager: Any = None
+
+    def __enter__(self) -> NetconfClient:
+        from ncclient import manager
+
+        c = self.credentials
+        with self._key_file() as key_file:
+            try:
+                self._manager = manager.connect(
+                    host=self.host, port=self.port, username=c.username,
+                    password=c.password or None, key_filename=key_file,
+                    hostkey_verify=c.verify_host_key, hostkey_b64=c.host_key or None,
+                    allow_agent=False, look_for_keys=False, timeout=self.timeout)
+            except Exception as exc:
+                raise judge(exc) from None
+        self._manager.timeout = self.timeout
+        return self
+
+    @contextlib.contextmanager
+    def _key_file(self) -> Iterator[str | None]:
+        """The private key as a file for ncclient (a mode-600 temp file, removed after)."""
+        c = self.credentials
+        if c.key_file or not c.private_key:
+            yield c.key_file or None
+            return
+        fd, path = tempfile.mkstemp(prefix="netargus-key-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(c.private_key)
+            yield path
+        finally:
+            os.unlink(path)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._manager is not None:
+            with contextlib.suppress(Exception):
+                self._manager.close_session()
+
+    def capabilities(self) -> list[str]:
+        return sorted(self._manager.server_capabilities)
+
+    def get(self, subtree: str | None = None, xpath: str | None = None) -> etree._Element:
+        """``<get>`` with a subtree or XPath filter; returns the ``<data>`` element."""
+        flt = ("subtree", subtree) if subtree else ("xpath", xpath) if xpath else None
+        try:
+            reply = self._manager.get(filter=flt)
+        except Exception as exc:
+            raise judge(exc) from None
+        return reply.data_ele
+
+
+# ---------------------------------------------------------------------------- YANG -> samples
+
+@dataclass(frozen=True)
+class YangLeaf:
+    path: str          # relative to the list entry, local names: "statistics/in-octets"
+    metric: str
+    kind: Kind = Kind.GAUGE
+    enum: tuple[tuple[str, float], ...] = ()  # for enumerations: value -> number
+
+
+@dataclass(frozen=True)
+class YangList:
+    """Which list entries become rows, their labels (keys) and their metrics."""
+
+    subtree: str | None            # the <get> filter
+    xpath: str | None
+    entry: str                     # path of the list from <data>: "interfaces-state/interface"
+    keys: tuple[tuple[str, str], ...]  # leaf -> label
+    leaves: tuple[YangLeaf, ...]
+
+
+def _local(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _find(element: etree._Element, path: str) -> list[etree._Element]:
+    """Elements under ``element`` along ``path`` of local names (namespaces ignored)."""
+    level = [element]
+    for name in path.strip("/").split("/"):
+        level = [c for e in level for c in e if _local(c.tag) == name]
+    return level
+
+
+def extract(data: etree._Element, spec: YangList, device: str, ts: datetime,
+            source: Source = Source.NETCONF) -> list[Sample]:
+    """The samples ``spec`` takes from a ``<data>`` element."""
+    out = []
+    for entry in _find(data, spec.entry):
+        labels = {}
+        for leaf, label in spec.keys:
+            found = _find(entry, leaf)
+            if found and found[0].text is not None:
+                labels[label] = found[0].text.strip()
+        for leaf in spec.leaves:
+            found = _find(entry, leaf.path)
+            if not found or found[0].text is None:
+                continue
+            text = found[0].text.strip()
+            if leaf.enum:
+                value = dict(leaf.enum).get(text)
+                if value is None:
+                    continue
+            else:
+                try:
+                    value = float(text)
+                except ValueError:
+                    continue
+            out.append(Sample(ts=ts, device=device, source=source, metric=leaf.metric,
+                              value=value, kind=leaf.kind, labels=labels))
+    return out
+
+
+_IF_STATUS = tuple((name.lower().replace("_", "-"), float(n)) for name, n in OPER_STATUS.items())
+_COUNTERS = ("in-octets", "in-unicast-pkts", "in-broadcast-pkts", "in-multicast-pkts",
+             "in-discards", "in-errors", "out-octets", "out-unicast-pkts", "out-broadcast-pkts",
+             "out-multicast-pkts", "out-discards", "out-errors")
+
+IETF_INTERFACES = YangList(
+    subtree=f'<interfaces-state xmlns="{IETF_INTERFACES_NS}"/>', xpath=None,
+    entry="interfaces-state/interface", keys=(("name", "ifName"), ("if-index", "ifIndex")),
+    leaves=(*(YangLeaf(f"statistics/{leaf}", *OPEN_CONFIG_LEAVES[("interfaces", leaf)])
+              for leaf in _COUNTERS),
+            YangLeaf("oper-status", "interface.oper_status", Kind.GAUGE, _IF_STATUS),
+            YangLeaf("admin-status", "interface.admin_status", Kind.GAUGE, _IF_STATUS),
+            YangLeaf("speed", "interface.speed_bps")))

@@ -1,0 +1,70 @@
+"""The NETCONF collector against the lab's real NETCONF server: Debian's netconfd (yuma123, with
+ietf-interfaces and ietf-system) behind OpenSSH's netconf subsystem, reporting this machine's
+interfaces."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from netargus.collect.netconf import (
+    IETF_INTERFACES,
+    NetconfClient,
+    NetconfCredentials,
+    NetconfFailure,
+    extract,
+    modules,
+)
+from netargus.model import PollOutcome
+
+
+def creds(lab, conn_id: str = "netconf_lab", **change) -> NetconfCredentials:
+    c = lab.connections()[conn_id]
+    base = NetconfCredentials.from_connection(c.get("login"), c.get("password"), c.get("extra"))
+    return NetconfCredentials(**{**base.__dict__, **change})
+
+
+def poll(lab, **kw):
+    with NetconfClient("127.0.0.1", lab.netconf_port, creds(lab), **kw) as nc:
+        return extract(nc.get(subtree=IETF_INTERFACES.subtree), IETF_INTERFACES, "lab-netconf",
+                       datetime.now(UTC))
+
+
+def test_capabilities_list_the_yang_modules(lab):
+    with NetconfClient("127.0.0.1", lab.netconf_port, creds(lab)) as nc:
+        mods = modules(nc.capabilities())
+    assert mods["ietf-interfaces"] == "2014-05-08" and "ietf-system" in mods
+
+
+def test_interface_counters_move_between_two_polls(lab):
+    first = {(s.metric, s.series): s.value for s in poll(lab)}
+    time.sleep(1)  # the first session's own SSH traffic went over lo
+    second = {(s.metric, s.series): s.value for s in poll(lab)}
+    key = ("interface.in_octets", "ifName=lo")
+    assert second[key] > first[key]
+    assert {m for m, _ in second} >= {"interface.in_octets", "interface.out_octets",
+                                      "interface.oper_status"}
+
+
+@pytest.mark.parametrize(("change", "outcome", "text"), [
+    ({"conn_id": "netconf_lab_wrong"}, PollOutcome.AUTH_FAILURE, "authentication failed"),
+    ({"host_key": "AAAAC3NzaC1lZDI1NTE5AAAAIHhSqBYS+d9NFkN9vMdLgmLgB9Ts8FiKm3sq3Q4H8a6z"},
+     PollOutcome.AUTH_FAILURE, "host key"),
+    ({"port": 1}, PollOutcome.NETWORK_FAILURE, "Could not open socket"),
+])
+def test_failures_become_poll_outcomes(lab, change, outcome, text):
+    port = change.pop("port", lab.netconf_port)
+    c = creds(lab, **change) if "conn_id" not in change else creds(lab, change["conn_id"])
+    with pytest.raises(NetconfFailure) as err:
+        with NetconfClient("127.0.0.1", port, c, timeout=5):
+            pass
+    assert err.value.outcome == outcome and text in str(err.value)
+    assert "not-the-password" not in str(err.value)
+
+
+def test_a_filter_the_server_rejects_gives_its_rpc_error(lab):
+    with NetconfClient("127.0.0.1", lab.netconf_port, creds(lab)) as nc:
+        with pytest.raises(NetconfFailure) as err:
+            nc.get(xpath="/if:interfaces-state[[")
+    assert err.value.outcome == PollOutcome.PARTIAL
+    assert str(err.value).startswith("rpc-error bad-attribute")
