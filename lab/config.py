@@ -112,8 +112,9 @@ class LabConfig:
         data = yaml.safe_load(INVENTORY.read_text())
         data["defaults"]["snmp"]["port"] += self.offset
         for device in data["devices"]:
-            if "port" in device.get("snmp", {}):
-                device["snmp"]["port"] += self.offset
+            for protocol in ("snmp", "netconf"):
+                if "port" in device.get(protocol, {}):
+                    device[protocol]["port"] += self.offset
         out = self.path("inventory.yaml")
         out.write_text(yaml.safe_dump(data, sort_keys=False))
         return out

@@ -62,6 +62,10 @@ def counter_specs(groups: Iterable[MetricGroup]) -> dict[str, CounterSpec]:
     """Counter metrics of a profile's groups, with their width and rate limit."""
     out: dict[str, CounterSpec] = {}
     for group in groups:
+        if group.netconf is not None:  # YANG counters are 64-bit (yang:counter64)
+            out.update({leaf.metric: CounterSpec(bits=64) for leaf in group.netconf.leaves
+                        if leaf.kind == "counter"})
+            continue
         specs = list(group.scalars) + (list(group.table.columns) if group.table else [])
         for spec in specs:
             if spec.kind == "counter":

@@ -135,6 +135,15 @@ class SnmpTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class NetconfTarget:
+    """How to reach a device over NETCONF (SSH); ``credentials`` is a Connection id."""
+
+    credentials: str
+    port: int = 830
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """A device as the inventory declares it (before discovery has talked to it)."""
 
@@ -144,6 +153,7 @@ class Device:
     role: str = ""
     tags: tuple[str, ...] = ()
     snmp: SnmpTarget | None = None
+    netconf: NetconfTarget | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for XCom (contains no secret)."""
@@ -160,6 +170,7 @@ class Device:
             role=data.get("role", ""),
             tags=tuple(data.get("tags", ())),
             snmp=SnmpTarget(**snmp) if snmp else None,
+            netconf=NetconfTarget(**data["netconf"]) if data.get("netconf") else None,
         )
 
 

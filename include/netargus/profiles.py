@@ -77,20 +77,64 @@ class TableSpec(_Strict):
     columns: list[MetricSpec] = Field(min_length=1)
 
 
+class NetconfLeaf(_Strict):
+    """A leaf of each list entry (path of local names under the entry) and its metric."""
+
+    path: str
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    kind: Literal["counter", "gauge"] = "gauge"
+    enum: dict[str, float] = {}  # an enumeration's names -> numbers (e.g. up: 1, down: 2)
+
+
+class NetconfMetrics(_Strict):
+    """A NETCONF ``<get>`` (subtree or XPath filter) and which list of its reply to read:
+    ``list`` is the path from ``<data>`` (``interfaces-state/interface``), ``keys`` the list
+    keys that become labels, ``leaves`` the metrics."""
+
+    subtree: str | None = None
+    xpath: str | None = None
+    list: str
+    keys: dict[str, str] = {}
+    leaves: list[NetconfLeaf] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> NetconfMetrics:
+        if (self.subtree is None) == (self.xpath is None):
+            raise ValueError("give exactly one of subtree and xpath")
+        return self
+
+
 class MetricGroup(_Strict):
-    """Scalars (full OIDs, ``.0``) and/or one table, for devices of ``vendors`` (empty: all)."""
+    """SNMP scalars (full OIDs, ``.0``) and/or one table, for devices of ``vendors`` (empty:
+    all); or a NETCONF ``<get>`` for devices announcing the YANG modules in ``requires``."""
 
     scalars: list[MetricSpec] = []
     table: TableSpec | None = None
+    netconf: NetconfMetrics | None = None
     vendors: list[str] = []
+    requires: list[str] = []
 
     def applies_to(self, vendor: str) -> bool:
         return not self.vendors or vendor in self.vendors
 
+    @property
+    def protocol(self) -> str:
+        return "netconf" if self.netconf is not None else "snmp"
+
+    def serves(self, device: Device, facts: Facts) -> bool:
+        """Whether this group can be polled from ``device`` (its protocol, vendor, modules)."""
+        if not self.applies_to(facts.vendor):
+            return False
+        if self.netconf is not None:
+            return device.netconf is not None and set(self.requires) <= set(facts.modules)
+        return device.snmp is not None
+
     @model_validator(mode="after")
     def _not_empty(self) -> MetricGroup:
-        if not self.scalars and self.table is None:
-            raise ValueError("a metric group needs scalars or a table")
+        if not self.scalars and self.table is None and self.netconf is None:
+            raise ValueError("a metric group needs scalars, a table or netconf")
+        if self.netconf is not None and (self.scalars or self.table is not None):
+            raise ValueError("a metric group is SNMP (scalars, table) or netconf, not both")
         return self
 
 
@@ -101,6 +145,7 @@ class Facts:
     vendor: str = "unknown"
     platform: str = ""
     model: str = ""  # the chassis model (ENTITY-MIB), else the sysObjectID
+    modules: tuple[str, ...] = ()  # YANG modules announced over NETCONF
 
 
 class Selector(_Strict):
@@ -114,9 +159,11 @@ class Selector(_Strict):
     roles: list[str] = []
     sites: list[str] = []
     devices: list[str] = []
+    capabilities: list[str] = []  # YANG modules the device must announce (all of them)
 
     def matches(self, device: Device, facts: Facts) -> bool:
         return ((not self.vendors or facts.vendor in self.vendors)
+                and set(self.capabilities) <= set(facts.modules)
                 and (not self.platforms or facts.platform in self.platforms)
                 and (not self.models or facts.model.startswith(tuple(self.models)))
                 and (not self.roles or device.role in self.roles)

@@ -56,7 +56,10 @@ def test_series_and_devices_stay_apart():
 
 def test_bundled_profile_counters():
     profiles = load_profiles(profiles_path())
-    specs = counter_specs(profiles.metric_groups.values())
+    specs = counter_specs(profiles.metric_groups[g]
+                          for g in profiles.profiles["interfaces"].metric_groups)
+    netconf = counter_specs([profiles.metric_groups["netconf_interface_counters"]])
+    assert netconf["interface.in_errors"] == CounterSpec(64)  # yang:counter64
     assert specs["interface.in_octets"] == CounterSpec(64, "interface.speed_mbps", 137500)
     assert specs["interface.in_errors"].bits == 32
     assert "interface.speed_mbps" not in specs

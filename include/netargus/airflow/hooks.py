@@ -7,6 +7,7 @@ from typing import Any
 from airflow.sdk import BaseHook
 
 from netargus.collect import LoginCredentials, SnmpCredentials
+from netargus.collect.netconf import NetconfCredentials
 from netargus.store import ClickHouseSettings, connect
 
 
@@ -55,3 +56,9 @@ def kafka_config(conn_id: str) -> dict[str, Any]:
     if "bootstrap.servers" not in config:
         raise ValueError(f"connection {conn_id!r}: its extra needs 'bootstrap.servers'")
     return config
+
+
+def netconf_credentials(conn_id: str) -> NetconfCredentials:
+    """NETCONF (SSH) credentials from a Connection (login, password or key, host key)."""
+    conn = BaseHook.get_connection(conn_id)
+    return NetconfCredentials.from_connection(conn.login, conn.password, conn.extra_dejson)

@@ -17,13 +17,15 @@ from typing import Any
 
 from croniter import croniter
 
-from netargus.airflow.hooks import ClickHouseHook, snmp_credentials
+from netargus.airflow.hooks import ClickHouseHook, netconf_credentials, snmp_credentials
+from netargus.collect import netconf
+from netargus.collect.netconf import NetconfClient, YangList
 from netargus.derive import counter_specs, derive_rates, interpolate_backfill
 from netargus.inventory import shard_devices
 from netargus.inventory.file import FileInventory
-from netargus.model import Device
+from netargus.model import Device, PollResult, Sample, outcome_counts
 from netargus.polling import Target, poll_devices
-from netargus.profiles import Facts, Profile, ProfilesFile, load_profiles
+from netargus.profiles import Facts, MetricGroup, Profile, ProfilesFile, load_profiles
 from netargus.settings import inventory_path, profiles_path
 from netargus.sink.clickhouse import ClickHouseSink
 
@@ -42,6 +44,12 @@ ANY LEFT JOIN (
     SELECT device, argMax(model, observed_at) AS chassis_model
     FROM inventory WHERE ent_class = 3 AND model != '' GROUP BY device
 ) AS i USING device
+"""
+MODULES = """
+SELECT device, groupUniqArray(module) FROM netconf_capabilities
+WHERE (device, observed_at) IN (
+    SELECT device, max(observed_at) FROM netconf_capabilities GROUP BY device)
+GROUP BY device
 """
 POLLED = """
 SELECT DISTINCT device FROM poll_status FINAL
@@ -71,16 +79,19 @@ def plan_shards(profile_name: str, clickhouse_conn_id: str) -> list[dict[str, An
     """
     profiles, profile = _profile(profile_name)
     groups = [profiles.metric_groups[g] for g in profile.metric_groups]
-    known = {name: Facts(vendor, platform, model) for name, vendor, platform, model in
-             ClickHouseHook(clickhouse_conn_id).get_conn().execute(FACTS)}
+    client = ClickHouseHook(clickhouse_conn_id).get_conn()
+    modules = {name: tuple(mods) for name, mods in client.execute(MODULES)}
+    known = {name: Facts(vendor, platform, model, modules.get(name, ()))
+             for name, vendor, platform, model in client.execute(FACTS)}
     chosen = []
     for device in FileInventory(inventory_path()).load():
-        facts = known.get(device.name, Facts())
-        if device.snmp and profile.select.matches(device, facts) and \
-                any(g.applies_to(facts.vendor) for g in groups):
-            chosen.append((device, facts.vendor))
-    by_name = dict((d.name, v) for d, v in chosen)
-    plan = [{"shard": i, "devices": [{"device": d.to_dict(), "vendor": by_name[d.name]}
+        facts = known.get(device.name, Facts(modules=modules.get(device.name, ())))
+        if profile.select.matches(device, facts) and any(g.serves(device, facts)
+                                                         for g in groups):
+            chosen.append((device, facts))
+    by_name = dict((d.name, f) for d, f in chosen)
+    plan = [{"shard": i, "devices": [{"device": d.to_dict(), "vendor": by_name[d.name].vendor,
+                                      "modules": list(by_name[d.name].modules)}
                                      for d in batch]}
             for i, batch in enumerate(shard_devices([d for d, _ in chosen], profile.shards))]
     log.info("profile %s: %d devices over %d shards", profile_name, len(chosen), profile.shards)
@@ -108,11 +119,19 @@ def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: 
     todo = [t for t in targets if t.device.name not in done]
     counts["already_polled"] = len(done)
     if live and todo:
-        report = asyncio.run(poll_devices(todo, groups, snmp_credentials, interval_end,
-                                          concurrency=profile.concurrency))
-        counts["samples"] = sink.write_samples(report.samples)
-        sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
-        counts.update(report.counts())
+        samples, results = [], []
+        snmp_groups = {k: g for k, g in groups.items() if g.protocol == "snmp"}
+        snmp_todo = [t for t in todo if t.device.snmp is not None]
+        if snmp_groups and snmp_todo:
+            report = asyncio.run(poll_devices(snmp_todo, snmp_groups, snmp_credentials,
+                                              interval_end, concurrency=profile.concurrency))
+            samples, results = report.samples, report.results
+        modules = {t["device"]["name"]: tuple(t.get("modules", ())) for t in shard["devices"]}
+        nc_samples, nc_results = poll_netconf(
+            [t for t in todo if t.device.netconf is not None], groups, modules, interval_end)
+        counts["samples"] = sink.write_samples(samples + nc_samples)
+        sink.write_poll_status(results + nc_results, dag_id=dag_id, run_id=run_id)
+        counts.update(outcome_counts(results + nc_results))
     elif not live:
         # too late to poll: fill the slot from the counters on either side, marked interpolated
         filled = interpolate_backfill(client, names, counter_specs(groups.values()),
@@ -122,8 +141,32 @@ def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: 
                  interval_end, now, counts["interpolated"])
 
     # readings of this run and its neighbours: overlapping windows recompute identical rows
-    rates = derive_rates(client, names, counter_specs(groups.values()),
-                         interval_end - interval, interval_end + 2 * interval)
-    counts["rates"] = sink.write_rates(rates)
+    counts["rates"] = 0
+    for source, devices in (("snmp", [t.device.name for t in targets if t.device.snmp]),
+                            ("netconf", [t.device.name for t in targets if t.device.netconf])):
+        specs = counter_specs(g for g in groups.values() if g.protocol == source)
+        if devices and specs:  # a counter's width is its protocol's (Counter32 vs counter64)
+            counts["rates"] += sink.write_rates(derive_rates(
+                client, devices, specs, interval_end - interval, interval_end + 2 * interval,
+                source=source))
     log.info("shard %s: %s", shard["shard"], counts)
     return counts
+
+
+def poll_netconf(targets: list[Target], groups: dict[str, MetricGroup],
+                 modules: dict[str, tuple[str, ...]], interval_end: datetime
+                 ) -> tuple[list[Sample], list[PollResult]]:
+    """Poll the profile's NETCONF groups from the NETCONF devices (one session each)."""
+    if not targets or not any(g.protocol == "netconf" for g in groups.values()):
+        return [], []
+    vendor = {t.device.name: t.vendor for t in targets}
+
+    def job(device: Device, nc: NetconfClient) -> tuple[list[Sample], int]:
+        facts = Facts(vendor=vendor[device.name], modules=modules.get(device.name, ()))
+        specs = [YangList.of(g.netconf) for g in groups.values()
+                 if g.netconf is not None and g.serves(device, facts)]
+        return netconf.poll(device, nc, specs, lambda: datetime.now(UTC))
+
+    pairs = netconf.run_each([t.device for t in targets], netconf_credentials, job,
+                             interval_end, what="poll")
+    return [s for samples, _ in pairs for s in (samples or [])], [r for _, r in pairs]

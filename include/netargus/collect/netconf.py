@@ -13,10 +13,14 @@ login is ``auth_failure``, a closed port ``network_failure``, no answer ``timeou
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import tempfile
-from collections.abc import Iterator
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +29,19 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from netargus.collect.telemetry import OPEN_CONFIG_LEAVES, OPER_STATUS
-from netargus.model import Kind, PollOutcome, Sample, Source
+from netargus.model import (
+    Device,
+    DeviceFacts,
+    Interface,
+    Kind,
+    PollOutcome,
+    PollResult,
+    Sample,
+    Source,
+)
+
+log = logging.getLogger(__name__)
+logging.getLogger("ncclient").setLevel(logging.WARNING)  # it logs every RPC at INFO/DEBUG
 
 IETF_INTERFACES_NS = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
 
@@ -180,6 +196,14 @@ class YangList:
     keys: tuple[tuple[str, str], ...]  # leaf -> label
     leaves: tuple[YangLeaf, ...]
 
+    @classmethod
+    def of(cls, spec: Any) -> YangList:
+        """From a profile's ``netconf`` section (:class:`netargus.profiles.NetconfMetrics`)."""
+        return cls(subtree=spec.subtree, xpath=spec.xpath, entry=spec.list,
+                   keys=tuple(spec.keys.items()),
+                   leaves=tuple(YangLeaf(leaf.path, leaf.metric, Kind(leaf.kind),
+                                         tuple(leaf.enum.items())) for leaf in spec.leaves))
+
 
 def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
@@ -235,3 +259,134 @@ IETF_INTERFACES = YangList(
             YangLeaf("oper-status", "interface.oper_status", Kind.GAUGE, _IF_STATUS),
             YangLeaf("admin-status", "interface.admin_status", Kind.GAUGE, _IF_STATUS),
             YangLeaf("speed", "interface.speed_bps")))
+
+
+# ---------------------------------------------------------------------------- per-device jobs
+
+IETF_SYSTEM_NS = "urn:ietf:params:xml:ns:yang:ietf-system"
+SYSTEM_STATE = f'<system-state xmlns="{IETF_SYSTEM_NS}"/>'
+NETCONF_VENDORS = {"junos": "juniper", "ios-xr": "cisco", "ios xr": "cisco", "ios-xe": "cisco",
+                   "nx-os": "cisco", "eos": "arista", "sr os": "nokia", "vrp": "huawei"}
+
+
+def run_each(devices: list[Device], lookup: Callable[[str], NetconfCredentials],
+             job: Callable[[Device, NetconfClient], Any], interval_end: datetime, *,
+             what: str, concurrency: int = 8) -> list[tuple[Any, PollResult]]:
+    """Run ``job(device, client)`` in one NETCONF session per device, ``concurrency`` at a
+    time; every device gets a ``poll_status`` row (``collector="netconf"``) and a failure never
+    reaches its neighbours. ``job`` returns ``(payload, rows)`` or raises
+    :class:`NetconfFailure`; secrets never reach the error text."""
+
+    def one(device: Device) -> tuple[Any, PollResult]:
+        assert device.netconf is not None
+        started, secrets = time.monotonic(), ()
+        payload, rows, status, error = None, 0, PollOutcome.OK, ""
+        try:
+            try:
+                creds = lookup(device.netconf.credentials)
+            except Exception as exc:
+                raise NetconfFailure(PollOutcome.INTERNAL_FAILURE,
+                                     f"credentials {device.netconf.credentials!r}: {exc}") from None
+            secrets = tuple(s for s in (creds.password, creds.private_key) if s)
+            with NetconfClient(device.host, device.netconf.port, creds,
+                               timeout=device.netconf.timeout) as nc:
+                payload, rows = job(device, nc)
+        except PartialPoll as exc:  # some groups refused: keep what the others gave
+            payload, rows, status, error = exc.samples, len(exc.samples), exc.outcome, str(exc)
+        except NetconfFailure as exc:
+            status, error = exc.outcome, str(exc)
+        except Exception as exc:  # a bug must not take the shard down: recorded instead
+            log.exception("internal error: %s %s", what, device.name)
+            status, error = PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}"
+        for secret in secrets:
+            error = error.replace(secret, "***")
+        if status != PollOutcome.OK:
+            log.warning("%s %s: %s (%s)", what, device.name, status.value, error)
+        return payload, PollResult(device=device.name, status=status, interval_end=interval_end,
+                                   duration_s=round(time.monotonic() - started, 3),
+                                   sample_count=rows, error=error[:2000], collector="netconf")
+
+    if not devices:
+        return []
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(devices))) as pool:
+        return list(pool.map(one, devices))
+
+
+def discover(device: Device, nc: NetconfClient, observed_at: datetime
+             ) -> tuple[tuple[DeviceFacts, list[tuple[str, str, str]]], int]:
+    """Facts and capabilities (module, revision, capability URI) of one device."""
+    caps = nc.capabilities()
+    mods = modules(caps)
+    leaves: dict[str, str] = {}
+    if "ietf-system" in mods:
+        with contextlib.suppress(NetconfFailure):  # optional: the capabilities are the point
+            for e in nc.get(subtree=SYSTEM_STATE).iter():
+                if isinstance(e.tag, str) and len(e) == 0 and e.text:
+                    leaves.setdefault(_local(e.tag), e.text.strip())
+    # ietf-system's platform container, else what yuma123's system-state extension says
+    os_name = leaves.get("os-name") or leaves.get("sysname", "")
+    release = leaves.get("os-release") or leaves.get("release", "")
+    facts = DeviceFacts(
+        device=device.name, host=device.host, observed_at=observed_at,
+        sys_name=leaves.get("hostname") or leaves.get("nodename", ""), site=device.site,
+        role=device.role, sys_descr=" ".join(v for v in (os_name, release,
+                                                         leaves.get("machine", "")) if v),
+        vendor=NETCONF_VENDORS.get(os_name.lower(), "unknown"), platform=os_name.lower(),
+        protocols=("netconf",))
+    rows = [(m, r, next((c for c in caps if f"module={m}" in c), "")) for m, r in mods.items()]
+    return (facts, rows), len(rows)
+
+
+def interface_rows(device: Device, nc: NetconfClient, observed_at: datetime
+                   ) -> tuple[list[Interface], int]:
+    """``ietf-interfaces`` state as ``interfaces`` rows (``source = "netconf"``). Without the
+    ``if-mib`` ``if-index`` leaf the row's index is a stable hash of the name."""
+    out = []
+    status = dict(_IF_STATUS)
+    for e in _find(nc.get(subtree=IETF_INTERFACES.subtree), IETF_INTERFACES.entry):
+        leaf = {_local(c.tag): (c.text or "").strip() for c in e if len(c) == 0}
+        name = leaf.get("name", "")
+        index = int(leaf["if-index"]) if leaf.get("if-index", "").isdigit() else \
+            zlib.crc32(name.encode()) & 0x7FFFFFFF
+        speed = float(leaf["speed"]) / 1e6 if leaf.get("speed", "").isdigit() else 0.0
+        out.append(Interface(device=device.name, if_index=index, observed_at=observed_at,
+                             if_name=name, if_descr=leaf.get("description", ""),
+                             if_type=IANA_IF_TYPES.get(leaf.get("type", "").split(":")[-1], 0),
+                             speed_mbps=speed,
+                             admin_status=int(status.get(leaf.get("admin-status", ""), 0)),
+                             oper_status=int(status.get(leaf.get("oper-status", ""), 0)),
+                             mac=leaf.get("phys-address", ""), source="netconf"))
+    return out, len(out)
+
+
+IANA_IF_TYPES = {"ethernetCsmacd": 6, "softwareLoopback": 24, "ieee8023adLag": 161,
+                 "l2vlan": 135, "tunnel": 131, "other": 1}
+
+
+def poll(device: Device, nc: NetconfClient, groups: list[YangList], ts_now: Callable[[], datetime]
+         ) -> tuple[list[Sample], int]:
+    """The samples of ``groups`` (one ``<get>`` each). A group the server refuses is an
+    ``rpc-error``: the others still count, and the device is then ``partial``."""
+    samples: list[Sample] = []
+    errors = []
+    for spec in groups:
+        try:
+            data = nc.get(subtree=spec.subtree, xpath=spec.xpath)
+        except NetconfFailure as exc:
+            if exc.outcome != PollOutcome.PARTIAL:
+                raise
+            errors.append(str(exc))
+            continue
+        samples += extract(data, spec, device.name, ts_now())  # stamped at the response
+    if errors:
+        raise PartialPoll(samples, "; ".join(errors))
+    return samples, len(samples)
+
+
+class PartialPoll(NetconfFailure):
+    """Some groups answered, some were refused: keep the samples, record the rpc-errors."""
+
+    def __init__(self, samples: list[Sample], message: str) -> None:
+        super().__init__(PollOutcome.PARTIAL if samples else PollOutcome.MISSING_METRICS,
+                         message)
+        self.samples = samples

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from netargus.config import SourceMap, read_yaml, validate
 from netargus.inventory import register
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, NetconfTarget, SnmpTarget
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
@@ -39,6 +39,7 @@ class _Strict(BaseModel):
 class SnmpSpec(_Strict):
     """SNMP settings; every field optional here, required-ness is checked after merging."""
 
+    enabled: bool | None = None  # false: this device is not reached over SNMP
     port: int | None = Field(default=None, ge=1, le=65535)
     version: Literal["1", "2c", "3"] | None = None
     credentials: str | None = Field(default=None, description="Airflow Connection id")
@@ -59,6 +60,16 @@ class SnmpSpec(_Strict):
         return value
 
 
+class NetconfSpec(_Strict):
+    """NETCONF over SSH; every field optional here, checked after merging."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    credentials: str | None = Field(default=None, description="Airflow Connection id (ssh)")
+    timeout: float | None = Field(default=None, gt=0, le=120)
+
+    _conn_id = field_validator("credentials")(SnmpSpec._conn_id.__func__)
+
+
 class Common(_Strict):
     """Fields a device can inherit from ``defaults`` and ``groups``."""
 
@@ -67,6 +78,7 @@ class Common(_Strict):
     role: str | None = None
     tags: list[str] | None = None
     snmp: SnmpSpec | None = None
+    netconf: NetconfSpec | None = None
 
 
 class DeviceSpec(Common):
@@ -94,13 +106,13 @@ class InventoryFile(_Strict):
 def _merge(layers: list[Common]) -> dict[str, Any]:
     """Merge layers, later ones winning; ``snmp`` merges key by key."""
     merged: dict[str, Any] = {}
-    snmp: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {"snmp": {}, "netconf": {}}
     for layer in layers:
         values = layer.model_dump(exclude_none=True, exclude={"name", "groups"})
-        snmp.update(values.pop("snmp", {}))
+        for key, settings in nested.items():
+            settings.update(values.pop(key, {}))
         merged.update(values)
-    if snmp:
-        merged["snmp"] = snmp
+    merged.update({k: v for k, v in nested.items() if v})
     return merged
 
 
@@ -125,6 +137,12 @@ def build_devices(source: SourceMap, spec: InventoryFile) -> list[Device]:
         if not merged.get("host"):
             raise source.error(loc, f"device {entry.name!r} has no host (set it or a default)")
         snmp = merged.pop("snmp", None)
+        if snmp is not None and not snmp.pop("enabled", True):
+            snmp = None
+        netconf = merged.pop("netconf", None)
+        if netconf is not None and not netconf.get("credentials"):
+            raise source.error((*loc, "netconf"), f"device {entry.name!r} has no "
+                               "netconf.credentials (an Airflow Connection id)")
         target = None
         if snmp is not None:
             if not snmp.get("credentials"):
@@ -132,7 +150,7 @@ def build_devices(source: SourceMap, spec: InventoryFile) -> list[Device]:
                                    " (an Airflow Connection id)")
             target = SnmpTarget(**snmp)
         devices.append(Device(name=entry.name, snmp=target, tags=tuple(merged.pop("tags", ())),
-                              **merged))
+                              netconf=NetconfTarget(**netconf) if netconf else None, **merged))
     return devices
 
 
