@@ -18,13 +18,19 @@ def test_discovery_lands_devices_and_statuses(airflow_env, clickhouse_server, la
 
     db = connect(clickhouse_server, database=database)
     devices = dict(db.execute("SELECT device, vendor FROM devices FINAL"))
-    assert set(devices) == set(recordings())
+    assert set(devices) == set(recordings()) | {"lab-netconf"}
     assert devices["lab-mx960-a"] == "juniper"
     statuses = dict(db.execute(
         "SELECT device, toString(status) FROM poll_status FINAL WHERE dag_id = 'discovery'"))
     assert statuses["lab-unreachable"] == "timeout"
     assert statuses["lab-wrong-credentials"] == "auth_failure"
-    assert sum(s == "ok" for s in statuses.values()) == len(recordings())
+    assert sum(s == "ok" for s in statuses.values()) == len(recordings()) + 1
+    # the NETCONF device: its YANG modules; a wrong password and a closed port are recorded
+    assert (statuses["lab-netconf"], statuses["lab-netconf-wrong-password"],
+            statuses["lab-netconf-closed"]) == ("ok", "auth_failure", "network_failure")
+    modules = dict(db.execute("SELECT module, revision FROM netconf_capabilities FINAL "
+                              "WHERE device = 'lab-netconf'"))
+    assert modules["ietf-interfaces"] == "2014-05-08" and "ietf-system" in modules
     errors = " ".join(e for (e,) in db.execute("SELECT error FROM poll_status"))
     assert not any(secret in errors for secret in lab.secrets().values())
 
@@ -37,7 +43,7 @@ def test_discovery_lands_devices_and_statuses(airflow_env, clickhouse_server, la
     # a second run for the same data interval replaces rows instead of adding them
     again = run_dag(env, "discovery", "2026-11-01T07:30:00+00:00")
     assert again["state"] == "success" and again["interval_end"] == run["interval_end"]
-    assert db.execute("SELECT count() FROM devices FINAL")[0][0] == len(recordings())
+    assert db.execute("SELECT count() FROM devices FINAL")[0][0] == len(recordings()) + 1
     assert db.execute("SELECT count() FROM poll_status FINAL "
                       "WHERE dag_id = 'discovery'")[0][0] == len(statuses)
 

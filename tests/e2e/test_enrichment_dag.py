@@ -11,12 +11,17 @@ def test_enrichment_fills_dimension_tables(airflow_env, clickhouse_server):
     assert run["state"] == "success", run
     assert run["interval_end"] == "2026-11-01T09:00:00+00:00"
     db = connect(clickhouse_server, database=database)
-    with_interfaces = {d for (d,) in db.execute("SELECT DISTINCT device FROM interfaces FINAL")}
-    assert with_interfaces == set(recordings())
+    with_interfaces = dict(db.execute(
+        "SELECT device, groupUniqArray(source) FROM interfaces FINAL GROUP BY device"))
+    assert set(with_interfaces) == set(recordings()) | {"lab-netconf"}
+    assert with_interfaces["lab-netconf"] == ["netconf"]  # from ietf-interfaces
+    assert db.execute("SELECT countIf(if_name = 'lo') FROM interfaces FINAL "
+                      "WHERE device = 'lab-netconf'")[0][0] >= 1
     for table, at_least in (("inventory", 10), ("neighbors", 4), ("endpoints", 20)):
         devices = db.execute(f"SELECT uniqExact(device) FROM {table} FINAL")[0][0]
         assert devices >= at_least, (table, devices)
     statuses = dict(db.execute("SELECT device, toString(status) FROM poll_status FINAL "
                                "WHERE dag_id = 'enrichment'"))
     assert statuses["lab-wrong-credentials"] == "auth_failure"
-    assert sum(s == "ok" for s in statuses.values()) == len(recordings())
+    assert sum(s == "ok" for s in statuses.values()) == len(recordings()) + 1
+    assert statuses["lab-netconf-wrong-password"] == "auth_failure"

@@ -98,3 +98,30 @@ def test_backfilled_interval_gets_interpolated_rates(airflow_env, clickhouse_ser
                      pytest.approx(0.3333, abs=1e-4))]
     assert db.execute("SELECT count() FROM samples WHERE device = 'lab-c3560' "
                       "AND ts >= '2026-10-01 08:01:00' AND ts < '2026-10-01 08:02:00'")[0][0] == 0
+
+
+def test_netconf_profile_polls_ietf_interfaces_into_samples_and_rates(airflow_env,
+                                                                       clickhouse_server):
+    """polling_netconf_interfaces: the NETCONF device (selected by its ietf-interfaces
+    capability, found by discovery) lands samples; counters move, so the second run gives
+    rates, computed by the same code as SNMP's and stored apart (source netconf)."""
+    env, database = airflow_env
+    assert run_dag(env, "discovery", datetime.now(UTC).isoformat())["state"] == "success"
+    db = connect(clickhouse_server, database=database)
+    minute = datetime.now(UTC).replace(second=0, microsecond=0)
+    first = run_dag(env, "polling_netconf_interfaces", (minute + timedelta(seconds=5)).isoformat())
+    assert first["state"] == "success", first
+    status = db.execute("SELECT toString(status), collector, sample_count FROM poll_status FINAL "
+                        "WHERE dag_id = 'polling_netconf_interfaces' AND device = 'lab-netconf'")
+    assert status and status[0][:2] == ("ok", "netconf") and status[0][2] > 0
+    wait_for(lambda: datetime.now(UTC) >= minute + timedelta(minutes=1), 75, "the next minute")
+    second = run_dag(env, "polling_netconf_interfaces",
+                     (minute + timedelta(minutes=1, seconds=5)).isoformat())
+    assert second["state"] == "success", second
+    lo = db.execute("SELECT value FROM samples WHERE device = 'lab-netconf' AND source = 'netconf'"
+                    " AND metric = 'interface.in_octets' AND series = 'ifName=lo' ORDER BY ts")
+    assert len(lo) == 2 and lo[1][0] > lo[0][0]  # our own SSH sessions move lo's counters
+    rates = db.execute("SELECT value, toString(reason) FROM rates FINAL WHERE device = "
+                       "'lab-netconf' AND source = 'netconf' AND series = 'ifName=lo' "
+                       "AND metric = 'interface.in_octets'")
+    assert rates and rates[0][1] == "ok" and rates[0][0] > 0

@@ -16,7 +16,7 @@ T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def report(lab, lab_credentials):
-    devices = FileInventory(lab.inventory()).load()
+    devices = [d for d in FileInventory(lab.inventory()).load() if d.snmp is not None]
     return asyncio.run(enrich_devices(devices, lab_credentials, observed_at=T))
 
 
