@@ -173,10 +173,38 @@ def print_streamed_vs_polled(cfg: LabConfig) -> int:
     return sum(shown.values())
 
 
+BY_PROTOCOL = """
+SELECT device, source, labels.value[indexOf(labels.key, 'ifName')] AS ifname,
+       argMax(assumeNotNull(value), ts) * 8 AS bps, max(ts) AS at
+FROM rates FINAL
+WHERE metric = 'interface.in_octets' AND reason = 'ok' AND ts > now() - 600
+  AND (source = 'netconf' OR device IN ('lab-c3560', 'lab-mx960-a'))
+GROUP BY device, source, ifname
+ORDER BY source, device, bps DESC
+LIMIT 4 BY source
+"""
+
+
+def netconf_rates_ready(cfg: LabConfig) -> bool:
+    return connect(cfg.clickhouse_settings()).execute(
+        "SELECT count() FROM rates WHERE source = 'netconf' AND ts > now() - 600")[0][0] > 0
+
+
+def print_netconf_beside_snmp(cfg: LabConfig) -> int:
+    """A NETCONF device's interface rates beside SNMP devices', from the same tables."""
+    rows = connect(cfg.clickhouse_settings()).execute(BY_PROTOCOL)
+    print(f"\n{'device':<18}{'protocol':<10}{'interface':<22}{'in Mbit/s':>10}  as of (UTC)")
+    for device, source, ifname, bps, at in rows:
+        print(f"{device:<18}{source:<10}{(ifname or '?')[:21]:<22}{bps / 1e6:>10.3f}"
+              f"  {at:%H:%M:%S}")
+    return len(rows)
+
+
 def run_demo(cfg: LabConfig) -> None:
     step = Steps()
-    step("lab services: ClickHouse, Kafka (Tansu on S3), SNMP agents (snmpsim), streaming "
-         "simulators (gNMI, MDT, JTI)", lambda: services.up(cfg, services.DATA_SERVICES))
+    step("lab services: ClickHouse, Kafka (Tansu on S3), SNMP agents (snmpsim), a NETCONF "
+         "server (netconfd + sshd), streaming simulators (gNMI, MDT, JTI)",
+         lambda: services.up(cfg, services.DATA_SERVICES))
     step("ClickHouse migrations", lambda: apply_migrations(cfg))
     cfg.write_env_file()  # for the airflow CLI against the lab: source .lab/airflow.env
     step("Airflow 3 standalone", lambda: services.up(cfg, (services.AIRFLOW,)))
@@ -193,6 +221,9 @@ def run_demo(cfg: LabConfig) -> None:
          "on their own)", lambda: wait_for(lambda: streamed_rates_ready(cfg), 420,
                                            "gNMI, MDT and JTI rates in ClickHouse", 5))
     step("streamed beside polled", lambda: print_streamed_vs_polled(cfg))
+    step("NETCONF rates (polling_netconf_interfaces runs every minute)",
+         lambda: wait_for(lambda: netconf_rates_ready(cfg), 240, "NETCONF rates", 5))
+    step("a NETCONF device beside SNMP devices", lambda: print_netconf_beside_snmp(cfg))
     print(f"""
 Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin
              password: airflow_admin_password in {cfg.root / 'secrets.json'}
@@ -200,6 +231,7 @@ ClickHouse   127.0.0.1:{cfg.clickhouse_port} (native), http://127.0.0.1:{cfg.cli
              user netargus, password in {cfg.root / 'secrets.json'}, database netargus
 Kafka        127.0.0.1:{cfg.kafka_port}
 SNMP agents  127.0.0.1:{cfg.snmp_port} (udp), inventory include/config/inventory.yaml
+NETCONF      127.0.0.1:{cfg.netconf_port} (ssh, netconfd), key in {cfg.netconf_dir()}
 Streaming    simulators per {cfg.streaming()} (from include/config/streaming.yaml)
 Stop all:    make down      What runs: make status
 """)

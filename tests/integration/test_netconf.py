@@ -68,3 +68,31 @@ def test_a_filter_the_server_rejects_gives_its_rpc_error(lab):
             nc.get(xpath="/if:interfaces-state[[")
     assert err.value.outcome == PollOutcome.PARTIAL
     assert str(err.value).startswith("rpc-error bad-attribute")
+
+
+def test_a_profile_group_the_server_refuses_is_recorded_not_raised(lab):
+    """A polling job with one good group and one whose filter the server rejects: the device
+    is 'partial' with the server's error-tag, the good group's samples are kept; with only
+    the bad group it is 'missing_metrics'."""
+    from dataclasses import replace as dc_replace
+
+    from netargus.collect import netconf
+    from netargus.model import Device, NetconfTarget
+
+    device = Device(name="lab-netconf", host="127.0.0.1",
+                    netconf=NetconfTarget("netconf_lab", lab.netconf_port, 5))
+    bad = dc_replace(IETF_INTERFACES, subtree=None, xpath="/if:interfaces-state[[")
+
+    def run(groups):
+        (samples, result), = netconf.run_each(
+            [device], lambda _: creds(lab),
+            lambda d, nc: netconf.poll(d, nc, groups, lambda: datetime.now(UTC)),
+            datetime.now(UTC), what="poll")
+        return samples, result
+
+    samples, result = run([IETF_INTERFACES, bad])
+    assert result.status == PollOutcome.PARTIAL and result.collector == "netconf"
+    assert result.error.startswith("rpc-error bad-attribute") and samples
+    assert result.sample_count == len(samples)
+    samples, result = run([bad])
+    assert result.status == PollOutcome.MISSING_METRICS and not samples

@@ -81,3 +81,42 @@ def test_table_rows_become_labelled_samples(tmp_path):
         ("interface.in_octets", "ifIndex=2", 7.0, "counter"),
         ("interface.in_octets", "ifIndex=10,ifName=Gi0/10", 5.0, "counter"),
     ]
+
+
+NETCONF_GROUP = """
+metric_groups:
+  nc:
+    requires: [ietf-interfaces]
+    netconf:
+      xpath: /if:interfaces-state/if:interface
+      list: interfaces-state/interface
+      keys: {name: ifName}
+      leaves: [{path: statistics/in-octets, metric: interface.in_octets, kind: counter}]
+profiles:
+  nc: {schedule: "* * * * *", metric_groups: [nc], select: {capabilities: [ietf-interfaces]}}
+"""
+
+
+def test_netconf_groups_serve_netconf_devices_announcing_their_modules(tmp_path):
+    from netargus.model import NetconfTarget, SnmpTarget
+
+    spec = load(tmp_path, NETCONF_GROUP)
+    group, profile = spec.metric_groups["nc"], spec.profiles["nc"]
+    nc = Device(name="r1", host="h", netconf=NetconfTarget("c"))
+    snmp_only = Device(name="r2", host="h", snmp=SnmpTarget("c"))
+    with_modules = Facts(modules=("ietf-interfaces", "ietf-system"))
+    assert group.protocol == "netconf"
+    assert group.serves(nc, with_modules) and profile.select.matches(nc, with_modules)
+    assert not group.serves(nc, Facts()) and not profile.select.matches(nc, Facts())
+    assert not group.serves(snmp_only, with_modules)
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ("      xpath: /if:interfaces-state/if:interface\n", "",
+     "give exactly one of subtree and xpath"),
+    ("    requires:", "    scalars: [{oid: 1.3.6.1.2.1.1.3.0, metric: system.uptime}]\n"
+                    "    requires:", "SNMP \\(scalars, table\\) or netconf, not both"),
+])
+def test_netconf_group_errors(tmp_path, old, new, words):
+    with pytest.raises(ConfigError, match=words):
+        load(tmp_path, NETCONF_GROUP.replace(old, new))
