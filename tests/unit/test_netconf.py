@@ -75,3 +75,21 @@ def test_errors_become_outcomes():
     assert judge(AuthenticationError("x")).outcome == PollOutcome.AUTH_FAILURE
     assert judge(SSHError("Could not open socket to h:1")).outcome == PollOutcome.NETWORK_FAILURE
     assert judge(TimeoutError("t")).outcome == PollOutcome.TIMEOUT
+
+
+def test_interface_rows_from_ietf_and_openconfig_leaves():
+    from netargus.collect.netconf import _find, interface_row
+
+    ietf = [interface_row("nc1", T, e) for e in _find(data(), "interfaces-state/interface")]
+    assert {(i.if_name, i.oper_status, i.source) for i in ietf} == {
+        ("lo", 4, "netconf"), ("ifb0", 2, "netconf"), ("ifb1", 2, "netconf"),
+        ("eth0", 1, "netconf")}
+    oc = etree.fromstring(
+        '<interface xmlns="http://openconfig.net/yang/interfaces"><name>et-0/0/1</name>'
+        '<state><name>et-0/0/1</name><type xmlns:ift="urn:ietf:params:xml:ns:yang:iana-if-type">'
+        'ift:ethernetCsmacd</type><description>uplink</description><ifindex>517</ifindex>'
+        '<admin-status>UP</admin-status><oper-status>LOWER_LAYER_DOWN</oper-status></state>'
+        '</interface>')
+    row = interface_row("mx1", T, _find(oc, "state")[0])
+    assert (row.if_name, row.if_index, row.if_type, row.if_descr, row.admin_status,
+            row.oper_status) == ("et-0/0/1", 517, 6, "uplink", 1, 7)

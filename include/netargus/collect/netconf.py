@@ -337,26 +337,49 @@ def discover(device: Device, nc: NetconfClient, observed_at: datetime
     return (facts, rows), len(rows)
 
 
+OPENCONFIG_INTERFACES_NS = "http://openconfig.net/yang/interfaces"
+# where each model keeps an interface's leaves: (filter, list path, leaf path inside an entry)
+INTERFACE_MODELS = {
+    "ietf-interfaces": (IETF_INTERFACES.subtree, IETF_INTERFACES.entry, ""),
+    "openconfig-interfaces": (f'<interfaces xmlns="{OPENCONFIG_INTERFACES_NS}"/>',
+                              "interfaces/interface", "state"),
+}
+# the leaf names of each model -> the interfaces table's fields
+_LEAF_NAMES = {"if-index": "ifindex", "phys-address": "mac-address"}
+
+
 def interface_rows(device: Device, nc: NetconfClient, observed_at: datetime
                    ) -> tuple[list[Interface], int]:
-    """``ietf-interfaces`` state as ``interfaces`` rows (``source = "netconf"``). Without the
-    ``if-mib`` ``if-index`` leaf the row's index is a stable hash of the name."""
-    out = []
-    status = dict(_IF_STATUS)
-    for e in _find(nc.get(subtree=IETF_INTERFACES.subtree), IETF_INTERFACES.entry):
-        leaf = {_local(c.tag): (c.text or "").strip() for c in e if len(c) == 0}
-        name = leaf.get("name", "")
-        index = int(leaf["if-index"]) if leaf.get("if-index", "").isdigit() else \
-            zlib.crc32(name.encode()) & 0x7FFFFFFF
-        speed = float(leaf["speed"]) / 1e6 if leaf.get("speed", "").isdigit() else 0.0
-        out.append(Interface(device=device.name, if_index=index, observed_at=observed_at,
-                             if_name=name, if_descr=leaf.get("description", ""),
-                             if_type=IANA_IF_TYPES.get(leaf.get("type", "").split(":")[-1], 0),
-                             speed_mbps=speed,
-                             admin_status=int(status.get(leaf.get("admin-status", ""), 0)),
-                             oper_status=int(status.get(leaf.get("oper-status", ""), 0)),
-                             mac=leaf.get("phys-address", ""), source="netconf"))
+    """Interfaces as ``interfaces`` rows (``source = "netconf"``), from ``ietf-interfaces``
+    or else ``openconfig-interfaces``, whichever the device announces. Without an if-index
+    leaf the row's index is a stable hash of the name."""
+    mods = modules(nc.capabilities())
+    model = next((m for m in INTERFACE_MODELS if m in mods), "ietf-interfaces")
+    subtree, entry, inner = INTERFACE_MODELS[model]
+    out = [interface_row(device.name, observed_at, e if not inner else _find(e, inner)[0])
+           for e in _find(nc.get(subtree=subtree), entry) if not inner or _find(e, inner)]
     return out, len(out)
+
+
+def interface_row(device: str, observed_at: datetime, element: etree._Element) -> Interface:
+    """One interface from its leaves (ietf-interfaces or OpenConfig names; statuses in either
+    case)."""
+    leaf = {_local(c.tag): (c.text or "").strip() for c in element if len(c) == 0}
+    for ietf, oc in _LEAF_NAMES.items():
+        leaf.setdefault(ietf, leaf.get(oc, ""))
+    status = dict(_IF_STATUS)
+    name = leaf.get("name", "")
+    index = int(leaf["if-index"]) if leaf.get("if-index", "").isdigit() else \
+        zlib.crc32(name.encode()) & 0x7FFFFFFF
+    speed = float(leaf["speed"]) / 1e6 if leaf.get("speed", "").isdigit() else 0.0
+    return Interface(device=device, if_index=index, observed_at=observed_at, if_name=name,
+                     if_descr=leaf.get("description", ""),
+                     if_type=IANA_IF_TYPES.get(leaf.get("type", "").split(":")[-1], 0),
+                     speed_mbps=speed,
+                     admin_status=int(status.get(leaf.get("admin-status", "").lower(), 0)),
+                     oper_status=int(status.get(leaf.get("oper-status", "").lower()
+                                                .replace("_", "-"), 0)),
+                     mac=leaf.get("phys-address", ""), source="netconf")
 
 
 IANA_IF_TYPES = {"ethernetCsmacd": 6, "softwareLoopback": 24, "ieee8023adLag": 161,
