@@ -88,7 +88,7 @@ def print_discovered(cfg: LabConfig) -> int:
     failed = client.execute(STATUS_QUERY)
     print(f"\n{len(rows)} devices discovered; not reachable in the last run:")
     for device, status, error in failed:
-        print(f"  {device:<24}{status:<16}{error[:60]}")
+        print(f"  {device:<28}{status:<16}{error[:60]}")
     return len(rows)
 
 
@@ -140,7 +140,8 @@ FROM (
     SELECT device, source, ts, value, labels.value[indexOf(labels.key, 'ifName')] AS ifname
     FROM rates FINAL
     WHERE metric = 'interface.in_octets' AND reason = 'ok' AND ts > now() - 600
-      AND device IN (SELECT device FROM rates WHERE source != 'snmp' AND ts > now() - 600)
+      AND device IN (SELECT device FROM rates
+                     WHERE source IN ('gnmi', 'mdt', 'jti') AND ts > now() - 600)
 )
 GROUP BY device, ifname, source
 ORDER BY device, ifname, source
@@ -149,8 +150,8 @@ ORDER BY device, ifname, source
 
 def streamed_rates_ready(cfg: LabConfig) -> bool:
     client = connect(cfg.clickhouse_settings())
-    return client.execute("SELECT uniqExact(source) FROM rates "
-                          "WHERE source != 'snmp' AND ts > now() - 600")[0][0] >= 3
+    return client.execute("SELECT uniqExact(source) FROM rates WHERE source IN "
+                          "('gnmi', 'mdt', 'jti') AND ts > now() - 600")[0][0] >= 3
 
 
 def print_streamed_vs_polled(cfg: LabConfig) -> int:
@@ -163,7 +164,7 @@ def print_streamed_vs_polled(cfg: LabConfig) -> int:
     print(f"\n{'device':<20}{'interface':<18}{'streamed':>9} {'Mbit/s':>9}{'polled SNMP':>13}")
     shown: dict[str, int] = {}
     for (device, ifname), by in sorted(table.items()):
-        streamed = [(s, v) for s, v in by.items() if s != "snmp"]
+        streamed = [(s, v) for s, v in by.items() if s in ("gnmi", "mdt", "jti")]
         if not streamed or not ifname or shown.get(device, 0) >= 4:  # a few per device
             continue
         source, bps = streamed[0]
