@@ -30,7 +30,7 @@ from netargus.sink.kafka import KafkaRawSink, guarded_kafka
 from netargus.sink.spool import Spool
 from netargus.store import ClickHouseSettings, connect
 from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.kafka import consumer, ensure_topics
+from netargus.stream.kafka import ensure_topics, partition_consumer
 from netargus.stream.loader import load_batch
 from netargus.streaming import StreamingConfig
 
@@ -110,8 +110,7 @@ class Pipeline:
 
     def load_once(self, time_budget: float = 10.0) -> int:
         """One micro-batch (the loader's consumer group); returns the messages loaded."""
-        c = consumer({**self.kafka, "session.timeout.ms": 6000}, f"loader-{self.raw}",
-                     [self.raw])
+        c = partition_consumer(self.kafka, f"loader-{self.raw}", self.raw, 0, 1)  # as the DAG
         try:
             report = load_batch(c, self.producer, self.write, time_budget=time_budget)
         finally:
@@ -145,7 +144,7 @@ class Pipeline:
         self.stop_loader.set()
         for t in self._threads:
             t.join(30)
-        while self.load_once(time_budget=10.0):
+        while self.load_once(time_budget=30.0):  # until a batch finds nothing more
             pass
 
     def close(self) -> None:
