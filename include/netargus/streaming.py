@@ -92,6 +92,13 @@ class StreamingConfig(_Strict):
             raise ValueError(f"targets declared twice: {dupes}")
         return self
 
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The Kafka topics streaming uses: raw (this file's), observations, dead letters."""
+        from netargus.stream import DEADLETTER, OBSERVATIONS
+
+        return (self.raw_topic, OBSERVATIONS, DEADLETTER)
+
     def targets(self) -> list[GnmiTarget | Listener]:
         return [*self.gnmi, *self.listeners]
 
@@ -101,11 +108,21 @@ class StreamingConfig(_Strict):
 
     def devices(self) -> list[str]:
         """Every device some target streams from."""
-        return sorted({t.device for t in self.gnmi}
-                      | {d for lst in self.listeners for d in lst.devices.values()})
+        return sorted(device_protocols(self.targets()))
 
     def paths(self, target: GnmiTarget) -> list[SensorPath]:
         return [p for g in target.sensor_groups for p in self.sensor_groups[g]]
+
+
+def device_protocols(targets: list[GnmiTarget | Listener]) -> dict[str, str]:
+    """Device -> protocol, for every device ``targets`` expect data from."""
+    out = {}
+    for t in targets:
+        if isinstance(t, GnmiTarget):
+            out[t.device] = "gnmi"
+        else:
+            out.update({d: t.protocol for d in t.devices.values()})
+    return out
 
 
 def load_streaming(path: str | Path | None = None) -> StreamingConfig:

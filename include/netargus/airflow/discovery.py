@@ -10,6 +10,7 @@ from typing import Any
 from netargus.airflow.hooks import ClickHouseHook, netconf_credentials, snmp_credentials
 from netargus.collect import netconf
 from netargus.discovery import probe_devices
+from netargus.inventory import by_protocol
 from netargus.model import Device, outcome_counts
 from netargus.sink.clickhouse import ClickHouseSink, naive_utc
 
@@ -25,12 +26,12 @@ def discover_shard(shard: dict[str, Any], *, clickhouse_conn_id: str, dag_id: st
     ClickHouse cannot take the rows (then Airflow's retry reruns the shard idempotently).
     """
     devices = [Device.from_dict(d) for d in shard["devices"]]
-    over_snmp = [d for d in devices if d.snmp is not None or d.netconf is None]
+    over_snmp, over_netconf = by_protocol(devices)
     report = asyncio.run(probe_devices(over_snmp, snmp_credentials, observed_at=interval_end))
     facts, results = list(report.facts), list(report.results)
     capabilities = []
     for found, result in netconf.run_each(
-            [d for d in devices if d.netconf is not None], netconf_credentials,
+            over_netconf, netconf_credentials,
             lambda device, nc: netconf.discover(device, nc, interval_end), interval_end,
             what="discovery"):
         results.append(result)

@@ -20,7 +20,6 @@ from netargus.model import Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.spool import Spool
-from netargus.stream import DEADLETTER, OBSERVATIONS
 from netargus.stream.kafka import ensure_topics, partition_consumer
 from netargus.stream.leases import Leases, Renewal
 from netargus.stream.loader import load_batch
@@ -110,7 +109,7 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
     lock = _lock(spool)
     try:
         kafka = kafka_config(kafka_conn_id)
-        ensure_topics(kafka, (cfg.raw_topic, OBSERVATIONS, DEADLETTER))
+        ensure_topics(kafka, cfg.topics)
         sink = guarded_kafka(KafkaRawSink(kafka, topic=cfg.raw_topic), spool)
         if spool.has_pending():
             log.info("spool %s holds %s from an earlier lease: replaying first", spool.dir,
@@ -152,7 +151,7 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
 
     cfg = load_streaming()
     kafka = kafka_config(kafka_conn_id)
-    ensure_topics(kafka, (cfg.raw_topic, OBSERVATIONS, DEADLETTER))
+    ensure_topics(kafka, cfg.topics)
     sink = ClickHouseSink(ClickHouseHook(clickhouse_conn_id).get_conn())
     producer = Producer({"linger.ms": 50, **kafka})
     c = partition_consumer(kafka, LOADER_GROUP, cfg.raw_topic, worker, workers)

@@ -82,19 +82,23 @@ class CollectError(Exception):
         self.outcome = PollOutcome(outcome)
 
 
-def credentials_for(device: Device, lookup: Callable[[str], SnmpCredentials]) -> SnmpCredentials:
-    """The device's SNMP credentials; a missing or broken connection fails this device only.
+def credentials_for(device: Device, lookup: Callable[[str], Any],
+                    conn_id: str | None = None) -> Any:
+    """The device's credentials (its SNMP ones unless ``conn_id`` names another Connection);
+    a missing or broken connection fails this device only.
 
     Raises:
         CollectError: internal_failure, naming the connection id (never its content).
     """
-    if device.snmp is None:
-        raise CollectError(PollOutcome.INTERNAL_FAILURE, "no snmp settings in the inventory")
+    if conn_id is None:
+        if device.snmp is None:
+            raise CollectError(PollOutcome.INTERNAL_FAILURE, "no snmp settings in the inventory")
+        conn_id = device.snmp.credentials
     try:
-        return lookup(device.snmp.credentials)
+        return lookup(conn_id)
     except Exception as exc:
         raise CollectError(PollOutcome.INTERNAL_FAILURE,
-                           f"credentials {device.snmp.credentials!r}: {exc}") from None
+                           f"credentials {conn_id!r}: {exc}") from None
 
 
 class Collector(Protocol):
@@ -137,10 +141,11 @@ async def bounded(coro: Any, seconds: float) -> Any:
 Judgement = tuple[PollOutcome, str]
 
 
-async def attempt(device: Device, lookup: Callable[[str], SnmpCredentials],
-                  work: Callable[[SnmpCredentials], Awaitable[Judgement]], *, what: str,
+async def attempt(device: Device, lookup: Callable[[str], Any],
+                  work: Callable[[Any], Awaitable[Judgement]], *, what: str,
                   interval_end: datetime, time_bound: float,
-                  rows: Callable[[], int]) -> PollResult:
+                  rows: Callable[[], int], conn_id: str | None = None,
+                  collector: str = "snmp") -> PollResult:
     """Run ``work`` for one device and turn whatever happens into its ``poll_status`` row.
 
     The envelope every collecting job shares: the credentials are looked up (a missing
@@ -157,11 +162,13 @@ async def attempt(device: Device, lookup: Callable[[str], SnmpCredentials],
         interval_end: the run's interval end, stamped on the row.
         time_bound: the longest ``work`` may take.
         rows: how many rows ``work`` has collected so far.
+        conn_id: the Connection to use (default: the device's SNMP one).
+        collector: the protocol recorded in the row.
     """
     started = time.monotonic()
     secrets: tuple[str, ...] = ()
     try:
-        creds = credentials_for(device, lookup)
+        creds = credentials_for(device, lookup, conn_id)
         secrets = creds.secrets()
         status, error = await bounded(work(creds), time_bound)
     except CollectError as exc:
@@ -176,4 +183,5 @@ async def attempt(device: Device, lookup: Callable[[str], SnmpCredentials],
         log.warning("%s %s: %s (%s) after %.2fs", what, device.name, status.value, error,
                     duration)
     return PollResult(device=device.name, status=status, interval_end=interval_end,
-                      duration_s=duration, sample_count=rows(), error=error)
+                      duration_s=duration, sample_count=rows(), error=error,
+                      collector=collector)

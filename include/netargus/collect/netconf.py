@@ -12,15 +12,14 @@ login is ``auth_failure``, a closed port ``network_failure``, no answer ``timeou
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
 import tempfile
-import time
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
+from netargus.collect import CollectError, Judgement, attempt
 from netargus.collect.telemetry import OPEN_CONFIG_LEAVES, OPER_STATUS
 from netargus.model import (
     Device,
@@ -61,6 +61,10 @@ class NetconfCredentials:
     host_key: str = ""
     verify_host_key: bool = True
 
+    def secrets(self) -> tuple[str, ...]:
+        """The secret strings, for scrubbing error texts."""
+        return tuple(s for s in (self.password, self.private_key) if s)
+
     @classmethod
     def from_connection(cls, login: str | None, password: str | None,
                         extra: dict[str, Any] | None) -> NetconfCredentials:
@@ -77,12 +81,8 @@ class NetconfCredentials:
                    not in ("true", "1", "yes"))
 
 
-class NetconfFailure(RuntimeError):
-    """Talking to a device failed; ``outcome`` is the ``poll_status`` to record."""
-
-    def __init__(self, outcome: PollOutcome, message: str) -> None:
-        super().__init__(message)
-        self.outcome = outcome
+class NetconfFailure(CollectError):
+    """Talking to a device over NETCONF failed; ``outcome`` is the ``poll_status`` to record."""
 
 
 def judge(exc: BaseException) -> NetconfFailure:
@@ -264,6 +264,7 @@ IETF_INTERFACES = YangList(
 # ---------------------------------------------------------------------------- per-device jobs
 
 IETF_SYSTEM_NS = "urn:ietf:params:xml:ns:yang:ietf-system"
+SESSION_BOUND = 6  # a session (connect, hello, a few <get>s) gets this many RPC timeouts
 SYSTEM_STATE = f'<system-state xmlns="{IETF_SYSTEM_NS}"/>'
 NETCONF_VENDORS = {"junos": "juniper", "ios-xr": "cisco", "ios xr": "cisco", "ios-xe": "cisco",
                    "nx-os": "cisco", "eos": "arista", "sr os": "nokia", "vrp": "huawei"}
@@ -273,43 +274,38 @@ def run_each(devices: list[Device], lookup: Callable[[str], NetconfCredentials],
              job: Callable[[Device, NetconfClient], Any], interval_end: datetime, *,
              what: str, concurrency: int = 8) -> list[tuple[Any, PollResult]]:
     """Run ``job(device, client)`` in one NETCONF session per device, ``concurrency`` at a
-    time; every device gets a ``poll_status`` row (``collector="netconf"``) and a failure never
-    reaches its neighbours. ``job`` returns ``(payload, rows)`` or raises
-    :class:`NetconfFailure`; secrets never reach the error text."""
+    time, inside the envelope every collecting job shares (:func:`netargus.collect.attempt`:
+    credentials, a time bound, the outcome, secrets scrubbed, one ``poll_status`` row with
+    ``collector="netconf"``). ``job`` returns ``(payload, rows)`` or raises
+    :class:`NetconfFailure`; a :class:`PartialPoll` keeps the samples it carries."""
 
-    def one(device: Device) -> tuple[Any, PollResult]:
+    async def all_devices() -> list[tuple[Any, PollResult]]:
+        gate = asyncio.Semaphore(concurrency)
+        return list(await asyncio.gather(*(one(d, gate) for d in devices)))
+
+    async def one(device: Device, gate: asyncio.Semaphore) -> tuple[Any, PollResult]:
         assert device.netconf is not None
-        started, secrets = time.monotonic(), ()
-        payload, rows, status, error = None, 0, PollOutcome.OK, ""
-        try:
-            try:
-                creds = lookup(device.netconf.credentials)
-            except Exception as exc:
-                raise NetconfFailure(PollOutcome.INTERNAL_FAILURE,
-                                     f"credentials {device.netconf.credentials!r}: {exc}") from None
-            secrets = tuple(s for s in (creds.password, creds.private_key) if s)
-            with NetconfClient(device.host, device.netconf.port, creds,
-                               timeout=device.netconf.timeout) as nc:
-                payload, rows = job(device, nc)
-        except PartialPoll as exc:  # some groups refused: keep what the others gave
-            payload, rows, status, error = exc.samples, len(exc.samples), exc.outcome, str(exc)
-        except NetconfFailure as exc:
-            status, error = exc.outcome, str(exc)
-        except Exception as exc:  # a bug must not take the shard down: recorded instead
-            log.exception("internal error: %s %s", what, device.name)
-            status, error = PollOutcome.INTERNAL_FAILURE, f"{type(exc).__name__}: {exc}"
-        for secret in secrets:
-            error = error.replace(secret, "***")
-        if status != PollOutcome.OK:
-            log.warning("%s %s: %s (%s)", what, device.name, status.value, error)
-        return payload, PollResult(device=device.name, status=status, interval_end=interval_end,
-                                   duration_s=round(time.monotonic() - started, 3),
-                                   sample_count=rows, error=error[:2000], collector="netconf")
+        target = device.netconf
+        got: list[Any] = [None, 0]  # payload, rows
 
-    if not devices:
-        return []
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(devices))) as pool:
-        return list(pool.map(one, devices))
+        def session(creds: NetconfCredentials) -> Judgement:
+            try:
+                with NetconfClient(device.host, target.port, creds,
+                                   timeout=target.timeout) as nc:
+                    got[:] = job(device, nc)
+            except PartialPoll as exc:  # some groups refused: keep what the others gave
+                got[:] = [exc.samples, len(exc.samples)]
+                raise
+            return PollOutcome.OK, ""
+
+        async with gate:  # ncclient blocks: each session runs in a worker thread
+            result = await attempt(
+                device, lookup, lambda creds: asyncio.to_thread(session, creds), what=what,
+                interval_end=interval_end, time_bound=SESSION_BOUND * target.timeout,
+                rows=lambda: got[1], conn_id=target.credentials, collector="netconf")
+        return got[0], result
+
+    return asyncio.run(all_devices()) if devices else []
 
 
 def discover(device: Device, nc: NetconfClient, observed_at: datetime

@@ -29,7 +29,7 @@ from netargus.collect.mdt import MdtListener
 from netargus.sink.guarded import Guarded
 from netargus.sink.kafka import RawMessage
 from netargus.stream.codec import JSON_FORMAT
-from netargus.streaming import GnmiTarget, Listener, StreamingConfig
+from netargus.streaming import GnmiTarget, Listener, StreamingConfig, device_protocols
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +70,12 @@ class StreamCollector:
             log.info("target %s %s%s", device, "up" if up else "DOWN", f" ({why})" if why else "")
         self.up[device] = up
 
-    def _devices(self) -> dict[str, str]:
-        """Device -> protocol, for every device this shard expects data from."""
-        out = {}
-        for t in self.targets:
-            if isinstance(t, GnmiTarget):
-                out[t.device] = "gnmi"
-            else:
-                out.update({d: t.protocol for d in t.devices.values()})
-        return out
-
     def _heartbeat_samples(self) -> None:
         """``stream.up`` per expected device: 0 once silent for a heartbeat."""
         now = time.monotonic()
         ts = datetime.now(UTC).isoformat()
         rows = []
-        for device, protocol in self._devices().items():
+        for device, protocol in device_protocols(self.targets).items():
             alive = now - self.last_seen.get(device, -1e9) < self.config.heartbeat_seconds
             if not alive and self.up.get(device, True):
                 log.warning("target %s (%s) silent for %.0f s", device, protocol,

@@ -58,3 +58,11 @@ def shard_devices(devices: Iterable[Device], shards: int) -> list[list[Device]]:
 
 
 from netargus.inventory import file as _file  # noqa: E402,F401  (registers the "file" source)
+
+
+def by_protocol(devices: Iterable[Device]) -> tuple[list[Device], list[Device]]:
+    """``(over SNMP, over NETCONF)``: a device with neither setting goes with SNMP, whose
+    envelope records it as misconfigured; one with both is in both lists."""
+    devices = list(devices)
+    return ([d for d in devices if d.snmp is not None or d.netconf is None],
+            [d for d in devices if d.netconf is not None])
