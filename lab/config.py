@@ -47,7 +47,10 @@ class LabConfig:
 
     @classmethod
     def test(cls) -> LabConfig:
-        return cls(Path(os.environ.get("NETARGUS_TEST_LAB_DIR", REPO / ".lab-test")), offset=10000)
+        """The test lab; ``NETARGUS_TEST_PORT_OFFSET`` moves its ports (default 10000), so two
+        checkouts can each run their integration tests at once."""
+        return cls(Path(os.environ.get("NETARGUS_TEST_LAB_DIR", REPO / ".lab-test")),
+                   offset=int(os.environ.get("NETARGUS_TEST_PORT_OFFSET", "10000")))
 
     @classmethod
     def bench(cls) -> LabConfig:

@@ -52,6 +52,54 @@ def utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC)
 
 
+# What ClickHouse ``DateTime`` (UInt32 seconds since the epoch) can hold: 1970-01-01T00:00:00Z
+# to 2106-02-07T06:28:15Z. A time outside it must be refused, never cast: numpy's and the
+# driver's unsigned casts wrap it silently into another valid-looking date.
+STORABLE_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+STORABLE_UNTIL = datetime.fromtimestamp(2**32 - 1, UTC)
+
+COUNTER_MAX = 2**64 - 1  # the widest counter on any wire (SNMP Counter64, YANG counter64)
+
+
+class OutOfRange(ValueError):
+    """A time or counter value the store cannot hold exactly (the message says which)."""
+
+
+def check_storable(ts: datetime) -> datetime:
+    """``ts`` (aware) if ``samples`` can store it, else :class:`OutOfRange`.
+
+    Raises:
+        OutOfRange: ``ts`` is before 1970-01-01T00:00:00Z or after 2106-02-07T06:28:15Z
+            (ClickHouse DateTime's range).
+    """
+    if not STORABLE_FROM <= ts <= STORABLE_UNTIL:
+        raise OutOfRange(f"timestamp {ts.isoformat()} outside what samples can store "
+                         "(1970-01-01T00:00:00Z .. 2106-02-07T06:28:15Z)")
+    return ts
+
+
+def counter_value(value: float | int) -> float | int:
+    """A counter reading as an exact ``int`` where it is a whole number (so counters above
+    2**53, which a float cannot hold, stay exact from the wire to ``samples.counter_value``);
+    a fractional reading (an OTLP double sum) stays a float.
+
+    Raises:
+        OutOfRange: a negative value or one above 2**64 - 1 (no counter can read that).
+        ValueError: NaN or infinity.
+    """
+    if isinstance(value, bool):
+        value = int(value)
+    if not isinstance(value, int):
+        value = float(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"counter value {value} is not a number")
+        if value.is_integer():
+            value = int(value)
+    if not 0 <= value <= COUNTER_MAX:
+        raise OutOfRange(f"counter value {value} outside 0 .. 2**64-1")
+    return value
+
+
 def _labels(labels: dict[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     items = labels.items() if isinstance(labels, dict) else labels
     return tuple(sorted((str(k), str(v)) for k, v in items))
@@ -78,6 +126,9 @@ def outcome_counts(results: list[PollResult]) -> dict[str, int]:
 class Sample:
     """One observation of one metric of one device, whatever the protocol.
 
+    A counter's ``value`` is an exact ``int`` (0 .. 2**64-1) whenever it is a whole number
+    (see :func:`counter_value`); a gauge's is a float.
+
     Example::
 
         Sample(ts=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), device="core1", source=Source.SNMP,
@@ -89,7 +140,7 @@ class Sample:
     device: str
     source: Source
     metric: str
-    value: float
+    value: float | int
     kind: Kind = Kind.GAUGE
     labels: tuple[tuple[str, str], ...] = ()
 
@@ -98,13 +149,15 @@ class Sample:
         object.__setattr__(self, "source", Source(self.source))
         object.__setattr__(self, "kind", Kind(self.kind))
         object.__setattr__(self, "labels", _labels(self.labels))
-        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "value", counter_value(self.value)
+                           if self.kind is Kind.COUNTER else float(self.value))
 
     @classmethod
-    def trusted(cls, ts: datetime, device: str, source: Source, metric: str, value: float,
-                kind: Kind, labels: tuple[tuple[str, str], ...]) -> Sample:
-        """A sample from values already normalized (aware UTC ``ts``, the enums, a float,
-        labels sorted): the decoders' fast path, which skips ``__post_init__``."""
+    def trusted(cls, ts: datetime, device: str, source: Source, metric: str,
+                value: float | int, kind: Kind, labels: tuple[tuple[str, str], ...]) -> Sample:
+        """A sample from values already normalized (aware UTC ``ts``, the enums, a counter as
+        :func:`counter_value` gives it or a float gauge, labels sorted): the decoders' fast
+        path, which skips ``__post_init__``."""
         s = object.__new__(cls)
         setattr_ = object.__setattr__
         setattr_(s, "ts", ts)

@@ -2,7 +2,17 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from netargus.model import Device, Kind, PollOutcome, PollResult, Sample, SnmpTarget, Source
+from netargus.model import (
+    Device,
+    Kind,
+    OutOfRange,
+    PollOutcome,
+    PollResult,
+    Sample,
+    SnmpTarget,
+    Source,
+    check_storable,
+)
 
 
 def test_sample_normalizes_labels_time_and_types():
@@ -14,7 +24,34 @@ def test_sample_normalizes_labels_time_and_types():
     assert s.labels == (("ifIndex", "1"), ("ifName", "Gi0/1"))
     assert s.series == "ifIndex=1,ifName=Gi0/1"
     assert s.source is Source.SNMP and s.kind is Kind.COUNTER
-    assert isinstance(s.value, float)
+    assert s.value == 5 and isinstance(s.value, int)  # a counter stays an exact integer
+
+
+def test_counter_values_stay_exact_above_2_53():
+    big = 2**64 - 1001  # a float would round this to 2**64
+    s = Sample(ts=datetime(2026, 1, 1), device="r1", source="snmp", metric="m", value=big,
+               kind="counter")
+    assert s.value == big and isinstance(s.value, int)
+    assert Sample(ts=datetime(2026, 1, 1), device="r1", source="otlp", metric="m",
+                  value=2.5, kind="counter").value == 2.5  # a fractional (OTLP) sum stays
+    gauge = Sample(ts=datetime(2026, 1, 1), device="r1", source="snmp", metric="m", value=7)
+    assert isinstance(gauge.value, float)
+
+
+@pytest.mark.parametrize("value", [-1, 2**64, float("nan"), float("inf")])
+def test_counter_values_no_counter_can_read_are_refused(value):
+    with pytest.raises(ValueError):
+        Sample(ts=datetime(2026, 1, 1), device="r1", source="snmp", metric="m", value=value,
+               kind="counter")
+
+
+def test_storable_range_is_clickhouse_datetime():
+    assert check_storable(datetime(2106, 2, 7, 6, 28, 15, tzinfo=UTC))
+    assert check_storable(datetime(1970, 1, 1, tzinfo=UTC))
+    for ts in (datetime(2201, 4, 15, 19, 58, 20, tzinfo=UTC),
+               datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)):
+        with pytest.raises(OutOfRange, match="outside what samples can store"):
+            check_storable(ts)
 
 
 def test_naive_time_is_taken_as_utc():
