@@ -127,7 +127,10 @@ class Sample:
     """One observation of one metric of one device, whatever the protocol.
 
     A counter's ``value`` is an exact ``int`` (0 .. 2**64-1) whenever it is a whole number
-    (see :func:`counter_value`); a gauge's is a float.
+    (see :func:`counter_value`); a gauge's is a float. ``bits`` is a counter's width as the
+    device sent it (SNMP Counter32 / Counter64 on the wire, kvGPB uint32 / uint64, YANG
+    counter32 / counter64): 32 or 64, or 0 when the protocol does not say (the profile's
+    width then applies).
 
     Example::
 
@@ -143,8 +146,11 @@ class Sample:
     value: float | int
     kind: Kind = Kind.GAUGE
     labels: tuple[tuple[str, str], ...] = ()
+    bits: int = 0
 
     def __post_init__(self) -> None:
+        if self.bits not in (0, 32, 64):
+            raise ValueError(f"bits must be 0, 32 or 64, got {self.bits!r}")
         object.__setattr__(self, "ts", utc(self.ts))
         object.__setattr__(self, "source", Source(self.source))
         object.__setattr__(self, "kind", Kind(self.kind))
@@ -154,7 +160,8 @@ class Sample:
 
     @classmethod
     def trusted(cls, ts: datetime, device: str, source: Source, metric: str,
-                value: float | int, kind: Kind, labels: tuple[tuple[str, str], ...]) -> Sample:
+                value: float | int, kind: Kind, labels: tuple[tuple[str, str], ...],
+                bits: int = 0) -> Sample:
         """A sample from values already normalized (aware UTC ``ts``, the enums, a counter as
         :func:`counter_value` gives it or a float gauge, labels sorted): the decoders' fast
         path, which skips ``__post_init__``."""
@@ -167,6 +174,7 @@ class Sample:
         setattr_(s, "value", value)
         setattr_(s, "kind", kind)
         setattr_(s, "labels", labels)
+        setattr_(s, "bits", bits)
         return s
 
     @property
