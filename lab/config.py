@@ -40,6 +40,11 @@ class LabConfig:
     inventory_file: Path | None = None  # instead of the repo's inventory (benchmarks)
     extra_env: tuple[tuple[str, str], ...] = ()  # more environment for Airflow
     kafka_storage: str = "s3"  # "memory" when nothing must survive a broker restart (benchmarks)
+    # The server's own time zone. The test lab runs ClickHouse on Tokyo time, as operators
+    # often set servers to local time: every test then checks that stored times are UTC
+    # instants whatever the server's zone (netargus sends epoch seconds, columns are
+    # DateTime('UTC')).
+    clickhouse_timezone: str = "UTC"
 
     @classmethod
     def demo(cls) -> LabConfig:
@@ -50,7 +55,8 @@ class LabConfig:
         """The test lab; ``NETARGUS_TEST_PORT_OFFSET`` moves its ports (default 10000), so two
         checkouts can each run their integration tests at once."""
         return cls(Path(os.environ.get("NETARGUS_TEST_LAB_DIR", REPO / ".lab-test")),
-                   offset=int(os.environ.get("NETARGUS_TEST_PORT_OFFSET", "10000")))
+                   offset=int(os.environ.get("NETARGUS_TEST_PORT_OFFSET", "10000")),
+                   clickhouse_timezone="Asia/Tokyo")
 
     @classmethod
     def bench(cls) -> LabConfig:

@@ -95,7 +95,7 @@ CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
     <users_config>users.xml</users_config>
     <default_profile>default</default_profile>
     <default_database>default</default_database>
-    <timezone>UTC</timezone>
+    <timezone>{timezone}</timezone>
     <mark_cache_size>268435456</mark_cache_size>
     <max_concurrent_queries>64</max_concurrent_queries>
     <max_server_memory_usage_to_ram_ratio>0.3</max_server_memory_usage_to_ram_ratio>
@@ -130,7 +130,8 @@ def _clickhouse_launch(cfg: LabConfig) -> None:
     for sub in ("data", "tmp", "user_files", "format_schemas"):
         cfg.path("clickhouse", sub, "x").parent.mkdir(parents=True, exist_ok=True)
     (conf_dir / "config.xml").write_text(CLICKHOUSE_CONFIG.format(
-        root=cfg.root, tcp=cfg.clickhouse_port, http=cfg.clickhouse_http_port))
+        root=cfg.root, tcp=cfg.clickhouse_port, http=cfg.clickhouse_http_port,
+        timezone=cfg.clickhouse_timezone))
     users = "\n".join(CLICKHOUSE_USER.format(name=n, sha=sha) for n in ("default", "netargus"))
     (conf_dir / "users.xml").write_text(CLICKHOUSE_USERS.format(users=users))
     (conf_dir / "users.xml").chmod(0o600)
@@ -146,7 +147,7 @@ def _clickhouse_ready(cfg: LabConfig) -> bool:
 
 
 CLICKHOUSE = Service("clickhouse", _clickhouse_launch, _clickhouse_ready,
-                     lambda c: c.clickhouse_port)
+                     lambda c: c.clickhouse_port, fingerprint=lambda c: c.clickhouse_timezone)
 
 
 # ---------------------------------------------------------------- Kafka protocol (Tansu)

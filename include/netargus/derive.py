@@ -11,37 +11,59 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from netargus.polling import UPTIME_METRIC
 from netargus.profiles import MetricGroup
-from netargus.transform.rates import Rate, Reading, counter_rate
+from netargus.store import epoch
+from netargus.transform.rates import Rate, Reading, judge
 
-# A reading's uptime comes from the device's sysUpTime read in the same poll, just before.
+# The device's state polled beside its counters (netargus.polling), and what each becomes in
+# a reading (netargus.transform.rates.Reading).
+UPTIME_METRIC = "system.uptime"  # SNMPv2-MIB sysUpTime, seconds
+HOST_UPTIME_METRIC = "system.host_uptime"  # HOST-RESOURCES-MIB hrSystemUptime, seconds
+ENGINE_BOOTS_METRIC = "snmp.engine_boots"  # SNMP-FRAMEWORK-MIB snmpEngineBoots
+ENGINE_TIME_METRIC = "snmp.engine_time"  # SNMP-FRAMEWORK-MIB snmpEngineTime, seconds
+# IF-MIB ifCounterDiscontinuityTime of a row, seconds: polled with the row's counters
+DISCONTINUITY_METRIC = "interface.counter_discontinuity"
+DEVICE_SIGNALS = (UPTIME_METRIC, HOST_UPTIME_METRIC, ENGINE_BOOTS_METRIC)
+
+# A reading's device state comes from the same poll: read just before it (uptimes, boots)
+# or with it (the row's speed and discontinuity time).
 UPTIME_MATCH_S = 120.0
 LIMIT_MATCH_S = 10.0
 
 
 @dataclass(frozen=True)
 class CounterSpec:
-    """How to turn one counter metric into rates."""
+    """How to turn one counter metric into rates.
+
+    Attributes:
+        bits: the width when a sample does not say (32 or 64).
+        limit_metric: a metric of the same row bounding the rate (e.g. ifHighSpeed).
+        limit_scale: ``limit_metric`` x this = the most per second (with headroom).
+        ceiling: the most per second on any physical link (None: no ceiling).
+    """
 
     bits: int = 64
     limit_metric: str | None = None
     limit_scale: float = 1.0
+    ceiling: float | None = None
 
 
 @dataclass(frozen=True)
 class StoredSample:
-    """One row read back from ``samples``: ``t`` in epoch seconds (millisecond precision)."""
+    """One row read back from ``samples``: ``t`` in epoch seconds (millisecond precision);
+    ``value`` the exact counter reading (``counter_value``) where there is one; ``bits`` the
+    counter's width as the device sent it (0: unknown)."""
 
     device: str
     metric: str
     series: str
     labels: tuple[tuple[str, str], ...]
     t: float
-    value: float
+    value: float | int
+    bits: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,7 +81,7 @@ class RateRow:
 
 
 def counter_specs(groups: Iterable[MetricGroup]) -> dict[str, CounterSpec]:
-    """Counter metrics of a profile's groups, with their width and rate limit."""
+    """Counter metrics of a profile's groups, with their width, rate limit and ceiling."""
     out: dict[str, CounterSpec] = {}
     for group in groups:
         if group.netconf is not None:  # YANG counters are 64-bit (yang:counter64)
@@ -72,69 +94,99 @@ def counter_specs(groups: Iterable[MetricGroup]) -> dict[str, CounterSpec]:
                 out[spec.metric] = CounterSpec(
                     bits=spec.bits,
                     limit_metric=spec.limit.metric if spec.limit else None,
-                    limit_scale=spec.limit.scale if spec.limit else 1.0)
+                    limit_scale=spec.limit.scale if spec.limit else 1.0,
+                    ceiling=spec.ceiling)
     return out
 
 
-def _nearest_before(times: list[float], values: list[float], t: float, slack: float,
-                    window: float) -> tuple[float, float] | None:
+Timeline = tuple[list[float], list[float]]
+
+
+def _nearest_before(line: Timeline, t: float, slack: float, window: float
+                    ) -> tuple[float, float] | None:
+    times, values = line
     i = bisect.bisect_right(times, t + slack) - 1
     if i >= 0 and t - times[i] <= window:
         return times[i], values[i]
     return None
 
 
+def _timeline() -> Timeline:
+    return ([], [])
+
+
 class _Index:
-    """Counter series, device uptimes and limit metrics of a batch of stored samples."""
+    """Counter series, device signals, discontinuity times and limit metrics of a batch of
+    stored samples."""
 
     def __init__(self, rows: Iterable[StoredSample], specs: dict[str, CounterSpec]) -> None:
         self.specs = specs
         self.series: dict[tuple[str, str, str], list[StoredSample]] = defaultdict(list)
-        self.uptime: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-        self.limits: dict[tuple[str, str, str], tuple[list[float], list[float]]] = \
-            defaultdict(lambda: ([], []))
-        limit_metrics = {s.limit_metric for s in specs.values() if s.limit_metric}
+        self.device: dict[tuple[str, str], Timeline] = defaultdict(_timeline)
+        self.rows: dict[tuple[str, str, str], Timeline] = defaultdict(_timeline)
+        row_metrics = {s.limit_metric for s in specs.values() if s.limit_metric}
+        row_metrics.add(DISCONTINUITY_METRIC)
         for row in sorted(rows, key=lambda r: r.t):
             if row.metric in specs:
                 self.series[(row.device, row.metric, row.series)].append(row)
-            if row.metric == UPTIME_METRIC:
-                self.uptime[row.device][0].append(row.t)
-                self.uptime[row.device][1].append(row.value)
-            if row.metric in limit_metrics:
-                self.limits[(row.device, row.metric, row.series)][0].append(row.t)
-                self.limits[(row.device, row.metric, row.series)][1].append(row.value)
+            if row.metric in DEVICE_SIGNALS:
+                line = self.device[(row.device, row.metric)]
+            elif row.metric in row_metrics:
+                line = self.rows[(row.device, row.metric, row.series)]
+            else:
+                continue
+            line[0].append(row.t)
+            line[1].append(row.value)
+
+    def _uptime(self, device: str, metric: str, t: float) -> float | None:
+        found = _nearest_before(self.device.get((device, metric), _timeline()), t, 1.0,
+                                UPTIME_MATCH_S)
+        return found[1] + (t - found[0]) if found else None
+
+    def _row(self, s: StoredSample, metric: str) -> float | None:
+        found = _nearest_before(self.rows.get((s.device, metric, s.series), _timeline()), s.t,
+                                LIMIT_MATCH_S, 2 * LIMIT_MATCH_S)
+        return found[1] if found else None
 
     def reading(self, s: StoredSample) -> Reading:
-        """The sample as a counter reading, with the device's uptime at that moment."""
-        up = _nearest_before(*self.uptime[s.device], s.t, 1.0, UPTIME_MATCH_S) \
-            if s.device in self.uptime else None
-        return Reading(s.t, s.value, up[1] + (s.t - up[0]) if up else None)
-
-    def rate(self, prev: StoredSample, cur: StoredSample) -> Rate:
-        """The rate between two readings of one series, bounded by its limit metric."""
-        spec = self.specs[cur.metric]
-        max_rate = None
+        """The sample as a counter reading, with its device's and row's state then."""
+        spec = self.specs[s.metric]
+        limit = None
         if spec.limit_metric:
-            found = _nearest_before(*self.limits[(cur.device, spec.limit_metric, cur.series)],
-                                    cur.t, LIMIT_MATCH_S, 2 * LIMIT_MATCH_S)
-            if found and found[1] > 0:
-                max_rate = found[1] * spec.limit_scale
-        return counter_rate(self.reading(prev), self.reading(cur), spec.bits, max_rate)
+            speed = self._row(s, spec.limit_metric)
+            if speed is not None and speed > 0:
+                limit = speed * spec.limit_scale
+        boots = _nearest_before(self.device.get((s.device, ENGINE_BOOTS_METRIC), _timeline()),
+                                s.t, 1.0, UPTIME_MATCH_S)
+        return Reading(s.t, s.value, uptime=self._uptime(s.device, UPTIME_METRIC, s.t),
+                       host_uptime=self._uptime(s.device, HOST_UPTIME_METRIC, s.t),
+                       engine_boots=int(boots[1]) if boots else None,
+                       discontinuity=self._row(s, DISCONTINUITY_METRIC), limit=limit,
+                       bits=s.bits)
+
+    def judged(self, readings: list[StoredSample]) -> list[tuple[StoredSample, Rate]]:
+        """Each reading after the first of one series with its rate."""
+        spec = self.specs[readings[0].metric]
+        distinct = [r for i, r in enumerate(readings) if i == 0 or r.t > readings[i - 1].t]
+        got = judge([self.reading(r) for r in distinct], spec.bits, spec.ceiling)
+        return list(zip(distinct[1:], got, strict=True))
 
 
 def rates_from_samples(rows: Iterable[StoredSample], specs: dict[str, CounterSpec],
                        start: float, end: float) -> list[RateRow]:
     """Rates for every counter reading with ``start <= t < end`` that has a previous reading.
 
-    ``rows`` must also hold the readings before ``start`` (the lookback), the devices'
-    ``system.uptime`` samples and the limit metrics.
+    ``rows`` must also hold the readings before ``start`` (the lookback: a glitch or a wrap
+    is judged against the series' history), the reading after a window's last one where
+    there is one (it tells a glitch from a reset), the devices' signals
+    (:data:`DEVICE_SIGNALS`), the rows' discontinuity times and the limit metrics.
     """
     index = _Index(rows, specs)
     out: list[RateRow] = []
     for (device, metric, key), readings in index.series.items():
-        for prev, cur in zip(readings, readings[1:], strict=False):
-            if start <= cur.t < end and cur.t > prev.t:
-                out.append(RateRow(device, metric, key, cur.labels, index.rate(prev, cur)))
+        for cur, rate in index.judged(readings):
+            if start <= cur.t < end:
+                out.append(RateRow(device, metric, key, cur.labels, rate))
     return out
 
 
@@ -161,7 +213,7 @@ def interpolate_slot(rows: Iterable[StoredSample], specs: dict[str, CounterSpec]
         if not before or not after:
             continue
         p, n = before[-1], after[0]
-        full = index.rate(p, n)
+        full = index.judged([*before, n])[-1][1]
         if full.value is None or full.reason.value not in CONTINUOUS:
             continue
         out.append(RateRow(device, metric, key, n.labels,
@@ -173,11 +225,18 @@ def interpolate_slot(rows: Iterable[StoredSample], specs: dict[str, CounterSpec]
 
 SELECT_SAMPLES = """
 SELECT device, metric, series, labels.key, labels.value,
-       toUInt32(ts) + ts_ms / 1000 AS t, value
+       toUInt32(ts) + ts_ms / 1000 AS t, value, counter_value, bits
 FROM samples FINAL
 WHERE device IN %(devices)s AND metric IN %(metrics)s AND source IN %(sources)s
-  AND ts >= %(since)s AND ts < %(until)s
+  AND ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s)
 """
+
+
+def _metrics(specs: dict[str, CounterSpec]) -> list[str]:
+    """What to read to rate ``specs``: the counters, device signals, rows' discontinuity
+    times and limit metrics."""
+    metrics = set(specs) | set(DEVICE_SIGNALS) | {DISCONTINUITY_METRIC}
+    return sorted(metrics | {s.limit_metric for s in specs.values() if s.limit_metric})
 
 
 def load_samples(client: Any, devices: list[str], metrics: list[str], since: datetime,
@@ -187,10 +246,10 @@ def load_samples(client: Any, devices: list[str], metrics: list[str], since: dat
     if not devices or not metrics:
         return []
     params = {"devices": tuple(devices), "metrics": tuple(metrics), "sources": tuple(sources),
-              "since": since.astimezone(UTC).replace(tzinfo=None),
-              "until": until.astimezone(UTC).replace(tzinfo=None)}
-    return [StoredSample(d, m, s, tuple(zip(k, v, strict=True)), float(t), float(x))
-            for d, m, s, k, v, t, x in client.execute(SELECT_SAMPLES, params)]
+              "since": epoch(since), "until": epoch(until)}
+    return [StoredSample(d, m, s, tuple(zip(k, v, strict=True)), float(t),
+                         float(x) if exact is None else exact, bits)
+            for d, m, s, k, v, t, x, exact, bits in client.execute(SELECT_SAMPLES, params)]
 
 
 def derive_rates(client: Any, devices: list[str], specs: dict[str, CounterSpec],
@@ -203,10 +262,8 @@ def derive_rates(client: Any, devices: list[str], specs: dict[str, CounterSpec],
     A counter whose previous reading is older than ``lookback`` gets no rate for its first
     reading in the window (the gap is a backfill's to fill).
     """
-    metrics = set(specs) | {UPTIME_METRIC}
-    metrics |= {s.limit_metric for s in specs.values() if s.limit_metric}
     # the window end is padded so a limit or uptime read just after a reading is found
-    rows = load_samples(client, devices, sorted(metrics), start - lookback,
+    rows = load_samples(client, devices, _metrics(specs), start - lookback,
                         end + timedelta(seconds=LIMIT_MATCH_S), (source,))
     return [replace(r, source=source)
             for r in rates_from_samples(rows, specs, start.timestamp(), end.timestamp())]
@@ -216,7 +273,5 @@ def interpolate_backfill(client: Any, devices: list[str], specs: dict[str, Count
                          slot_start: datetime, slot_end: datetime,
                          reach: timedelta = timedelta(hours=6)) -> list[RateRow]:
     """:func:`interpolate_slot` over ClickHouse samples within ``reach`` of the slot."""
-    metrics = set(specs) | {UPTIME_METRIC}
-    metrics |= {s.limit_metric for s in specs.values() if s.limit_metric}
-    rows = load_samples(client, devices, sorted(metrics), slot_start - reach, slot_end + reach)
+    rows = load_samples(client, devices, _metrics(specs), slot_start - reach, slot_end + reach)
     return interpolate_slot(rows, specs, slot_start.timestamp(), slot_end.timestamp())

@@ -6,11 +6,15 @@ exactly one :class:`~netargus.model.PollResult`:
 - ``ok``: every metric group that applies to the device's vendor returned data;
 - ``partial``: some did, some did not (a MIB missing, or a request failing halfway);
 - ``missing_metrics``: the device answered but none of its groups had data;
-- ``timeout`` / ``auth_failure`` / ``network_failure``: nothing could be read;
+- ``timeout`` / ``auth_failure`` / ``network_failure``: no metric group could be read (the
+  device's state read first does not count: a timeout after it is still a timeout);
 - ``internal_failure``: a bug or a broken credentials connection, for this device only.
 
-sysUpTime is read on every poll (``system.uptime``, seconds) so counter rates can tell a
-reboot from a wrap. Samples are stamped when their response arrived.
+The device's state is read first on every poll, so counter rates can tell a reboot, an agent
+restart and a sysUpTime rollover apart (:mod:`netargus.transform.rates`): sysUpTime
+(``system.uptime``), hrSystemUptime (``system.host_uptime``) and snmpEngineBoots /
+snmpEngineTime (``snmp.engine_boots``, ``snmp.engine_time``) where the agent has them.
+Samples are stamped when their response arrived.
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ from typing import Any
 
 from netargus.collect import CollectError, Judgement, SnmpCredentials, attempt
 from netargus.collect.snmp import SnmpCollector, for_each_device
+from netargus.derive import (
+    ENGINE_BOOTS_METRIC,
+    ENGINE_TIME_METRIC,
+    HOST_UPTIME_METRIC,
+    UPTIME_METRIC,
+)
 from netargus.model import (
     Device,
     Kind,
@@ -37,7 +47,12 @@ from netargus.profiles import MetricGroup, MetricSpec
 log = logging.getLogger(__name__)
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-UPTIME_METRIC = "system.uptime"
+# the device's state beside sysUpTime: OID -> (metric, scale to the metric's unit)
+SIGNALS = {
+    "1.3.6.1.2.1.25.1.1.0": (HOST_UPTIME_METRIC, 0.01),  # HOST-RESOURCES-MIB hrSystemUptime
+    "1.3.6.1.6.3.10.2.1.2.0": (ENGINE_BOOTS_METRIC, 1.0),  # SNMP-FRAMEWORK-MIB snmpEngineBoots
+    "1.3.6.1.6.3.10.2.1.3.0": (ENGINE_TIME_METRIC, 1.0),  # snmpEngineTime, seconds
+}
 
 
 @dataclass(frozen=True)
@@ -113,12 +128,10 @@ async def poll_one(collector: SnmpCollector, target: Target, groups: dict[str, M
     device = target.device
     samples: list[Sample] = []
     applicable = {n: g for n, g in groups.items() if g.applies_to(target.vendor)}
+    answered: list[str] = []  # the groups that returned data: what makes a poll partial
 
     async def work(creds: SnmpCredentials) -> Judgement:
-        values = await collector.get(device, creds, [SYS_UPTIME])
-        if values.get(SYS_UPTIME) is not None:
-            samples.append(Sample(ts=_now(), device=device.name, source=Source.SNMP,
-                                  metric=UPTIME_METRIC, value=values[SYS_UPTIME] / 100.0))
+        samples.extend(await device_state(collector, device, creds))
         missing: list[str] = []
         failed: list[tuple[str, CollectError]] = []
         for name, group in applicable.items():
@@ -131,6 +144,7 @@ async def poll_one(collector: SnmpCollector, target: Target, groups: dict[str, M
                 continue
             if got:
                 samples.extend(got)
+                answered.append(name)
             else:
                 missing.append(name)
         if not applicable:
@@ -138,16 +152,54 @@ async def poll_one(collector: SnmpCollector, target: Target, groups: dict[str, M
                     f"no metric group applies to vendor {target.vendor!r}")
         error = "; ".join([f"{n}: {e.outcome.value} ({e})" for n, e in failed]
                           + [f"{n}: no data" for n in missing])
-        answered = len(applicable) - len(missing) - len(failed)
-        if answered == len(applicable):
+        if len(answered) == len(applicable):
             return PollOutcome.OK, error
         if answered:
             return PollOutcome.PARTIAL, error
         return (failed[0][1].outcome if failed else PollOutcome.MISSING_METRICS), error
 
     result = await attempt(device, lookup, work, what="poll", interval_end=interval_end,
-                           time_bound=time_bound, rows=lambda: len(samples))
+                           time_bound=time_bound, rows=lambda: len(samples),
+                           answered=lambda: len(answered))
     return samples, result
+
+
+async def device_state(collector: SnmpCollector, device: Device, creds: SnmpCredentials
+                       ) -> list[Sample]:
+    """sysUpTime (required: it also tells the device answers) and the :data:`SIGNALS` the
+    agent has, as samples stamped when each answer arrived.
+
+    SNMPv1 answers a GET naming an object it lacks with ``noSuchName`` for the whole request
+    (RFC 1157 s4.1.2), so there each optional object is asked alone and its absence ignored.
+
+    Raises:
+        CollectError: sysUpTime could not be read (timeout, auth_failure, ...).
+    """
+    def sample(metric: str, value: Any, scale: float, ts: datetime) -> Sample:
+        return Sample(ts=ts, device=device.name, source=Source.SNMP, metric=metric,
+                      value=int(value) * scale)
+
+    oids = [SYS_UPTIME, *SIGNALS]
+    optional: dict[str, Any] = {}
+    if device.snmp is not None and device.snmp.version == "1":
+        values = await collector.get(device, creds, [SYS_UPTIME])
+        ts = _now()
+        for oid in SIGNALS:
+            try:
+                optional.update(await collector.get(device, creds, [oid]))
+            except CollectError as exc:
+                if exc.outcome is not PollOutcome.NETWORK_FAILURE:  # not "noSuchName"
+                    raise
+    else:
+        values = await collector.get(device, creds, oids)
+        ts = _now()
+        optional = values
+    out = []
+    if isinstance(values.get(SYS_UPTIME), int):
+        out.append(sample(UPTIME_METRIC, values[SYS_UPTIME], 0.01, ts))
+    out += [sample(metric, optional[oid], scale, ts) for oid, (metric, scale) in SIGNALS.items()
+            if isinstance(optional.get(oid), int)]
+    return out
 
 
 async def poll_devices(targets: list[Target], groups: dict[str, MetricGroup],

@@ -19,7 +19,10 @@ schedule in the YAML changes the DAGs without touching Python. Example::
         select: {roles: [core, distribution], models: [WS-C3560, DCS-7150]}
 
 ``limit`` bounds a counter's rate by another metric of the same row (here ifHighSpeed in
-Mbit/s x 137,500 = octets/s with 10 % headroom): faster growth is ``implausible``.
+Mbit/s x 137,500 = octets/s with 10 % headroom): a wrap beyond it is not a wrap, and faster
+growth is flagged ``over_speed`` (speeds lie: the value is kept once confirmed). ``ceiling``
+is what no physical link carries (per second): faster growth is ``implausible`` and withheld.
+See :mod:`netargus.transform.rates`.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class MetricSpec(_Strict):
     bits: Literal[32, 64] = 64
     scale: float = 1.0
     limit: Limit | None = None
+    ceiling: float | None = Field(default=None, gt=0)
 
     @field_validator("oid")
     @classmethod

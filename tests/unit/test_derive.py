@@ -26,22 +26,64 @@ def test_uptime_from_the_same_poll_detects_a_reboot():
     rows = [s("system.uptime", 0, 5000, series=""), s("interface.in_octets", 0.5, 9_000_000),
             s("system.uptime", 60, 30, series=""), s("interface.in_octets", 60.5, 3050)]
     (r,) = rates_from_samples(rows, {"interface.in_octets": CounterSpec(bits=32)}, 0, 100)
-    # 30.5 s since boot at the second reading: 3050 octets / 30.5 s
-    assert r.rate.reason is Reason.REBOOT and r.rate.value == 100.0
+    assert r.rate.reason is Reason.REBOOT and r.rate.value is None
 
 
-def test_speed_limit_from_the_same_row_marks_implausible_jumps():
-    spec = {"interface.in_octets": CounterSpec(limit_metric="interface.speed_mbps",
-                                               limit_scale=137500)}
-    rows = [s("interface.in_octets", 0, 0), s("interface.speed_mbps", 0, 10),
-            s("interface.in_octets", 60, 10**12), s("interface.speed_mbps", 60, 10)]
+def test_host_uptime_and_engine_boots_are_joined_from_the_same_poll():
+    spec = {"interface.in_octets": CounterSpec(ceiling=1e6)}
+    # sysUpTime went back (the agent restarted), hrSystemUptime went on: no reboot, and the
+    # counters going on give the rate
+    rows = [s("system.uptime", 0, 5000, series=""), s("system.host_uptime", 0, 9000, series=""),
+            s("interface.in_octets", 0.5, 1000),
+            s("system.uptime", 60, 30, series=""), s("system.host_uptime", 60, 9060, series=""),
+            s("interface.in_octets", 60.5, 7000)]
     (r,) = rates_from_samples(rows, spec, 0, 100)
-    assert r.rate.reason is Reason.IMPLAUSIBLE and r.rate.value is None
+    assert (r.rate.value, r.rate.reason) == (100.0, Reason.OK)
+    # snmpEngineBoots moved on and the counter dropped: a reboot
+    rows = [s("snmp.engine_boots", 0, 4, series=""), s("interface.in_octets", 0.5, 9000),
+            s("snmp.engine_boots", 60, 5, series=""), s("interface.in_octets", 60.5, 100)]
+    (r,) = rates_from_samples(rows, spec, 0, 100)
+    assert (r.rate.value, r.rate.reason) == (None, Reason.REBOOT)
+
+
+def test_counter_discontinuity_time_of_the_row_withholds_the_rate():
+    spec = {"interface.in_octets": CounterSpec()}
+    rows = [s("interface.counter_discontinuity", 0.5, 12.0), s("interface.in_octets", 0.5, 100),
+            s("interface.counter_discontinuity", 60.5, 512.3),
+            s("interface.in_octets", 60.5, 900)]
+    (r,) = rates_from_samples(rows, spec, 0, 100)
+    assert (r.rate.value, r.rate.reason) == (None, Reason.DISCONTINUITY)
+
+
+def test_speed_limit_from_the_same_row_flags_over_speed_and_ceiling_withholds():
+    spec = {"interface.in_octets": CounterSpec(limit_metric="interface.speed_mbps",
+                                               limit_scale=137500, ceiling=1.25e11)}
+    rows = [s("interface.in_octets", 0, 0), s("interface.speed_mbps", 0, 10),
+            s("interface.in_octets", 60, 6 * 10**8), s("interface.speed_mbps", 60, 10),
+            s("interface.in_octets", 120, 12 * 10**8), s("interface.speed_mbps", 120, 10),
+            s("interface.in_octets", 180, 10**14), s("interface.speed_mbps", 180, 10)]
+    got = [(r.rate.value, r.rate.reason) for r in rates_from_samples(rows, spec, 0, 200)]
+    # 10 Mbit/s stated, 80 Mbit/s measured (the stated speed lies): kept, flagged; 10**14
+    # octets in a minute is beyond any link
+    assert got == [(10**7, Reason.OVER_SPEED), (10**7, Reason.OVER_SPEED),
+                   (None, Reason.IMPLAUSIBLE)]
+
+
+def test_exact_counter_readings_and_their_wire_width():
+    big = 2**64 - 5000
+    rows = [StoredSample("r1", "interface.in_octets", KEY, LBL, 0, big - 60_000, 64),
+            StoredSample("r1", "interface.in_octets", KEY, LBL, 60, big, 64),
+            StoredSample("r1", "interface.in_octets", KEY, LBL, 120, 55_000, 64)]
+    got = [(r.rate.value, r.rate.reason) for r in
+           rates_from_samples(rows, {"interface.in_octets": CounterSpec(bits=32)}, 0, 200)]
+    # the profile says 32 bits, the device sent Counter64: a 64-bit wrap of 60,000 octets
+    assert got == [(1000.0, Reason.OK), (1000.0, Reason.WRAP64)]
 
 
 def test_counter32_wrap_through_stored_rows():
-    rows = [s("interface.in_errors", 0, WRAP32 - 10), s("interface.in_errors", 10, 90)]
-    (r,) = rates_from_samples(rows, {"interface.in_errors": CounterSpec(bits=32)}, 0, 100)
+    rows = [s("interface.in_errors", 0, WRAP32 - 110), s("interface.in_errors", 10, WRAP32 - 10),
+            s("interface.in_errors", 20, 90)]
+    _, r = rates_from_samples(rows, {"interface.in_errors": CounterSpec(bits=32)}, 0, 100)
     assert (r.rate.reason, r.rate.value) == (Reason.WRAP32, 10.0)
 
 
@@ -60,8 +102,9 @@ def test_bundled_profile_counters():
                           for g in profiles.profiles["interfaces"].metric_groups)
     netconf = counter_specs([profiles.metric_groups["netconf_interface_counters"]])
     assert netconf["interface.in_errors"] == CounterSpec(64)  # yang:counter64
-    assert specs["interface.in_octets"] == CounterSpec(64, "interface.speed_mbps", 137500)
-    assert specs["interface.in_errors"].bits == 32
+    assert specs["interface.in_octets"] == CounterSpec(64, "interface.speed_mbps", 137500,
+                                                       1.25e11)
+    assert specs["interface.in_errors"] == CounterSpec(32, "interface.speed_mbps", 2149, 2e9)
     assert "interface.speed_mbps" not in specs
 
 

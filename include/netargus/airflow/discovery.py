@@ -12,7 +12,8 @@ from netargus.collect import netconf
 from netargus.discovery import probe_devices
 from netargus.inventory import by_protocol
 from netargus.model import Device, outcome_counts
-from netargus.sink.clickhouse import ClickHouseSink, naive_utc
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import epoch
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def discover_shard(shard: dict[str, Any], *, clickhouse_conn_id: str, dag_id: st
         results.append(result)
         if found is not None:
             facts.append(found[0])
-            capabilities += [[result.device, naive_utc(interval_end), *row] for row in found[1]]
+            capabilities += [[result.device, epoch(interval_end), *row] for row in found[1]]
     client = ClickHouseHook(clickhouse_conn_id).get_conn()
     sink = ClickHouseSink(client)
     sink.write_devices(facts)

@@ -28,6 +28,7 @@ from netargus.polling import Target, poll_devices
 from netargus.profiles import Facts, MetricGroup, Profile, ProfilesFile, load_profiles
 from netargus.settings import inventory_path, profiles_path
 from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import epoch
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ GROUP BY device
 """
 POLLED = """
 SELECT DISTINCT device FROM poll_status FINAL
-WHERE dag_id = %(dag_id)s AND interval_end = %(end)s AND sample_count > 0
+WHERE dag_id = %(dag_id)s AND interval_end = toDateTime(%(end)s) AND sample_count > 0
   AND device IN %(devices)s
 """
 
@@ -114,7 +115,7 @@ def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: 
 
     live = now < interval_end + 2 * interval
     done = {d for (d,) in client.execute(POLLED, {
-        "dag_id": dag_id, "end": interval_end.astimezone(UTC).replace(tzinfo=None),
+        "dag_id": dag_id, "end": epoch(interval_end),
         "devices": tuple(names)})} if names else set()
     todo = [t for t in targets if t.device.name not in done]
     counts["already_polled"] = len(done)

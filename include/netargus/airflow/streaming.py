@@ -20,6 +20,7 @@ from netargus.model import Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.spool import Spool
+from netargus.store import epoch
 from netargus.stream.kafka import ensure_topics, partition_consumer
 from netargus.stream.leases import Leases, Renewal
 from netargus.stream.loader import load_batch
@@ -83,7 +84,7 @@ def write_spool_status(client: Any, spool: Spool, name: str, holder: str) -> Non
     client.execute(
         "INSERT INTO spool_status (at, spool, holder, pending_batches, pending_bytes, "
         "oldest_age_s, dropped_batches, dropped_bytes) VALUES",
-        [[datetime.now(UTC).replace(microsecond=0, tzinfo=None), name, holder,
+        [[epoch(datetime.now(UTC)), name, holder,
           s.pending_batches, s.pending_bytes, s.oldest_age_s, s.dropped_batches,
           s.dropped_bytes]])
 

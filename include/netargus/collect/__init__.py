@@ -145,12 +145,14 @@ async def attempt(device: Device, lookup: Callable[[str], Any],
                   work: Callable[[Any], Awaitable[Judgement]], *, what: str,
                   interval_end: datetime, time_bound: float,
                   rows: Callable[[], int], conn_id: str | None = None,
-                  collector: str = "snmp") -> PollResult:
+                  collector: str = "snmp", answered: Callable[[], int] | None = None
+                  ) -> PollResult:
     """Run ``work`` for one device and turn whatever happens into its ``poll_status`` row.
 
     The envelope every collecting job shares: the credentials are looked up (a missing
     connection fails this device only), ``work`` runs within ``time_bound`` and judges its own
-    outcome; a collection error after some rows were read is ``partial``; any other exception
+    outcome; a collection error after some of what was asked had answered is ``partial``
+    (else the error's own outcome: a timeout or auth failure midway is that); any other exception
     is ``internal_failure`` (logged with its traceback, never raised); secrets are scrubbed
     from the error text. Never raises.
 
@@ -161,9 +163,11 @@ async def attempt(device: Device, lookup: Callable[[str], Any],
         what: the job's name for log lines (``poll``, ``enrich``...).
         interval_end: the run's interval end, stamped on the row.
         time_bound: the longest ``work`` may take.
-        rows: how many rows ``work`` has collected so far.
+        rows: how many rows ``work`` has collected so far (the row's ``sample_count``).
         conn_id: the Connection to use (default: the device's SNMP one).
         collector: the protocol recorded in the row.
+        answered: how many of the things asked for (metric groups, tables) have answered so
+            far; default ``rows``. Housekeeping reads (sysUpTime) do not make a poll partial.
     """
     started = time.monotonic()
     secrets: tuple[str, ...] = ()
@@ -172,7 +176,7 @@ async def attempt(device: Device, lookup: Callable[[str], Any],
         secrets = creds.secrets()
         status, error = await bounded(work(creds), time_bound)
     except CollectError as exc:
-        status = PollOutcome.PARTIAL if rows() else exc.outcome
+        status = PollOutcome.PARTIAL if (answered or rows)() else exc.outcome
         error = str(exc)
     except Exception as exc:  # a bug must not take the shard down; it is recorded instead
         log.exception("internal error: %s %s", what, device.name)

@@ -5,6 +5,11 @@ driver then writes numeric and time columns straight from the arrays instead of 
 tuples row by row. (Enum8 and Array columns have no numpy codec in the driver and go through its
 generic one; the warning it logs for that on every insert is silenced below.) Dimension tables
 are small and go as plain columnar lists.
+
+Times go as epoch seconds (:func:`netargus.store.epoch`), never as datetimes, so a server
+set to another time zone stores the same instants; a time DateTime cannot hold is refused,
+never wrapped. Counters go twice: ``value`` (Float64, for graphs) and ``counter_value``
+(UInt64, exact, what rates are computed from).
 """
 
 from __future__ import annotations
@@ -17,13 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from netargus.model import DeviceFacts, PollResult, Sample
+from netargus.model import (
+    STORABLE_FROM,
+    STORABLE_UNTIL,
+    DeviceFacts,
+    OutOfRange,
+    PollResult,
+    Sample,
+)
+from netargus.store import epoch
 
 if TYPE_CHECKING:
     from netargus.derive import RateRow
 
 SAMPLE_COLUMNS = ["ts", "ts_ms", "device", "source", "metric", "series",
-                  "labels.key", "labels.value", "value", "kind"]
+                  "labels.key", "labels.value", "value", "kind", "counter_value", "bits"]
 POLL_STATUS_COLUMNS = ["interval_end", "dag_id", "device", "collector", "status", "duration_s",
                        "sample_count", "error", "run_id"]
 
@@ -35,14 +48,13 @@ MAX_ERROR_CHARS = 2000
 logging.getLogger("clickhouse_driver.columns.service").setLevel(logging.ERROR)
 
 
-def naive_utc(ts: datetime) -> datetime:
-    """The server runs in UTC; the driver takes naive datetimes as server-local time."""
-    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+FIRST_US = round(STORABLE_FROM.timestamp() * 1_000_000)
+LAST_US = round(STORABLE_UNTIL.timestamp() * 1_000_000) + 999_999
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
-        return naive_utc(value)
+        return epoch(value)
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -68,15 +80,21 @@ def sample_columns(samples: Sequence[Sample]) -> list[np.ndarray]:
     for i, s in enumerate(samples):
         t = stamps.get(id(s.ts))
         if t is None:
-            t = stamps[id(s.ts)] = round(s.ts.timestamp() * 1_000_000)
+            t = round(s.ts.timestamp() * 1_000_000)
+            if not FIRST_US <= t <= LAST_US:  # a cast to UInt32 would wrap it silently
+                raise OutOfRange(f"sample {s.device} {s.metric} at {s.ts.isoformat()}: outside "
+                                 "what samples can store (1970-01-01 .. 2106-02-07T06:28:15Z)")
+            stamps[id(s.ts)] = t
         micros[i] = t
         row = series.get(s.labels)
         if row is None:
             row = series[s.labels] = (s.series, [k for k, _ in s.labels],
                                       [v for _, v in s.labels])
         text[i], keys[i], values[i] = row
+    exact = _objects([s.value if s.kind == "counter" and isinstance(s.value, int) else None
+                      for s in samples])
     return [
-        (micros // 1_000_000).astype("datetime64[s]"),
+        (micros // 1_000_000).astype(np.uint32),  # epoch seconds: the same on every server
         ((micros % 1_000_000) // 1000).astype(np.uint16),
         _objects([s.device for s in samples]),
         _objects([str.__str__(s.source) for s in samples]),  # StrEnum: its value, fast
@@ -86,6 +104,8 @@ def sample_columns(samples: Sequence[Sample]) -> list[np.ndarray]:
         _objects(values),
         np.fromiter((s.value for s in samples), np.float64, n),
         _objects([str.__str__(s.kind) for s in samples]),
+        exact,
+        np.fromiter((s.bits for s in samples), np.uint8, n),
     ]
 
 
@@ -137,7 +157,7 @@ class ClickHouseSink:
 
     def write_poll_status(self, results: Sequence[PollResult], dag_id: str, run_id: str) -> int:
         """Insert one ``poll_status`` row per result."""
-        rows = [[naive_utc(r.interval_end), dag_id, r.device, r.collector, r.status.value,
+        rows = [[epoch(r.interval_end), dag_id, r.device, r.collector, r.status.value,
                  r.duration_s, r.sample_count, r.error[:MAX_ERROR_CHARS], run_id]
                 for r in results]
         return self._insert("poll_status", POLL_STATUS_COLUMNS, transpose(rows))
@@ -147,7 +167,7 @@ class ClickHouseSink:
         out = []
         for r in rows:
             end = datetime.fromtimestamp(r.rate.end, UTC)
-            out.append([naive_utc(end).replace(microsecond=0), end.microsecond // 1000, r.device,
+            out.append([epoch(end), end.microsecond // 1000, r.device,
                         r.metric, r.series, [k for k, _ in r.labels], [v for _, v in r.labels],
                         r.rate.value, r.rate.end - r.rate.start, r.rate.reason.value,
                         int(r.interpolated), r.confidence, r.source])

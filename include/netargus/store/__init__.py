@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from clickhouse_driver import Client
+
+from netargus.model import check_storable, utc
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,18 @@ def connect(settings: ClickHouseSettings, database: str | None = None) -> Client
         send_receive_timeout=settings.send_receive_timeout,
         compression="lz4",
     )
+
+
+def epoch(ts: datetime) -> int:
+    """``ts`` as whole seconds since the epoch, what a ``DateTime`` column holds.
+
+    Every time netargus sends ClickHouse goes as this integer, written as is into a column
+    and as ``toDateTime(%(x)s)`` in a query: the driver turns a naive ``datetime`` into the
+    SERVER's local time and an aware one into server-local text in a query, so a datetime
+    means something else on a server not set to UTC; an integer means the same everywhere.
+    Naive ``ts`` is taken as UTC.
+
+    Raises:
+        netargus.model.OutOfRange: ``ts`` outside what DateTime holds (1970-2106).
+    """
+    return math.floor(check_storable(utc(ts)).timestamp())

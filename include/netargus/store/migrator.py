@@ -7,6 +7,15 @@ files are recorded in ``schema_migrations`` with their SHA-256; changing an appl
 refused, never silently re-run. Every statement is idempotent (``IF NOT EXISTS``, and
 ``ADD COLUMN`` is checked against ``system.columns`` first), so a run interrupted halfway
 completes on the next try.
+
+A statement that cannot be idempotent by itself (rebuilding a table whose sort key changes
+type: copy, rename, drop) carries a guard, a comment line right before it::
+
+    -- if: SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'x'
+    RENAME TABLE x TO y;
+
+It runs only when the guard's query answers a non-zero number, so each step of a rebuild
+checks the state the previous steps left and an interrupted rebuild resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 MIN_VERSION = re.compile(r"^--\s*min-server-version:\s*([\d.]+)\s*$", re.MULTILINE)
 ADD_COLUMN = re.compile(r"^ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
+GUARD = re.compile(r"^\s*--\s*if:\s*(.+?)\s*$")
 
 SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations
@@ -69,12 +79,26 @@ class Migration:
     min_version: tuple[int, ...] = ()
 
     @property
+    def steps(self) -> list[tuple[str | None, str]]:
+        """The file's statements with their guards (``None``: unguarded), comments stripped."""
+        out: list[tuple[str | None, str]] = []
+        for chunk in re.split(r";\s*(?:\n|$)", self.sql):
+            guard, lines = None, []
+            for line in chunk.splitlines():
+                found = GUARD.match(line)
+                if found:
+                    guard = found.group(1)
+                elif not line.strip().startswith("--"):
+                    lines.append(line)
+            statement = "\n".join(lines).strip()
+            if statement:
+                out.append((guard, statement))
+        return out
+
+    @property
     def statements(self) -> list[str]:
         """The file's statements, comments stripped."""
-        body = "\n".join(
-            line for line in self.sql.splitlines() if not line.strip().startswith("--")
-        )
-        return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+        return [statement for _, statement in self.steps]
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -117,7 +141,10 @@ class MigrationReport:
     already: list[str]
 
 
-def _statement_needed(db: Executor, statement: str) -> bool:
+def _statement_needed(db: Executor, statement: str, guard: str | None = None) -> bool:
+    if guard is not None:
+        answer = db.query(guard)
+        return bool(answer and answer[0] and answer[0][0])
     add = ADD_COLUMN.match(statement)
     if not add:
         return True
@@ -156,8 +183,8 @@ def migrate(db: Executor, migrations: list[Migration] | None = None) -> Migratio
                      ".".join(map(str, m.min_version)), server)
             report.skipped.append(label)
             continue
-        for statement in m.statements:
-            if _statement_needed(db, statement):
+        for guard, statement in m.steps:
+            if _statement_needed(db, statement, guard):
                 db.execute(statement)
         db.insert("schema_migrations", ["id", "name", "checksum", "applied_at", "server_version"],
                   [(m.id, m.name, m.checksum, datetime.now(UTC).replace(tzinfo=None), server)])

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from netargus.store import epoch
+
 log = logging.getLogger(__name__)
 
 LATEST = """
-SELECT shard, argMax(holder, seq), argMax(event, seq), argMax(expires, seq)
+SELECT shard, argMax(holder, seq), argMax(event, seq), toUInt32(argMax(expires, seq))
 FROM stream_leases WHERE shard < %(shards)s GROUP BY shard
 """
 COLUMNS = "shard, seq, holder, event, at, expires, targets, detail"
@@ -38,7 +40,7 @@ class Lease:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class Leases:
@@ -51,11 +53,11 @@ class Leases:
     def _append(self, shard: int, holder: str, event: str, expires: datetime,
                 targets: list[str] | None = None, detail: str = "") -> None:
         self.client.execute(f"INSERT INTO stream_leases ({COLUMNS}) VALUES",
-                            [[shard, time.time_ns(), holder, event, _now(), expires,
+                            [[shard, time.time_ns(), holder, event, epoch(_now()), epoch(expires),
                               targets or [], detail]])
 
     def latest(self, shards: int) -> dict[int, Lease]:
-        return {s: Lease(s, h, e, x) for s, h, e, x in
+        return {s: Lease(s, h, e, datetime.fromtimestamp(x, UTC)) for s, h, e, x in
                 self.client.execute(LATEST, {"shards": shards})}
 
     def free(self, shards: int) -> list[int]:
