@@ -9,7 +9,7 @@ from lab.recordings import recordings
 from netargus.enrichment import enrich_devices
 from netargus.inventory.file import FileInventory
 from netargus.sink.clickhouse import ClickHouseSink
-from netargus.store import connect
+from netargus.store import connect, epoch
 
 T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -64,6 +64,6 @@ def test_rows_land_and_a_rerun_replaces_them(report, migrated_db):
         assert client.execute(f"SELECT count() FROM {table} FINAL")[0][0] == len(rows), table
     name_then = client.execute(
         "SELECT argMax(if_name, observed_at) FROM interfaces "
-        "WHERE device = 'lab-c3750' AND if_index = 1 AND observed_at <= %(t)s",
-        {"t": T.replace(tzinfo=None)})
+        "WHERE device = 'lab-c3750' AND if_index = 1 AND observed_at <= toDateTime(%(t)s)",
+        {"t": epoch(T)})
     assert name_then == [("Vl1",)]

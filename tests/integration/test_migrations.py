@@ -29,7 +29,7 @@ def test_migrations_on_the_lab_server(fresh_db):
     assert CORE_TABLES <= tables(client)
     assert "001_core" in report.applied
     if version_tuple(server) < (20, 3):
-        assert report.skipped == ["002_modern_storage"]
+        assert report.skipped == ["002_modern_storage", "008_modern_storage_utc"]
     recorded = client.execute("SELECT id, checksum FROM schema_migrations ORDER BY id")
     assert recorded[0] == (1, load_migrations()[0].checksum)
     again = migrate(DriverExecutor(client))
@@ -83,7 +83,7 @@ def test_migrations_on_a_current_clickhouse_via_chdb(tmp_path):
     names = {r[0] for r in db.query("SHOW TABLES")}
     assert CORE_TABLES <= names
     samples = db.query("SHOW CREATE TABLE samples")[0][0]
-    assert "TTL" in samples and "Gorilla" in samples
+    assert "TTL" in samples and "Gorilla" in samples and "DateTime('UTC')" in samples
     devices = db.query("SHOW CREATE TABLE devices")[0][0]
     assert "LowCardinality(String)" in devices
     # the same sample shape the sink writes round-trips on the modern engine too
@@ -124,3 +124,53 @@ def test_device_facts_query_runs_on_both_engines(fresh_db, tmp_path):
                "('a', 2, '2026-01-01 00:00:00', 9, 'module')")
     assert sorted(db.query(FACTS)) == expected
     db.session.close()
+
+
+def _old_schema_with_shifted_rows(client):
+    """Migrations 001-006 and rows written the way netargus wrote them before 007: naive
+    datetimes, which the driver took as the server's local time."""
+    from datetime import datetime
+
+    migrate(DriverExecutor(client), [m for m in load_migrations() if m.id < 7])
+    noon = datetime(2026, 11, 30, 12, 0)  # meant as UTC
+    client.execute("INSERT INTO samples (ts, ts_ms, device, source, metric, series, "
+                   "`labels.key`, `labels.value`, value, kind) VALUES",
+                   [(noon, 250, "r1", "snmp", "interface.in_octets", "ifIndex=1", ["ifIndex"],
+                     ["1"], float(2**40), "counter")])
+    client.execute("INSERT INTO rates (ts, ts_ms, device, metric, series, value, seconds, "
+                   "reason) VALUES", [(noon, 0, "r1", "interface.in_octets", "ifIndex=1", 5.0,
+                                       60.0, "wrap32")])
+    client.execute("INSERT INTO poll_status (interval_end, dag_id, device, collector, status, "
+                   "duration_s) VALUES", [(noon, "d", "r1", "snmp", "ok", 0.1)])
+    return client.execute("SELECT toUnixTimestamp(ts) FROM samples")[0][0]
+
+
+def test_007_moves_old_rows_to_utc_instants_and_keeps_counters_exact(fresh_db):
+    client = connect(fresh_db)
+    shifted = _old_schema_with_shifted_rows(client)
+    assert shifted == 1796040000 - 9 * 3600  # what the old sink did on a Tokyo server
+    migrate(DriverExecutor(client))
+    assert client.execute("SELECT toUnixTimestamp(ts), ts_ms, counter_value, bits FROM samples"
+                          ) == [(1796040000, 250, 2**40, 0)]
+    assert client.execute("SELECT toUnixTimestamp(ts), reason FROM rates") == [
+        (1796040000, "wrap32")]
+    assert client.execute("SELECT toUnixTimestamp(interval_end) FROM poll_status") == [
+        (1796040000,)]
+    assert not {t for t in tables(client) if t.endswith(("_v6", "_v7"))}
+
+
+@pytest.mark.parametrize("stop_after", [2, 3, 4, 5])
+def test_007_interrupted_midway_resumes(fresh_db, stop_after):
+    """A rebuild stopped after any step (copy made, old table renamed away...) completes on
+    the next run with every row once."""
+    client = connect(fresh_db)
+    _old_schema_with_shifted_rows(client)
+    (m007,) = [m for m in load_migrations() if m.id == 7]
+    db = DriverExecutor(client)
+    for guard, statement in m007.steps[:stop_after]:  # the samples table's first steps
+        if guard is None or db.query(guard)[0][0]:
+            db.execute(statement)
+    migrate(db)
+    assert client.execute("SELECT toUnixTimestamp(ts), counter_value FROM samples") == [
+        (1796040000, 2**40)]
+    assert not {t for t in tables(client) if t.endswith(("_v6", "_v7"))}

@@ -1,8 +1,11 @@
-"""The ClickHouse sink against the lab's real server."""
+"""The ClickHouse sink against the lab's real server (which runs on Asia/Tokyo time: every
+time below must still be the UTC instant it was)."""
 
 from datetime import UTC, datetime, timedelta
 
-from netargus.model import DeviceFacts, PollResult, Sample
+import pytest
+
+from netargus.model import DeviceFacts, OutOfRange, PollResult, Sample
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import connect
 
@@ -24,10 +27,48 @@ def test_samples_round_trip_exactly(migrated_db):
         "FROM samples ORDER BY value")
     assert len(rows) == 1000
     first = rows[0]
-    assert first[:6] == (datetime(2026, 11, 1, 12, 0, 0), 250, "r0", "snmp",
+    assert first[:6] == (datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC), 250, "r0", "snmp",
                          "interface.in_octets", "ifIndex=0,ifName=Gi0/0")
     assert first[6:] == (["ifIndex", "ifName"], ["0", "Gi0/0"], 2.0**40, "counter")
     assert rows[-1][8] == 999 * 1.5 + 2**40
+
+
+def test_times_are_utc_instants_on_a_server_in_another_zone(migrated_db):
+    """The review's case: a sample taken at 12:00 UTC on a server set to Asia/Tokyo was
+    stored as 03:00 UTC (1796007600); it must be 1796040000."""
+    client = connect(migrated_db)
+    assert client.execute("SELECT timezone()")[0][0] == "Asia/Tokyo"
+    noon = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    sink = ClickHouseSink(client)
+    sink.write_samples([Sample(ts=noon, device="r1", source="snmp", metric="m", value=1)])
+    sink.write_poll_status([PollResult("r1", "ok", noon, 0.1)], dag_id="d", run_id="r")
+    sink.write_devices([DeviceFacts(device="r1", host="192.0.2.1", observed_at=noon)])
+    for table, column in (("samples", "ts"), ("poll_status", "interval_end"),
+                          ("devices", "observed_at")):
+        assert client.execute(f"SELECT toUnixTimestamp({column}) FROM {table}") == [
+            (1796040000,)], table
+        assert client.execute(f"SELECT {column} FROM {table}") == [(noon,)], table
+
+
+def test_counters_above_2_53_are_stored_exactly(migrated_db):
+    client = connect(migrated_db)
+    big = 2**64 - 12345  # a 100G port passes 2**53 octets in about 8 days
+    ClickHouseSink(client).write_samples([
+        Sample(ts=T0, device="r1", source="snmp", metric="interface.in_octets", value=big,
+               kind="counter", bits=64),
+        Sample(ts=T0, device="r1", source="snmp", metric="cpu.utilization", value=7.5)])
+    assert client.execute("SELECT metric, counter_value, bits FROM samples ORDER BY metric") == [
+        ("cpu.utilization", None, 0), ("interface.in_octets", big, 64)]
+
+
+@pytest.mark.parametrize("when", ["2201-04-15T19:58:20+00:00", "1969-12-31T23:59:59+00:00"])
+def test_times_datetime_cannot_hold_are_refused_not_wrapped(migrated_db, when):
+    client = connect(migrated_db)
+    sample = Sample(ts=datetime.fromisoformat(when), device="r1", source="rest", metric="m",
+                    value=1)
+    with pytest.raises(OutOfRange, match="outside what samples can store"):
+        ClickHouseSink(client).write_samples([sample])
+    assert client.execute("SELECT count() FROM samples")[0][0] == 0
 
 
 def test_replayed_samples_collapse(migrated_db):
@@ -55,3 +96,16 @@ def test_devices_and_poll_status_rerun_replaces_rows(migrated_db):
     assert client.execute(
         "SELECT device, status, error FROM poll_status FINAL ORDER BY device") == [
         ("sw1", "ok", ""), ("sw2", "timeout", "no answer")]
+
+
+def test_one_device_over_two_protocols_keeps_both_status_rows(migrated_db):
+    client = connect(migrated_db)
+    sink = ClickHouseSink(client)
+    results = [PollResult(device="sw1", status="ok", interval_end=T0, duration_s=0.2,
+                          collector="snmp"),
+               PollResult(device="sw1", status="timeout", interval_end=T0, duration_s=9.0,
+                          collector="netconf", error="no answer")]
+    for _ in range(2):
+        sink.write_poll_status(results, dag_id="polling_interfaces", run_id="manual__1")
+    assert client.execute("SELECT collector, status FROM poll_status FINAL ORDER BY collector") \
+        == [("netconf", "timeout"), ("snmp", "ok")]
