@@ -141,8 +141,9 @@ def history(draw):
         quiet = all(e == "none" for e in events[i:i + 2])
         prev = readings[i - 1].value
         kind = draw(st.sampled_from(["zero", "back", "max"]))
-        if quiet and not (last and bits == 32) and (kind != "max" or bits == 64) \
-                and (kind == "max" or prev > 0):
+        # "max" must be a jump no link could make (one within the speed is undetectable)
+        beyond = bits == 64 and 2**64 - 1 - prev > (10.0 * speed + 1) * 4 * INTERVAL
+        if quiet and not (last and bits == 32) and (beyond if kind == "max" else prev > 0):
             bad = {"zero": 0, "max": 2**64 - 1}.get(kind)
             if bad is None:
                 bad = prev - draw(st.integers(1, prev))

@@ -53,7 +53,7 @@ WHERE (device, observed_at) IN (
 GROUP BY device
 """
 POLLED = """
-SELECT DISTINCT device FROM poll_status FINAL
+SELECT DISTINCT device, collector FROM poll_status FINAL
 WHERE dag_id = %(dag_id)s AND interval_end = toDateTime(%(end)s) AND sample_count > 0
   AND device IN %(devices)s
 """
@@ -114,22 +114,24 @@ def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: 
     counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(targets)}
 
     live = now < interval_end + 2 * interval
-    done = {d for (d,) in client.execute(POLLED, {
+    done = {(d, c) for d, c in client.execute(POLLED, {
         "dag_id": dag_id, "end": epoch(interval_end),
         "devices": tuple(names)})} if names else set()
-    todo = [t for t in targets if t.device.name not in done]
+    # each protocol of a device is polled unless it already was for this interval
+    snmp_todo = [t for t in targets if t.device.snmp is not None
+                 and (t.device.name, "snmp") not in done]
+    netconf_todo = [t for t in targets if t.device.netconf is not None
+                    and (t.device.name, "netconf") not in done]
     counts["already_polled"] = len(done)
-    if live and todo:
+    if live and (snmp_todo or netconf_todo):
         samples, results = [], []
         snmp_groups = {k: g for k, g in groups.items() if g.protocol == "snmp"}
-        snmp_todo = [t for t in todo if t.device.snmp is not None]
         if snmp_groups and snmp_todo:
             report = asyncio.run(poll_devices(snmp_todo, snmp_groups, snmp_credentials,
                                               interval_end, concurrency=profile.concurrency))
             samples, results = report.samples, report.results
         modules = {t["device"]["name"]: tuple(t.get("modules", ())) for t in shard["devices"]}
-        nc_samples, nc_results = poll_netconf(
-            [t for t in todo if t.device.netconf is not None], groups, modules, interval_end)
+        nc_samples, nc_results = poll_netconf(netconf_todo, groups, modules, interval_end)
         counts["samples"] = sink.write_samples(samples + nc_samples)
         sink.write_poll_status(results + nc_results, dag_id=dag_id, run_id=run_id)
         counts.update(outcome_counts(results + nc_results))
