@@ -138,7 +138,9 @@ def history(draw):
     if draw(st.booleans()):
         i = draw(st.integers(1, len(readings) - 1))
         last = i == len(readings) - 1
-        quiet = all(e == "none" for e in events[i:i + 2])
+        # nothing in the intervals around it, nor in the one before (a bad reading right
+        # after a wrap, restart or clear is the lookahead that event is judged by)
+        quiet = all(e in ("none", "start") for e in events[i - 1:i + 2])
         prev = readings[i - 1].value
         kind = draw(st.sampled_from(["zero", "back", "max"]))
         # "max" must be a jump no link could make (one within the speed is undetectable)
