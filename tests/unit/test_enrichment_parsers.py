@@ -20,7 +20,7 @@ T = datetime(2026, 11, 1, tzinfo=UTC)
 def test_mac_text():
     assert mac_text("00:1B:21:aa:bb:cc") == "00:1b:21:aa:bb:cc"
     assert mac_text("001b21aabbcc") == "00:1b:21:aa:bb:cc"
-    assert mac_text("abcdef") == "61:62:63:64:65:66"  # six printable bytes came back as text
+    assert mac_text(b"abcdef") == "61:62:63:64:65:66"  # six bytes are a MAC, printable or not
     assert mac_text("") == "" and mac_text(None) == "" and mac_text("Gi0/1 uplink") == ""
 
 
