@@ -100,15 +100,16 @@ class TableSpec(_Strict):
     """Columns of one SNMP table, walked together; the row index becomes ``index_label``.
 
     ``rows_oid`` names a scalar holding the table's row count (IF-MIB ifNumber.0 for interface
-    tables); that count, else ``expected_rows``, bounds the walk, so an agent that never ends
-    a column costs a few requests more than the table, not thousands.
+    tables); that count, else ``expected_rows`` (default 1,000), bounds the walk at twice that
+    plus 16 rows (then the poll is ``partial``), so an agent that never ends a column costs a
+    few requests more than the table, not thousands. Set ``expected_rows`` for bigger tables.
     """
 
     index_label: str = "index"
     labels: dict[str, str] = {}
     columns: list[MetricSpec] = Field(min_length=1)
     rows_oid: str | None = None
-    expected_rows: int = Field(default=10_000, ge=1)
+    expected_rows: int = Field(default=1_000, ge=1)
 
     @field_validator("rows_oid")
     @classmethod

@@ -301,3 +301,28 @@ def test_an_unresolvable_name_is_a_network_failure():
                                      time_bound=20))
     assert rep.results[0].status.value == "network_failure"
     assert "cannot reach no-such-host.invalid:161" in rep.results[0].error
+
+
+@pytest.mark.parametrize("status, outcome, words", [
+    (2, "ok", ""),  # noSuchName from a v2c agent (some answer like v1 at the end of the view)
+    (5, "partial", f"{IF_DESCR}: agent error genErr after {IF_DESCR}.3"),
+])
+def test_an_error_at_the_column_past_its_last_row(status, outcome, words):
+    """A v2c agent that answers a request past ifDescr's last row with an error-status whose
+    index names that column: the column ends there, the others go on."""
+    inner = mib_agent(looping_mib())
+
+    def at_the_end(request):
+        if oid(f"{IF_DESCR}.3") in request.oids:
+            return Reply(error_status=status, error_index=request.oids.index(
+                oid(f"{IF_DESCR}.3")) + 1)
+        return inner(request)
+
+    with scripted(at_the_end) as agent:
+        rep = asyncio.run(enrich_devices([device(agent.port, walk="getnext")], COMMUNITY, T,
+                                         time_bound=20))
+    (result,) = rep.results
+    assert (result.status.value, result.error) == (outcome, f"interfaces: {words}" if words
+                                                   else "")
+    assert [(i.if_index, i.if_descr, i.if_type) for i in rep.rows["interfaces"]] == \
+        [(1, "port1", 6), (2, "port2", 6), (3, "port3", 6)]
