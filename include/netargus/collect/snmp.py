@@ -245,8 +245,9 @@ class SnmpCollector:
             error at the column, no answer halfway), which callers report as ``partial``.
 
         Raises:
-            CollectError: as :meth:`get`, when nothing could be read, or an error that names
-                no column.
+            CollectError: as :meth:`get`, when no row was read yet and the agent does not
+                answer or answers an error-status that names no column (after some rows, these
+                end the walk with problems and the rows are kept).
         """
         snmp = self._settings(device)
         engine, auth = self.engine_for(creds), security_data(creds)
@@ -256,7 +257,6 @@ class SnmpCollector:
                           else expected_rows)
         bulk = creds.version != "1" and snmp.walk == "bulk"
         repetitions = snmp.max_repetitions
-        answered = False
         while sent := state.request():
             request = [ObjectType(ObjectIdentity(state.cursor(c))) for c in sent]
             if bulk:
@@ -265,21 +265,24 @@ class SnmpCollector:
             else:
                 indication, status, index, var_binds = await next_cmd(
                     engine, auth, target, context, *request, lookupMib=False)
+            read = any(state.result.columns.values())
             if indication:
-                if answered and isinstance(indication, errind.RequestTimedOut):
-                    state.stop(f"no answer after {len(state.result.column(sent[0]))} rows "
-                               f"({indication})")
+                if read and isinstance(indication, errind.RequestTimedOut):
+                    for column in list(state.active):  # keep what was read
+                        state.end(column, f"no answer after {len(state.result.column(column))}"
+                                          f" rows ({indication})")
                     break
                 raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
-            answered = True
             if status:
                 name = status.prettyPrint()
                 if name == "tooBig" and bulk and repetitions > 1:
                     repetitions = max(1, repetitions // 2)
                     continue
                 if not state.take_error(sent, name, int(index)):
-                    raise CollectError(PollOutcome.NETWORK_FAILURE,
-                                       f"agent error {name} walking {sent}")
+                    if not read:
+                        raise CollectError(PollOutcome.NETWORK_FAILURE,
+                                           f"agent error {name} walking {sent}")
+                    state.stop(f"agent error {name}")  # halfway: keep what was read
                 continue
             state.take(sent, [(str(oid), value) for oid, value in var_binds])
         return state.result
