@@ -104,3 +104,20 @@ def test_width_comes_from_the_wire_not_the_profile():
     assert got[("in_octets", "1")] == (4294967295, 32)
     assert got[("out_octets", "1")] == (18446744073709551615, 64)
     assert got[("in_errors", "1")] == (7, 0)  # not a counter on the wire: the profile's width
+
+
+@pytest.mark.parametrize("version, value, bits", [("2c", 18446744073709551000, 64),
+                                                  ("1", 4000000001, 32)])
+def test_scalars_fall_back_too(recorded_agents, version, value, bits):
+    from netargus.profiles import MetricGroup
+
+    group = MetricGroup.model_validate({"scalars": [
+        {"oid": "1.3.6.1.2.1.31.1.1.1.6.1", "metric": "interface.in_octets", "kind": "counter",
+         "fallback": "1.3.6.1.2.1.2.2.1.10.1"}]})
+    dev = Device(name="if64", host="127.0.0.1", snmp=SnmpTarget(
+        credentials="c", port=recorded_agents.port, version=version, timeout=2, retries=0))
+    rep = asyncio.run(poll_devices(
+        [Target(dev, "unknown")], {"g": group},
+        lambda _: SnmpCredentials(version=version, community="if64"), T, time_bound=20))
+    assert [(s.value, s.bits) for s in rep.samples if s.metric == "interface.in_octets"] == \
+        [(value, bits)]

@@ -24,6 +24,10 @@ from netargus.collect.snmptext import (
     (b"Vlan\x0010", "latin-1", "Vlan10"),               # embedded NUL
     (b"uplink\x00\x00", "latin-1", "uplink"),
     (b"\x00\x00", "latin-1", ""),
+    (b"B\xc3\xa2t\xc3", "latin-1", "Bât"),               # UTF-8 cut inside its last char
+    ("上联".encode()[:5], "latin-1", "上"),              # ... a 3-byte one, 2 bytes kept
+    (b"Entr\xe9", "latin-1", "Entré"),                 # Latin-1 ending in a lead-like byte
+    (b"caf\xc3", "latin-1", "cafÃ"),                   # no UTF-8 before: the charset's
     (b"abcdef", "latin-1", "abcdef"),                   # text stays text, even MAC-sized
     (b"\x00\x11\x22\x33\x44\x55", "latin-1", '\x11"3DU'),  # text column: never hex
     (None, "latin-1", ""),

@@ -66,14 +66,21 @@ def display_text(value: Any, charset: str = DEFAULT_CHARSET) -> str:
             under it become U+FFFD.
 
     Example: ``b"Entr\\xe9e"`` -> ``"Entrée"`` (Latin-1 fallback); ``b"Vlan\\x0010"`` ->
-    ``"Vlan10"``; ``b"uplink\\x00\\x00"`` -> ``"uplink"``.
+    ``"Vlan10"``; ``b"uplink\\x00\\x00"`` -> ``"uplink"``; UTF-8 that the agent cut inside its
+    last character (``b"B\\xc3\\xa2t\\xc3"``) -> ``"Bât"``.
     """
     if isinstance(value, str):
         return value.replace("\x00", "")
     raw = _raw(value).replace(b"\x00", b"")
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        head = raw[:exc.start]
+        if exc.reason == "unexpected end of data" and not head.isascii():
+            # UTF-8 (it has multi-byte characters before) cut inside its last character:
+            # agents truncate ifAlias and friends to a byte length (64, 255). Without other
+            # UTF-8 characters a last high byte is more likely the charset's (b"caf\xe9").
+            return head.decode("utf-8")
         return raw.decode(charset, "replace")
 
 
