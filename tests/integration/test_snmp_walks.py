@@ -15,6 +15,7 @@ from pysnmp.proto import rfc1902
 
 from netargus.collect import SnmpCredentials
 from netargus.collect.snmp import SnmpCollector
+from netargus.discovery import probe_devices
 from netargus.enrichment import enrich_devices
 from netargus.inventory.file import FileInventory
 from netargus.model import Device, SnmpTarget
@@ -272,6 +273,9 @@ def test_ipv6_literals(recorded_agents, host):
                                    interface_counters(), creds("v1end"), T, time_bound=20))
     assert [(r.status.value, r.error) for r in rep.results] == [("ok", "")]
     assert samples_by(rep)[("interface.in_octets", "1")].value == 123456
+    discovered = asyncio.run(probe_devices([device(recorded_agents.port, host=host)],
+                                           creds("v1end"), T))
+    assert [(f.sys_name, f.sys_descr) for f in discovered.facts] == [("ups-v1", "Old UPS card")]
     # net-snmp reads the same agent over udp6
     assert net_snmp("snmpget", "-v2c", "-c", "v1end", f"udp6:[::1]:{recorded_agents.port}",
                     "1.3.6.1.2.1.2.2.1.10.1") == [".1.3.6.1.2.1.2.2.1.10.1 = Counter32: 123456"]
