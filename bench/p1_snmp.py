@@ -83,7 +83,7 @@ def walk_agents(ports: list[int], parallel: int) -> int:
         async def one(device: Device) -> int:
             async with gate_:
                 walked = await collector.walk(device, creds, TABLES)
-                return sum(len(v) for v in walked.values())
+                return sum(len(v) for v in walked.columns.values())
 
         try:
             return sum(await asyncio.gather(*(one(d) for d in devices)))

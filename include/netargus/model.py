@@ -185,7 +185,12 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class SnmpTarget:
-    """How to reach a device over SNMP; ``credentials`` is an Airflow Connection id, no secret."""
+    """How to reach a device over SNMP; ``credentials`` is an Airflow Connection id, no secret.
+
+    ``max_repetitions`` is GETBULK's per-column row count; ``walk`` is ``bulk`` (GETBULK) or
+    ``getnext`` (plain GETNEXT, for agents that mishandle GETBULK; SNMPv1 always uses it);
+    ``charset`` decodes text columns that are not UTF-8 (a Python codec name).
+    """
 
     credentials: str
     port: int = 161
@@ -193,6 +198,9 @@ class SnmpTarget:
     context: str = ""
     timeout: float = 2.0
     retries: int = 1
+    max_repetitions: int = 25
+    walk: str = "bulk"
+    charset: str = "latin-1"
 
 
 @dataclass(frozen=True, slots=True)

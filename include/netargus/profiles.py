@@ -53,8 +53,32 @@ class Limit(_Strict):
     scale: float = Field(gt=0)
 
 
+def _numeric_oid(value: str) -> str:
+    value = value.lstrip(".")
+    if not OID.match(value):
+        raise ValueError("must be a numeric OID such as 1.3.6.1.2.1.31.1.1.1.6")
+    return value
+
+
+class Fallback(_Strict):
+    """The column to read where a row lacks the metric's own column (``scale`` its unit to
+    the metric's): ifInOctets where ifHCInOctets is missing (SNMPv1 cannot carry Counter64,
+    some agents have no ifXTable), ifSpeed (bit/s, ``scale: 0.000001``) for ifHighSpeed."""
+
+    oid: str
+    scale: float = 1.0
+
+    @field_validator("oid")
+    @classmethod
+    def _numeric(cls, value: str) -> str:
+        return _numeric_oid(value)
+
+
 class MetricSpec(_Strict):
-    """One OID and the metric it becomes."""
+    """One OID and the metric it becomes; ``fallback`` (an OID, or ``{oid, scale}``) is read
+    for the rows where ``oid`` has no value. A counter sample's width (``Sample.bits``) is
+    the one the agent sent (Counter32 / Counter64); ``bits`` applies only when it sent
+    another type."""
 
     oid: str
     metric: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -63,22 +87,38 @@ class MetricSpec(_Strict):
     scale: float = 1.0
     limit: Limit | None = None
     ceiling: float | None = Field(default=None, gt=0)
+    fallback: Fallback | None = None
 
     @field_validator("oid")
     @classmethod
     def _numeric(cls, value: str) -> str:
-        value = value.lstrip(".")
-        if not OID.match(value):
-            raise ValueError("must be a numeric OID such as 1.3.6.1.2.1.31.1.1.1.6")
-        return value
+        return _numeric_oid(value)
+
+    @field_validator("fallback", mode="before")
+    @classmethod
+    def _fallback_oid(cls, value: object) -> object:
+        return {"oid": value} if isinstance(value, str) else value
 
 
 class TableSpec(_Strict):
-    """Columns of one SNMP table, walked together; the row index becomes ``index_label``."""
+    """Columns of one SNMP table, walked together; the row index becomes ``index_label``.
+
+    ``rows_oid`` names a scalar holding the table's row count (IF-MIB ifNumber.0 for interface
+    tables); that count, else ``expected_rows`` (default 1,000), bounds the walk at twice that
+    plus 16 rows (then the poll is ``partial``), so an agent that never ends a column costs a
+    few requests more than the table, not thousands. Set ``expected_rows`` for bigger tables.
+    """
 
     index_label: str = "index"
     labels: dict[str, str] = {}
     columns: list[MetricSpec] = Field(min_length=1)
+    rows_oid: str | None = None
+    expected_rows: int = Field(default=1_000, ge=1)
+
+    @field_validator("rows_oid")
+    @classmethod
+    def _rows_oid(cls, value: str | None) -> str | None:
+        return None if value is None else _numeric_oid(value)
 
 
 class NetconfLeaf(_Strict):

@@ -23,5 +23,8 @@ def test_enrichment_fills_dimension_tables(airflow_env, clickhouse_server):
     statuses = dict(db.execute("SELECT device, toString(status) FROM poll_status FINAL "
                                "WHERE dag_id = 'enrichment'"))
     assert statuses["lab-wrong-credentials"] == "auth_failure"
-    assert sum(s == "ok" for s in statuses.values()) == len(recordings()) + 1
+    # the BDCOM S5612 recording's Q-BRIDGE FDB is out of OID order (as that agent sent it):
+    # the walk stops that column at the first step back and the device is partial
+    assert statuses["lab-bdcom-s5612"] == "partial"
+    assert sum(s == "ok" for s in statuses.values()) == len(recordings())
     assert statuses["lab-netconf-wrong-password"] == "auth_failure"

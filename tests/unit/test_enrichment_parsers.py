@@ -20,7 +20,7 @@ T = datetime(2026, 11, 1, tzinfo=UTC)
 def test_mac_text():
     assert mac_text("00:1B:21:aa:bb:cc") == "00:1b:21:aa:bb:cc"
     assert mac_text("001b21aabbcc") == "00:1b:21:aa:bb:cc"
-    assert mac_text("abcdef") == "61:62:63:64:65:66"  # six printable bytes came back as text
+    assert mac_text(b"abcdef") == "61:62:63:64:65:66"  # six bytes are a MAC, printable or not
     assert mac_text("") == "" and mac_text(None) == "" and mac_text("Gi0/1 uplink") == ""
 
 
@@ -78,3 +78,43 @@ def test_endpoints_from_arp_and_fdb():
         ("fdb", "00:1b:21:aa:bb:cc", "", 100, 10105),
         ("fdb", "00:1b:21:aa:bb:cd", "", 0, 10106),
     ]
+
+
+def test_interfaces_from_raw_octets_decode_by_column():
+    walked = {IF["descr"]: {"1": b"Vlan\x0010", "2": b"Entr\xe9e"},
+              IF["name"]: {"1": b"abcdef"},                     # a name is text, even 6 bytes
+              IF["alias"]: {"2": b"\xcf\xee\xf0\xf2"},
+              IF["mac"]: {"1": b"abcdef", "2": bytes.fromhex("001b21aabb00")}}
+    vl, gi = parse_interfaces("sw1", walked, T, charset="cp1251")
+    assert (vl.if_descr, vl.if_name, vl.mac) == ("Vlan10", "abcdef", "61:62:63:64:65:66")
+    # cp1251: e9 = й; cf ee f0 f2 = Порт
+    assert (gi.if_descr, gi.if_alias, gi.mac) == ("Entrйe", "Порт", "00:1b:21:aa:bb:00")
+
+
+def test_neighbors_decode_ids_by_subtype():
+    walked = {LLDP_REM["chassis_id_subtype"]: {"0.1.1": 5, "0.2.1": 4},
+              LLDP_REM["chassis_id"]: {"0.1.1": bytes.fromhex("01c0000201"), "0.2.1": b"abcdef"},
+              LLDP_REM["port_id_subtype"]: {"0.1.1": 5, "0.2.1": 3},
+              LLDP_REM["port_id"]: {"0.1.1": b"xe-0/0/1", "0.2.1": bytes.fromhex("2c3f384a5b00")},
+              LLDP_REM["sys_name"]: {"0.1.1": b"r\xe9seau", "0.2.1": b"ap\x00"},
+              LLDP_LOC["port_id_subtype"]: {"1": 3}, LLDP_LOC["port_id"]: {"1": b"abcdef"}}
+    got = [(n.local_port, n.remote_chassis_id, n.remote_port_id, n.remote_sys_name)
+           for n in parse_neighbors("r1", walked, T)]
+    assert got == [("61:62:63:64:65:66", "192.0.2.1", "xe-0/0/1", "réseau"),
+                   ("2", "61:62:63:64:65:66", "2c:3f:38:4a:5b:00", "ap")]
+
+
+def test_fdb_rows_of_both_mibs_are_not_doubled():
+    walked = {
+        FDB["vlan_fdb_id"]: {"0.100": 5, "0.1": 1, "0.2": 1},   # FDB 1 shared by VLANs 1, 2
+        FDB["dot1q_port"]: {"5.0.27.33.170.187.204": 1, "1.0.27.33.170.187.205": 2,
+                            "9.0.27.33.170.187.204": 2},
+        FDB["dot1d_port"]: {"0.27.33.170.187.204": 1, "0.27.33.170.187.205": 2,
+                            "0.27.33.170.187.206": 2},
+        FDB["base_port_ifindex"]: {"1": 101, "2": 102},
+    }
+    got = sorted((e.mac, e.vlan, e.if_index) for e in parse_endpoints("sw1", walked, T))
+    assert got == [("00:1b:21:aa:bb:cc", 9, 102),    # FDB 9: no VLAN entry, its id stays
+                   ("00:1b:21:aa:bb:cc", 100, 101),  # FDB 5 -> VLAN 100
+                   ("00:1b:21:aa:bb:cd", 1, 102),    # shared FDB 1: its id stays
+                   ("00:1b:21:aa:bb:ce", 0, 102)]    # only in BRIDGE-MIB: VLAN 0

@@ -95,3 +95,49 @@ def test_shards_are_stable_and_cover_every_device():
     assert shard_of("core1", 16) == 3
     with pytest.raises(ValueError):
         shard_devices(devices, 0)
+
+
+WALKS = """\
+defaults:
+  host: 127.0.0.1
+  snmp: {port: 161, version: 2c, credentials: snmp_v2c, max_repetitions: 40}
+groups:
+  broken-bulk:
+    snmp: {walk: getnext, charset: gbk}
+devices:
+  - name: r1
+  - name: ap1
+    groups: [broken-bulk]
+  - name: ap2
+    groups: [broken-bulk]
+    snmp: {max_repetitions: 5, charset: cp1251}
+  - name: v6
+    host: "2001:db8::9"
+"""
+
+
+def test_walk_settings_inherit_from_defaults_and_groups(tmp_path):
+    r1, ap1, ap2, v6 = load(tmp_path, WALKS)
+    got = [(d.snmp.max_repetitions, d.snmp.walk, d.snmp.charset) for d in (r1, ap1, ap2, v6)]
+    assert got == [(40, "bulk", "latin-1"), (40, "getnext", "gbk"), (5, "getnext", "cp1251"),
+                   (40, "bulk", "latin-1")]
+    assert v6.host == "2001:db8::9"
+    assert Device.from_dict(ap2.to_dict()) == ap2
+
+
+@pytest.mark.parametrize("text, where, words", [
+    (WALKS.replace("max_repetitions: 5,", "max_repetitions: 0,"), ":13: devices[2].snmp"
+     ".max_repetitions", "greater than or equal to 1"),
+    (WALKS.replace("max_repetitions: 40", "max_repetitions: 500"), ":3: defaults.snmp"
+     ".max_repetitions", "less than or equal to 200"),
+    (WALKS.replace("walk: getnext", "walk: bulkwalk"), ":6: groups.broken-bulk.snmp.walk",
+     "'bulk' or 'getnext'"),
+    (WALKS.replace("charset: cp1251", "charset: klingon"), ":13: devices[2].snmp.charset",
+     "unknown charset 'klingon'"),
+])
+def test_walk_settings_errors_name_file_line_and_field(tmp_path, text, where, words):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, text)
+    message = str(err.value)
+    assert message.startswith(str(tmp_path / "inventory.yaml") + where), message
+    assert words in message

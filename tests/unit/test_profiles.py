@@ -120,3 +120,78 @@ def test_netconf_groups_serve_netconf_devices_announcing_their_modules(tmp_path)
 def test_netconf_group_errors(tmp_path, old, new, words):
     with pytest.raises(ConfigError, match=words):
         load(tmp_path, NETCONF_GROUP.replace(old, new))
+
+
+FALLBACKS = """\
+metric_groups:
+  ifc:
+    table:
+      index_label: ifIndex
+      rows_oid: 1.3.6.1.2.1.2.1.0
+      labels: {ifName: 1.3.6.1.2.1.31.1.1.1.1}
+      columns:
+        - {oid: 1.3.6.1.2.1.31.1.1.1.6, metric: interface.in_octets, kind: counter,
+           fallback: 1.3.6.1.2.1.2.2.1.10}
+        - {oid: 1.3.6.1.2.1.31.1.1.1.15, metric: interface.speed_mbps,
+           fallback: {oid: 1.3.6.1.2.1.2.2.1.5, scale: 0.000001}}
+profiles:
+  p1: {schedule: "*/5 * * * *", metric_groups: [ifc]}
+"""
+
+
+def test_fallback_columns_fill_the_rows_their_column_lacks(tmp_path):
+    from netargus.collect.snmpvalues import Counter32, Counter64
+
+    group = load(tmp_path, FALLBACKS).metric_groups["ifc"]
+    assert group.table.rows_oid == "1.3.6.1.2.1.2.1.0"
+    walked = {"1.3.6.1.2.1.31.1.1.1.1": {"1": b"Gi0/1", "2": "Gi0/2".encode("utf-16-be")},
+              "1.3.6.1.2.1.31.1.1.1.6": {"1": Counter64(2**64 - 1)},
+              "1.3.6.1.2.1.2.2.1.10": {"1": Counter32(5), "2": Counter32(2**32 - 1)},
+              "1.3.6.1.2.1.31.1.1.1.15": {"1": 1000},
+              "1.3.6.1.2.1.2.2.1.5": {"1": 1_000_000_000, "2": 100_000_000}}
+    got = [(s.metric, dict(s.labels)["ifIndex"], s.value, type(s.value).__name__, s.bits)
+           for s in table_samples("r1", group, walked, datetime(2026, 11, 1, tzinfo=UTC))]
+    assert got == [
+        ("interface.in_octets", "1", 18446744073709551615, "int", 64),   # exact, 64-bit
+        ("interface.speed_mbps", "1", 1000.0, "float", 0),
+        ("interface.in_octets", "2", 4294967295, "int", 32),             # fallback: 32-bit
+        ("interface.speed_mbps", "2", 100.0, "float", 0),                # ifSpeed / 1e6
+    ]
+
+
+def test_counters_from_text_and_broken_values(tmp_path):
+    group = load(tmp_path, FALLBACKS).metric_groups["ifc"]
+    walked = {"1.3.6.1.2.1.31.1.1.1.6": {"1": b"42", "2": -1, "3": b"n/a", "4": 2**64},
+              "1.3.6.1.2.1.31.1.1.1.15": {"1": b"2.5"}}
+    got = [(s.metric, dict(s.labels)["ifIndex"], s.value, s.bits)
+           for s in table_samples("r1", group, walked, datetime(2026, 11, 1, tzinfo=UTC))]
+    # a number sent as text is read (width unknown: 0); a negative or 65-bit "counter" and
+    # text that is no number give no sample
+    assert got == [("interface.in_octets", "1", 42, 0), ("interface.speed_mbps", "1", 2.5, 0)]
+
+
+@pytest.mark.parametrize("old, new, where, words", [
+    ("fallback: 1.3.6.1.2.1.2.2.1.10", "fallback: ifInOctets",
+     ":9: metric_groups.ifc.table.columns[0].fallback.oid", "numeric OID"),
+    ("rows_oid: 1.3.6.1.2.1.2.1.0", "rows_oid: ifNumber",
+     ":5: metric_groups.ifc.table.rows_oid", "numeric OID"),
+    ("scale: 0.000001}", "scale: 0.000001, bits: 32}",
+     ":11: metric_groups.ifc.table.columns[1].fallback.bits", "Extra inputs"),
+])
+def test_fallback_errors_name_file_line_and_field(tmp_path, old, new, where, words):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, FALLBACKS.replace(old, new))
+    assert str(err.value).startswith(str(tmp_path / "profiles.yaml") + where), str(err.value)
+    assert words in str(err.value)
+
+
+def test_bundled_interface_counters_fall_back_to_32_bit_columns():
+    table = load_profiles(profiles_path()).metric_groups["interface_counters"].table
+    fallbacks = {c.metric: (c.oid, c.fallback.oid if c.fallback else None) for c in table.columns}
+    assert fallbacks["interface.in_octets"] == ("1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.2.2.1.10")
+    assert fallbacks["interface.out_octets"] == ("1.3.6.1.2.1.31.1.1.1.10",
+                                                 "1.3.6.1.2.1.2.2.1.16")
+    assert fallbacks["interface.in_ucast_pkts"][1] == "1.3.6.1.2.1.2.2.1.11"
+    assert fallbacks["interface.out_ucast_pkts"][1] == "1.3.6.1.2.1.2.2.1.17"
+    assert fallbacks["interface.speed_mbps"][1] == "1.3.6.1.2.1.2.2.1.5"
+    assert table.rows_oid == "1.3.6.1.2.1.2.1.0"

@@ -2,7 +2,8 @@ import pytest
 from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
 
 from netargus.collect import CollectError, SnmpCredentials, scrub
-from netargus.collect.snmp import engine_key, octets_to_text, security_data
+from netargus.collect.snmp import engine_key, security_data
+from netargus.collect.snmptext import text_or_hex
 
 
 def test_v2c_from_connection_uses_password_as_community():
@@ -52,5 +53,5 @@ def test_scrub_hides_secrets():
     (b"\x00\x11\x22\x33\x44\x55", "00:11:22:33:44:55"),  # valid UTF-8, but not text
     (b"", ""),
 ])
-def test_octet_strings_are_text_or_hex(raw, text):
-    assert octets_to_text(raw) == text
+def test_octet_strings_of_unknown_meaning_are_text_or_hex(raw, text):
+    assert text_or_hex(raw) == text

@@ -1,16 +1,22 @@
-"""SNMP collection over pysnmp 7's asyncio API (v1, v2c, v3 authPriv).
+"""SNMP collection over pysnmp 7's asyncio API (v1, v2c, v3 authPriv; over IPv4 or IPv6).
 
 One :class:`SnmpCollector` talks to many devices concurrently from as few ``SnmpEngine``s as
 correctness allows (one for every community, one per SNMPv3 key set; an engine per host is a
 known slowdown, worst for v3). MIB lookup is off
 and OIDs are numeric: IF-MIB, ENTITY-MIB and friends are not bundled with pysnmp and fetching
 them fails offline, so netargus names OIDs itself.
+
+Values come back undecoded (:mod:`netargus.collect.snmpvalues`): the caller knows each
+column's meaning and decodes it (:mod:`netargus.collect.snmptext`). Walks are bounded and
+adapt to the agent (:mod:`netargus.collect.snmpwalk`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -20,17 +26,21 @@ from pysnmp.hlapi.v3arch.asyncio import (
     ObjectIdentity,
     ObjectType,
     SnmpEngine,
+    Udp6TransportTarget,
     UdpTransportTarget,
     UsmUserData,
     bulk_cmd,
     get_cmd,
+    next_cmd,
 )
 from pysnmp.hlapi.v3arch.asyncio import auth as usm
-from pysnmp.proto import errind, rfc1902
-from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
+from pysnmp.proto import errind
 
 from netargus.collect import COLLECTORS, CollectError, SnmpCredentials, scrub
-from netargus.model import Device, PollOutcome
+from netargus.collect.snmptext import display_text
+from netargus.collect.snmpvalues import plain
+from netargus.collect.snmpwalk import DEFAULT_EXPECTED_ROWS, TableWalk, WalkResult
+from netargus.model import Device, PollOutcome, SnmpTarget
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -96,37 +106,29 @@ def security_data(creds: SnmpCredentials) -> CommunityData | UsmUserData:
     )
 
 
-def octets_to_text(raw: bytes) -> str:
-    """An OCTET STRING as text when it is text, else as colon-separated hex.
+async def resolve(host: str, port: int) -> tuple[socket.AddressFamily, str]:
+    """The address family and address to reach ``host`` at.
 
-    ``b"Gi0/1"`` -> ``"Gi0/1"``; a MAC ``b"\x00\x1b!\xaa\xbb\xcc"`` -> ``"00:1b:21:aa:bb:cc"``
-    (bytes below 0x80 decode as UTF-8 too, so decoding alone cannot tell). Trailing NULs, which
-    some agents append to strings, are dropped.
+    An IPv4 or IPv6 literal (``192.0.2.1``, ``2001:db8::1``, ``[::1]``) is used as it is; a
+    name is resolved, preferring IPv4 when it has both (as net-snmp's default ``udp:``
+    transport does), IPv6 when it has only AAAA records.
+
+    Raises:
+        OSError: the name does not resolve (``socket.gaierror``).
     """
-    trimmed = raw.rstrip(b"\x00")
+    literal = host.strip().removeprefix("[").removesuffix("]")
     try:
-        text = trimmed.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.hex(":")
-    if all(ch.isprintable() or ch in "\t\r\n" for ch in text):
-        return text
-    return raw.hex(":")
-
-
-def to_python(value: Any) -> Any:
-    """A pysnmp value as plain Python: str for text and OIDs, int for numbers, None if absent."""
-    if isinstance(value, NoSuchObject | NoSuchInstance | EndOfMibView):
-        return None
-    if isinstance(value, rfc1902.ObjectIdentifier):
-        return str(value)
-    if isinstance(value, rfc1902.OctetString):
-        return octets_to_text(bytes(value))
-    if isinstance(value, rfc1902.IpAddress):
-        return value.prettyPrint()
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value.prettyPrint()
+        address = ipaddress.ip_address(literal)
+    except ValueError:
+        pass
+    else:
+        return (socket.AF_INET6 if address.version == 6 else socket.AF_INET), str(address)
+    found = await asyncio.get_running_loop().getaddrinfo(literal, port, type=socket.SOCK_DGRAM)
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for fam, _, _, _, sockaddr in found:
+            if fam == family:
+                return family, str(sockaddr[0])
+    raise socket.gaierror(f"{host}: no IPv4 or IPv6 address")
 
 
 def _outcome(indication: Any) -> PollOutcome:
@@ -159,26 +161,38 @@ class SnmpCollector:
     def __init__(self) -> None:
         self.engines: dict[str, SnmpEngine] = {}
 
+    @staticmethod
+    def _settings(device: Device) -> SnmpTarget:
+        if device.snmp is None:
+            raise CollectError(PollOutcome.INTERNAL_FAILURE, f"{device.name} has no SNMP settings")
+        return device.snmp
+
     def engine_for(self, creds: SnmpCredentials) -> SnmpEngine:
         key = engine_key(creds)
         if key not in self.engines:
             self.engines[key] = SnmpEngine()
         return self.engines[key]
 
-    async def _target(self, device: Device) -> UdpTransportTarget:
+    async def _target(self, device: Device) -> UdpTransportTarget | Udp6TransportTarget:
         assert device.snmp is not None
+        port = device.snmp.port
         try:
-            return await UdpTransportTarget.create(
-                (device.host, device.snmp.port),
-                timeout=device.snmp.timeout,
-                retries=device.snmp.retries,
-            )
+            family, address = await resolve(device.host, port)
+            transport = Udp6TransportTarget if family == socket.AF_INET6 else UdpTransportTarget
+            return await transport.create((address, port), timeout=device.snmp.timeout,
+                                          retries=device.snmp.retries)
         except Exception as exc:  # resolver and socket errors, which pysnmp wraps in its own
             raise CollectError(PollOutcome.NETWORK_FAILURE,
-                               f"cannot reach {device.host}:{device.snmp.port}: {exc}") from None
+                               f"cannot reach {device.host}:{port}: {exc}") from None
 
     async def get(self, device: Device, creds: SnmpCredentials, oids: list[str]) -> dict[str, Any]:
-        """GET ``oids`` from ``device``; absent objects map to ``None``.
+        """GET ``oids`` from ``device``: ``{oid: value}``, values undecoded as
+        :func:`~netargus.collect.snmpvalues.plain` gives them (``bytes`` for OCTET STRINGs,
+        :class:`~netargus.collect.snmpvalues.Counter64` ...); absent objects map to ``None``.
+
+        An SNMPv1 agent answers a GET naming an object it lacks with ``noSuchName`` for the
+        whole PDU (RFC 1157 §4.1.2): that object maps to ``None`` and the others are asked
+        again, as SNMPv2's noSuchObject would have said.
 
         SNMP carries no observation time: stamp values when this returns, not before the
         call (a first SNMPv3 request spends a round trip on engine discovery first).
@@ -186,82 +200,114 @@ class SnmpCollector:
         Raises:
             CollectError: timeout, auth_failure or network_failure, with the agent's reason.
         """
-        if device.snmp is None:
-            raise CollectError(PollOutcome.INTERNAL_FAILURE, f"{device.name} has no SNMP settings")
+        snmp = self._settings(device)
         target = await self._target(device)
-        indication, status, index, var_binds = await get_cmd(
-            self.engine_for(creds),
-            security_data(creds),
-            target,
-            ContextData(contextName=device.snmp.context),
-            *(ObjectType(ObjectIdentity(oid)) for oid in oids),
-            lookupMib=False,
-        )
-        if indication:
-            raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
-        if status:
-            where = oids[int(index) - 1] if index and int(index) <= len(oids) else "?"
-            raise CollectError(PollOutcome.NETWORK_FAILURE,
-                               f"agent error {status.prettyPrint()} at {where}")
-        return {str(oid): to_python(value) for oid, value in var_binds}
-
-    async def walk(self, device: Device, creds: SnmpCredentials, columns: list[str],
-                   max_repetitions: int = 25, max_requests: int = 10_000
-                   ) -> dict[str, dict[str, Any]]:
-        """Walk table ``columns`` together with GETBULK: ``{column: {index: value}}``.
-
-        All columns still in progress travel in one request, as ``snmpbulkwalk`` of a table
-        would, and a column stops where the agent leaves its subtree, reports the end of the
-        MIB, or stops advancing (a broken agent cannot loop us).
-
-        Raises:
-            CollectError: as :meth:`get`.
-        """
-        if device.snmp is None:
-            raise CollectError(PollOutcome.INTERNAL_FAILURE, f"{device.name} has no SNMP settings")
-        engine, auth = self.engine_for(creds), security_data(creds)
-        target = await self._target(device)
-        context = ContextData(contextName=device.snmp.context)
-        table: dict[str, dict[str, Any]] = {c: {} for c in columns}
-        cursor = {c: c for c in columns}
-        active = list(columns)
-        for _ in range(max_requests):
-            if not active:
-                break
-            indication, status, index, var_binds = await bulk_cmd(
-                engine, auth, target, context, 0, max_repetitions,
-                *(ObjectType(ObjectIdentity(cursor[c])) for c in active), lookupMib=False)
+        out: dict[str, Any] = {}
+        pending = [oid.strip().lstrip(".") for oid in oids]
+        while pending:
+            indication, status, index, var_binds = await get_cmd(
+                self.engine_for(creds), security_data(creds), target,
+                ContextData(contextName=snmp.context),
+                *(ObjectType(ObjectIdentity(oid)) for oid in pending), lookupMib=False)
             if indication:
                 raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
             if status:
+                at = int(index)
+                if status.prettyPrint() == "noSuchName" and 1 <= at <= len(pending):
+                    out[pending.pop(at - 1)] = None
+                    continue
+                where = pending[at - 1] if 1 <= at <= len(pending) else "?"
                 raise CollectError(PollOutcome.NETWORK_FAILURE,
-                                   f"agent error {status.prettyPrint()} walking {active}")
-            done: set[str] = set()
-            advanced: set[str] = set()
-            for i, (oid, value) in enumerate(var_binds):  # row-major: row r, column i % n
-                column = active[i % len(active)]
-                if column in done:
+                                   f"agent error {status.prettyPrint()} at {where}")
+            out.update({str(oid): plain(value) for oid, value in var_binds})
+            break
+        return out
+
+    async def walk(self, device: Device, creds: SnmpCredentials, columns: list[str], *,
+                   expected_rows: int | None = None) -> WalkResult:
+        """Walk table ``columns`` together; always ends (see :mod:`netargus.collect.snmpwalk`).
+
+        SNMPv2c/v3 use GETBULK with the device's ``max_repetitions`` (halved when the agent
+        answers tooBig), unless the device is set to ``walk: getnext``; SNMPv1 has no GETBULK
+        (RFC 1157) and always uses GETNEXT.
+
+        Args:
+            device: the device (its ``snmp`` settings choose GETBULK/GETNEXT and repetitions).
+            creds: its credentials.
+            columns: column OIDs, e.g. ``1.3.6.1.2.1.2.2.1.2`` (ifDescr).
+            expected_rows: the table's expected size (ifNumber for IF-MIB tables), which
+                bounds the walk; default ``DEFAULT_EXPECTED_ROWS``.
+
+        Returns:
+            A :class:`~netargus.collect.snmpwalk.WalkResult`: ``columns`` as
+            ``{column: {index: value}}`` (values undecoded, as :meth:`get`), and the
+            ``problems`` of columns that ended early (non-increasing OIDs, too many rows, an
+            error at the column, no answer halfway), which callers report as ``partial``.
+
+        Raises:
+            CollectError: as :meth:`get`, when no row was read yet and the agent does not
+                answer or answers an error-status that names no column (after some rows, these
+                end the walk with problems and the rows are kept).
+        """
+        snmp = self._settings(device)
+        engine, auth = self.engine_for(creds), security_data(creds)
+        target = await self._target(device)
+        context = ContextData(contextName=snmp.context)
+        state = TableWalk(columns, DEFAULT_EXPECTED_ROWS if expected_rows is None
+                          else expected_rows)
+        bulk = creds.version != "1" and snmp.walk == "bulk"
+        repetitions = snmp.max_repetitions
+        while sent := state.request():
+            request = [ObjectType(ObjectIdentity(state.cursor(c))) for c in sent]
+            if bulk:
+                indication, status, index, var_binds = await bulk_cmd(
+                    engine, auth, target, context, 0, repetitions, *request, lookupMib=False)
+            else:
+                indication, status, index, var_binds = await next_cmd(
+                    engine, auth, target, context, *request, lookupMib=False)
+            read = any(state.result.columns.values())
+            if indication:
+                if read and isinstance(indication, errind.RequestTimedOut):
+                    for column in list(state.active):  # keep what was read
+                        state.end(column, f"no answer after {len(state.result.column(column))}"
+                                          f" rows ({indication})")
+                    break
+                raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
+            if status:
+                name = status.prettyPrint()
+                if name == "tooBig" and bulk and repetitions > 1:
+                    repetitions = max(1, repetitions // 2)
                     continue
-                text = str(oid)
-                if isinstance(value, EndOfMibView) or not text.startswith(column + "."):
-                    done.add(column)
-                    continue
-                if text != cursor[column]:
-                    advanced.add(column)
-                    cursor[column] = text
-                    table[column][text[len(column) + 1:]] = to_python(value)
-            active = [c for c in active if c not in done and c in advanced]
-        return table
+                if not state.take_error(sent, name, int(index)):
+                    if not read:
+                        raise CollectError(PollOutcome.NETWORK_FAILURE,
+                                           f"agent error {name} walking {sent}")
+                    state.stop(f"agent error {name}")  # halfway: keep what was read
+                continue
+            state.take(sent, [(str(oid), value) for oid, value in var_binds])
+        return state.result
 
     async def probe(self, device: Device, creds: SnmpCredentials) -> dict[str, Any]:
-        """Read sysName, sysDescr, sysObjectID and sysUpTime (seconds) from ``device``."""
+        """Read sysName and sysDescr (text: DisplayString, decoded with the device's charset),
+        sysObjectID (dotted) and sysUpTime (``uptime_seconds``) from ``device``; absent ones
+        are ``None``.
+
+        Raises:
+            CollectError: as :meth:`get`; missing_metrics when the agent has no system group.
+        """
+        snmp = self._settings(device)
         values = await self.get(device, creds, list(SYSTEM_OIDS.values()))
         out = {key: values.get(oid) for key, oid in SYSTEM_OIDS.items()}
         if all(v is None for v in out.values()):
             raise CollectError(PollOutcome.MISSING_METRICS,
                                "the agent answered but has no system group")
+        for key in ("sys_descr", "sys_name"):
+            if out[key] is not None:
+                out[key] = display_text(out[key], snmp.charset)
+        if out["sys_object_id"] is not None:
+            out["sys_object_id"] = str(out["sys_object_id"])
         ticks = out.pop("sys_uptime")
-        out["uptime_seconds"] = (ticks or 0) / 100.0
+        out["uptime_seconds"] = (ticks if isinstance(ticks, int) else 0) / 100.0
         return out
 
     def close(self) -> None:

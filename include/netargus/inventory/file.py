@@ -6,13 +6,17 @@ Example (``include/config/inventory.yaml``)::
       host: 127.0.0.1
       snmp: {port: 161, version: "3", credentials: snmp_v3_ro}   # an Airflow Connection id
     groups:
-      legacy: {snmp: {version: "2c", credentials: snmp_v2c_ro}}
+      legacy: {snmp: {version: "2c", credentials: snmp_v2c_ro, walk: getnext}}
+      china: {snmp: {charset: gbk}}
     devices:
-      - {name: core1, host: 192.0.2.1, site: par1, role: core}
+      - {name: core1, host: 192.0.2.1, site: par1, role: core, snmp: {max_repetitions: 50}}
       - {name: sw-old, host: 192.0.2.9, groups: [legacy]}
+      - {name: v6-only, host: "2001:db8::9", groups: [china]}
 
 A device's fields override its groups' (first group wins), which override ``defaults``; the
-``snmp`` block merges key by key. Credentials are only ever connection ids: a key that looks
+``snmp`` block merges key by key. Besides how to reach the agent, ``snmp`` says how to walk
+it (``max_repetitions``, ``walk: getnext`` for agents that mishandle GETBULK) and which
+``charset`` its non-UTF-8 text is in. Credentials are only ever connection ids: a key that looks
 like a secret (``community``, ``password``...) is refused.
 """
 
@@ -24,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from netargus.collect.snmptext import check_charset
 from netargus.config import SourceMap, read_yaml, validate
 from netargus.inventory import register
 from netargus.model import Device, NetconfTarget, SnmpTarget
@@ -46,6 +51,18 @@ class SnmpSpec(_Strict):
     context: str | None = None
     timeout: float | None = Field(default=None, gt=0, le=60)
     retries: int | None = Field(default=None, ge=0, le=5)
+    max_repetitions: int | None = Field(default=None, ge=1, le=200,
+                                        description="GETBULK max-repetitions (default 25)")
+    walk: Literal["bulk", "getnext"] | None = Field(
+        default=None, description="getnext: plain GETNEXT walks, for agents that mishandle "
+                                  "GETBULK (SNMPv1 always walks with GETNEXT)")
+    charset: str | None = Field(default=None, description="text columns that are not UTF-8 "
+                                "are decoded with this codec (default latin-1)")
+
+    @field_validator("charset")
+    @classmethod
+    def _charset(cls, value: str | None) -> str | None:
+        return None if value is None else check_charset(value)
 
     @field_validator("version", mode="before")
     @classmethod
