@@ -1,0 +1,407 @@
+"""The ``netargus`` command line: what netargus does with one device or one message.
+
+Every command runs the code the DAGs run (the same inventory, profiles, credentials, walks,
+decoders and rate judgment) and prints JSON lines on stdout; nothing is stored unless
+``--store`` says so. Inventory and profiles resolve as in the DAGs (``--inventory`` /
+``--profiles``, else ``$NETARGUS_INVENTORY`` / ``$NETARGUS_PROFILES``, else the bundled
+files); credentials are the Airflow Connections the inventory names, looked up the way Airflow
+does (``AIRFLOW_CONN_*`` environment variables, then a secrets backend or the metastore), so
+a secret never appears on the command line or in the output.
+
+Exit codes: 0 the device answered everything asked (or the message decoded), 1 it did not
+(the outcome line says why) or the message was dead-lettered, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from netargus.config import ConfigError
+from netargus.model import Device, Kind, PollOutcome, PollResult, Sample
+from netargus.settings import inventory_path, profiles_path
+
+app = typer.Typer(
+    name="netargus", no_args_is_help=True, add_completion=False,
+    help="What netargus does with one device or one message, as JSON lines on stdout.")
+
+InventoryOpt = Annotated[Path | None, typer.Option(
+    "--inventory", help="Inventory file (default: $NETARGUS_INVENTORY, else the bundled one).")]
+ProfilesOpt = Annotated[Path | None, typer.Option(
+    "--profiles", help="Profiles file (default: $NETARGUS_PROFILES, else the bundled one).")]
+StoreOpt = Annotated[bool, typer.Option(
+    "--store", help="Also write what was collected to ClickHouse (off: nothing is stored).")]
+ClickHouseOpt = Annotated[str, typer.Option(
+    "--clickhouse-conn-id", help="The Airflow Connection of ClickHouse, for --store.")]
+
+
+class Usage(Exception):
+    """A mistake in what the user asked (exit code 2)."""
+
+
+OUT: TextIO = sys.stdout  # where the JSON lines go (see main)
+
+
+def emit(obj: dict[str, Any]) -> None:
+    """One JSON line on stdout."""
+    OUT.write(json.dumps(obj, default=_jsonable, separators=(",", ":")) + "\n")
+    OUT.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, tuple | set):
+        return list(value)
+    return str(value)
+
+
+def sample_json(sample: Sample) -> dict[str, Any]:
+    """A sample as the JSON sample object (``netargus.stream.codec``'s shape, plus ``bits``
+    when the device said the counter's width): what ``netargus rates`` reads back."""
+    out = {"ts": sample.ts, "device": sample.device, "source": sample.source.value,
+           "metric": sample.metric, "labels": dict(sample.labels), "value": sample.value,
+           "kind": sample.kind.value}
+    if sample.bits:
+        out["bits"] = sample.bits
+    return out
+
+
+def outcome_json(result: PollResult) -> dict[str, Any]:
+    return {"outcome": result.status.value, "device": result.device,
+            "collector": result.collector, "error": result.error,
+            "duration_s": round(result.duration_s, 3), "samples": result.sample_count}
+
+
+def _run(work: Any) -> None:
+    """Run a command body; configuration and usage errors become exit code 2."""
+    try:
+        code = work()
+    except (Usage, ConfigError) as exc:
+        typer.echo(f"netargus: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code or 0)
+
+
+def find_device(name: str, inventory: Path | None) -> Device:
+    """The inventory's device ``name``.
+
+    Raises:
+        Usage: no such device (the message lists a few that exist).
+        netargus.config.ConfigError: the inventory file is invalid.
+    """
+    from netargus.inventory.file import FileInventory
+
+    path = inventory_path(inventory)
+    devices = {d.name: d for d in FileInventory(path).load()}
+    if name not in devices:
+        known = ", ".join(sorted(devices)[:8]) + (", ..." if len(devices) > 8 else "")
+        raise Usage(f"no device {name!r} in {path} (it has: {known or 'none'})")
+    return devices[name]
+
+
+def _credentials() -> tuple[Any, Any]:
+    """The DAGs' credential lookups (Airflow Connections), imported only when needed."""
+    from netargus.airflow.hooks import netconf_credentials, snmp_credentials
+
+    return snmp_credentials, netconf_credentials
+
+
+def _facts(device: Device, observed_at: datetime) -> Any:
+    """What discovery would learn of ``device`` now (vendor, platform, sysObjectID, YANG
+    modules), for choosing the metric groups that serve it."""
+    from netargus.collect import netconf
+    from netargus.discovery import probe_devices
+    from netargus.profiles import Facts
+
+    snmp_lookup, netconf_lookup = _credentials()
+    vendor, platform, model, modules = "unknown", "", "", ()
+    if device.snmp is not None:
+        report = asyncio.run(probe_devices([device], snmp_lookup, observed_at))
+        if report.facts:
+            f = report.facts[0]
+            vendor, platform, model = f.vendor, f.platform, f.sys_object_id
+    if device.netconf is not None:
+        for found, _ in netconf.run_each(
+                [device], netconf_lookup, lambda d, nc: netconf.discover(d, nc, observed_at),
+                observed_at, what="discovery"):
+            if found is not None:
+                modules = tuple(sorted({row[0] for row in found[1]}))
+                if vendor == "unknown":
+                    vendor, platform = found[0].vendor, found[0].platform
+    return Facts(vendor=vendor, platform=platform, model=model, modules=modules)
+
+
+def _store(samples: list[Sample], results: list[PollResult], conn_id: str,
+           rows: dict[str, list[Any]] | None = None) -> None:
+    from netargus.airflow.hooks import ClickHouseHook
+    from netargus.sink.clickhouse import ClickHouseSink
+
+    sink = ClickHouseSink(ClickHouseHook(conn_id).get_conn())
+    sink.write_samples(samples)
+    for table, items in (rows or {}).items():
+        sink.write_records(table, items)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    sink.write_poll_status(results, dag_id="netargus_cli", run_id=f"cli__{stamp}")
+
+
+@app.command()
+def poll(device: Annotated[str, typer.Argument(help="The device's name in the inventory.")],
+         profile: Annotated[list[str] | None, typer.Option(
+             "--profile", "-p", help="Profile(s) to poll (default: every profile whose "
+             "selector picks the device).")] = None,
+         count: Annotated[int, typer.Option(help="Polls to make.", min=1)] = 1,
+         every: Annotated[float, typer.Option(help="Seconds between polls.", min=0)] = 60.0,
+         inventory: InventoryOpt = None, profiles: ProfilesOpt = None,
+         store: StoreOpt = False,
+         clickhouse_conn_id: ClickHouseOpt = "netargus_clickhouse") -> None:
+    """Poll DEVICE as its polling DAG would: samples, then the outcome, as JSON lines.
+
+    Pipe two or more polls into ``netargus rates`` to see their rates:
+    ``netargus poll sw1 --count 2 --every 10 | netargus rates``.
+    """
+    _run(lambda: _poll(device, profile or [], count, every, inventory, profiles, store,
+                       clickhouse_conn_id))
+
+
+def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Path | None,
+          profiles_file: Path | None, store: bool, conn_id: str) -> int:
+    from netargus.airflow.polling import poll_netconf
+    from netargus.polling import Target, poll_devices
+    from netargus.profiles import load_profiles
+
+    device = find_device(name, inventory)
+    spec = load_profiles(profiles_path(profiles_file))
+    unknown = [p for p in chosen if p not in spec.profiles]
+    if unknown:
+        raise Usage(f"no profile {unknown[0]!r} (profiles: {', '.join(sorted(spec.profiles))})")
+    facts = _facts(device, datetime.now(UTC))
+    names = chosen or [n for n, p in spec.profiles.items() if p.select.matches(device, facts)]
+    groups = {g: spec.metric_groups[g] for n in names for g in spec.profiles[n].metric_groups
+              if spec.metric_groups[g].serves(device, facts)}
+    if not groups:
+        raise Usage(f"no metric group of {', '.join(names) or 'any profile'} serves {name} "
+                    f"(vendor {facts.vendor!r}, modules {list(facts.modules)})")
+    snmp_lookup, _ = _credentials()
+    snmp_groups = {k: g for k, g in groups.items() if g.protocol == "snmp"}
+    worst = 0
+    for i in range(count):
+        if i:
+            time.sleep(every)
+        now = datetime.now(UTC)
+        samples: list[Sample] = []
+        results: list[PollResult] = []
+        if snmp_groups and device.snmp is not None:
+            report = asyncio.run(poll_devices([Target(device, facts.vendor)], snmp_groups,
+                                              snmp_lookup, now))
+            samples += report.samples
+            results += report.results
+        nc_samples, nc_results = poll_netconf([Target(device, facts.vendor)], groups,
+                                              {device.name: facts.modules}, now)
+        samples += nc_samples
+        results += nc_results
+        for sample in samples:
+            emit(sample_json(sample))
+        for result in results:
+            emit(outcome_json(result))
+            worst = max(worst, 0 if result.status is PollOutcome.OK else 1)
+        if store:
+            _store(samples, results, conn_id)
+    return worst
+
+
+@app.command()
+def enrich(device: Annotated[str, typer.Argument(help="The device's name in the inventory.")],
+           inventory: InventoryOpt = None, store: StoreOpt = False,
+           clickhouse_conn_id: ClickHouseOpt = "netargus_clickhouse") -> None:
+    """Enrich DEVICE as the enrichment DAG would: its interfaces, inventory, neighbors and
+    endpoints rows (each line says its ``table``), then the outcome."""
+    _run(lambda: _enrich(device, inventory, store, clickhouse_conn_id))
+
+
+def _enrich(name: str, inventory: Path | None, store: bool, conn_id: str) -> int:
+    from netargus.collect import netconf
+    from netargus.enrichment import enrich_devices
+
+    device = find_device(name, inventory)
+    snmp_lookup, netconf_lookup = _credentials()
+    now = datetime.now(UTC)
+    rows: dict[str, list[Any]] = {}
+    results: list[PollResult] = []
+    if device.snmp is not None:
+        report = asyncio.run(enrich_devices([device], snmp_lookup, observed_at=now))
+        rows.update(report.rows)
+        results += report.results
+    if device.netconf is not None:
+        for found, result in netconf.run_each(
+                [device], netconf_lookup, lambda d, nc: netconf.interface_rows(d, nc, now),
+                now, what="enrich"):
+            rows.setdefault("interfaces", []).extend(found or [])
+            results.append(result)
+    for table, items in rows.items():
+        for item in items:
+            emit({"table": table, **{f.name: getattr(item, f.name) for f in fields(item)}})
+    for result in results:
+        emit(outcome_json(result))
+    if store:
+        _store([], results, conn_id, rows)
+    return 0 if all(r.status is PollOutcome.OK for r in results) else 1
+
+
+@app.command()
+def rates(profiles: ProfilesOpt = None) -> None:
+    """Read samples as JSON lines on stdin (the sample object: ts ISO-8601, device, source,
+    metric, labels, value, kind; lines that are not samples, such as ``poll``'s outcome
+    lines, are skipped) and print each counter reading's rate with its reason.
+
+    Counters of the profiles' metric groups are judged with their width, speed limit and
+    ceiling; other counters as 64-bit with no bound. A reason says why a value is missing.
+    """
+    _run(lambda: _rates(sys.stdin, profiles))
+
+
+def read_samples(lines: Iterable[str]) -> Iterator[Sample]:
+    """Samples from JSON lines; a line that is not a sample object is skipped, a sample line
+    that is invalid stops with its line number.
+
+    Raises:
+        Usage: an invalid sample line (the reason names the line and the field).
+    """
+    from netargus.stream.codec import Rejected, decode
+
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise Usage(f"stdin line {number}: not JSON ({exc})") from None
+        if not isinstance(obj, dict) or "metric" not in obj:
+            continue  # an outcome or a table row
+        try:
+            (sample,) = decode(text.encode())
+        except Rejected as exc:
+            raise Usage(f"stdin line {number}: {exc}") from None
+        bits = obj.get("bits", 0)
+        yield replace(sample, bits=bits) if bits in (32, 64) else sample
+
+
+def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
+    from netargus.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
+    from netargus.profiles import load_profiles
+
+    spec = load_profiles(profiles_path(profiles_file))
+    specs = counter_specs(spec.metric_groups.values())
+    rows, sources = [], {}
+    for s in read_samples(lines):
+        if s.kind is Kind.COUNTER and s.metric not in specs:
+            specs[s.metric] = CounterSpec(bits=64)
+        sources[(s.device, s.metric, s.series)] = s.source.value
+        rows.append(StoredSample(s.device, s.metric, s.series, s.labels, s.ts.timestamp(),
+                                 s.value, s.bits))
+    out = rates_from_samples(rows, specs, -math.inf, math.inf)
+    for r in sorted(out, key=lambda r: (r.device, r.metric, r.series, r.rate.end)):
+        emit({"ts": datetime.fromtimestamp(r.rate.end, UTC), "device": r.device,
+              "source": sources[(r.device, r.metric, r.series)], "metric": r.metric,
+              "labels": dict(r.labels), "value": r.rate.value, "reason": r.rate.reason.value,
+              "seconds": round(r.rate.end - r.rate.start, 3)})
+    return 0
+
+
+FORMATS = ("gnmi", "mdt", "jti", "json")
+
+
+@app.command()
+def decode(file: Annotated[str, typer.Argument(help="The message: a file, or - for stdin. "
+                                               "Protobuf as sent on the wire, or as "
+                                               "protobuf text format.")],
+           format: Annotated[str, typer.Option(
+               "--format", "-f", help="gnmi (a Notification), mdt (a Cisco kvGPB Telemetry "
+               "message), jti (a Juniper TelemetryStream) or json (netargus samples).")],
+           device: Annotated[str | None, typer.Option(
+               help="The sending device (default: the name the message carries).")] = None
+           ) -> None:
+    """Decode one message as the stream loader would: its samples as JSON lines, or the
+    reason it would be dead-lettered."""
+    _run(lambda: _decode(file, format, device))
+
+
+def _decode(file: str, fmt: str, device: str | None) -> int:
+    from netargus.stream.codec import Rejected
+    from netargus.stream.codec import decode as decode_message
+
+    if fmt not in FORMATS:
+        raise Usage(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise Usage(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        if fmt == "json":
+            samples = decode_message(raw)
+        else:
+            payload, sender = wire_message(fmt, raw)
+            samples = decode_message(payload, [("format", fmt.encode())],
+                                     (device or sender or "unknown").encode())
+    except Rejected as exc:
+        emit({"deadletter": str(exc)})
+        return 1
+    for sample in samples:
+        emit(sample_json(sample))
+    return 0
+
+
+def wire_message(fmt: str, raw: bytes) -> tuple[bytes, str]:
+    """The message as wire bytes (a protobuf text-format file is converted) and the sender
+    it names (MDT ``node_id_str``, JTI ``system_id``, gNMI prefix ``target``), '' if none."""
+    from google.protobuf import text_format
+
+    cls = _message_class(fmt)
+    try:
+        message = text_format.Parse(raw.decode("utf-8"), cls())
+        raw = message.SerializeToString()
+    except (UnicodeDecodeError, text_format.ParseError):
+        try:
+            message = cls.FromString(raw)
+        except Exception:  # undecodable: the loader's decoder says why
+            return raw, ""
+    if fmt == "mdt":
+        return raw, message.node_id_str
+    if fmt == "jti":
+        return raw, message.system_id.split(":", 1)[0]
+    return raw, message.prefix.target
+
+
+def _message_class(fmt: str) -> Any:
+    if fmt == "gnmi":
+        from pygnmi.spec.v080 import gnmi_pb2
+
+        return gnmi_pb2.Notification
+    if fmt == "mdt":
+        from netargus.proto.cisco import telemetry_bis_pb2
+
+        return telemetry_bis_pb2.Telemetry
+    from netargus.proto.juniper import port_pb2, telemetry_top_pb2  # noqa: F401 (extension)
+
+    return telemetry_top_pb2.TelemetryStream
+
+
+def main() -> None:
+    """The console script's entry point. stdout carries only the JSON lines: whatever a
+    library prints there (Airflow's log lines, for one) goes to stderr instead."""
+    global OUT
+    OUT = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    app()
