@@ -121,21 +121,25 @@ def _scalar(tv: gnmi_pb2.TypedValue) -> object:
 class _Where:
     """A path's names, list-key labels and text, built element by element."""
 
-    __slots__ = ("names", "labeller", "text", "last_keys")
+    __slots__ = ("names", "labeller", "text", "last_keys", "keyless")
 
     def __init__(self) -> None:
         self.names: tuple[str, ...] = ()
         self.labeller = Labeller()
         self.text = ""
         self.last_keys: frozenset[str] = frozenset()
+        self.keyless: tuple[str, ...] = ()  # lists along the path sent without their keys
 
     def extend(self, path: gnmi_pb2.Path) -> _Where:
         out = _Where()
         out.names, out.labeller, out.text = self.names, self.labeller, self.text
+        out.keyless = self.keyless
         elems = [(e.name, dict(e.key)) for e in path.elem] if path.elem else _elements(path)
         copied = False
         for name, keys in elems:
             name = strip_prefix(name)
+            if name and not keys and out.names and out.names[-1] in (name + "s", name + "es"):
+                out.keyless += (name,)
             if name:
                 out.names += (name,)
             list_name = name or (out.names[-1] if out.names else "")
@@ -175,10 +179,11 @@ def _leaves(update: gnmi_pb2.Update, where: _Where, dropped: list[Dropped]
             yield from _json_leaves(update.value.value, where, dropped)
         elif update.value.type == gnmi_pb2.ASCII:
             yield Leaf(where.names, where.labeller.labels,
-                       update.value.value.decode("utf-8", "replace"), where.text)
+                       update.value.value.decode("utf-8", "replace"), where.text,
+                       where.labeller.keys)
         else:
-            dropped.append(Dropped(where.text, f"{gnmi_pb2.Encoding.Name(update.value.type)}"
-                                   " value not decoded"))
+            encoding = gnmi_pb2.Encoding.Name(update.value.type)
+            dropped.append(Dropped(where.text or "/", f"{encoding} value not decoded"))
         return
     tv = update.val
     kind = tv.WhichOneof("value")
@@ -191,14 +196,16 @@ def _leaves(update: gnmi_pb2.Update, where: _Where, dropped: list[Dropped]
             inner = where.labeller.copy()
             inner.add(leaf, "index", i)
             try:
-                yield Leaf(where.names, inner.labels, _scalar(element), f"{where.text}[{i}]")
+                yield Leaf(where.names, inner.labels, _scalar(element), f"{where.text}[{i}]",
+                           where.labeller.keys)
             except _Unreadable as exc:
                 dropped.append(Dropped(f"{where.text}[{i}]", str(exc)))
         return
     try:
-        yield Leaf(where.names, where.labeller.labels, _scalar(tv), where.text)
+        yield Leaf(where.names, where.labeller.labels, _scalar(tv), where.text,
+                   where.labeller.keys)
     except _Unreadable as exc:
-        dropped.append(Dropped(where.text, str(exc)))
+        dropped.append(Dropped(where.text or "/", str(exc)))
 
 
 def _ieeefloat32(leaf: Leaf) -> Leaf:
@@ -236,13 +243,18 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
         except OutOfRange as exc:
             raise Undecodable(str(exc)) from None
     prefix = _Where().extend(note.prefix)
+    updates = list(note.update)
+    if len(prefix.keyless) == 1:
+        updates = _key_leaf(prefix, updates)
     out = Decoded()
     samples, dropped = out.samples, out.dropped
-    for update in note.update:
+    for update in updates:
         where = prefix.extend(update.path)
         for leaf in _leaves(update, where, dropped):
             if not leaf.names:
                 dropped.append(Dropped(leaf.path or "/", "no path"))
+                continue
+            if leaf.repeats_key():
                 continue
             if isinstance(leaf.value, str) and leaf.names[-1] in IEEEFLOAT32_LEAVES:
                 leaf = _ieeefloat32(leaf)
@@ -257,6 +269,21 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     for path in note.delete:
         dropped.append(Dropped(prefix.extend(path).text or "/", "deleted (no value)"))
     return out
+
+
+def _key_leaf(prefix: _Where, updates: list[gnmi_pb2.Update]) -> list[gnmi_pb2.Update]:
+    """A prefix naming a list without its key (``/interfaces/interface/state/counters``)
+    whose notification carries the entry's name as a leaf (``.../counters/name``): that
+    leaf is the key, so entries sent this way stay apart (``ifName``) instead of merging
+    into one series. Returns the other updates."""
+    named = [u for u in updates if u.path.elem and strip_prefix(u.path.elem[-1].name) == "name"
+             and u.val.WhichOneof("value") in ("string_val", "ascii_val")]
+    if len(named) != 1:
+        return updates
+    (update,) = named
+    prefix.labeller = prefix.labeller.copy()
+    prefix.labeller.add(prefix.keyless[0], "name", _scalar(update.val))
+    return [u for u in updates if u is not update]
 
 
 def subscribe_request(paths: list[SensorPath], heartbeat: float = 0.0

@@ -124,6 +124,17 @@ def _interface(info, emit: _Out, n: int) -> None:
                         tuple(sorted((*labels, ("queue", q)))))
 
 
+SECONDS_BELOW = 10**11  # as ms 1973-03-03; as seconds far past 2106
+
+
+def timestamp_unit(value: int) -> int:
+    """Units per second of a ``TelemetryStream.timestamp``: Junos releases before about 16.1
+    send seconds (Juniper's telemetry_top.proto of 2015: "seconds since epoch"; open-nti's
+    MX capture), later ones milliseconds. Every storable time in seconds is below 2**32, and
+    every millisecond time since 1973-03-03 above 10**11, so the value says which."""
+    return 1 if value < SECONDS_BELOW else MS
+
+
 def decode(payload: bytes, device: str, received: datetime | None = None) -> Decoded:
     """The samples of one serialized ``TelemetryStream`` from ``device`` (interface sensor,
     port.proto), and the fields that became none (with the reason).
@@ -137,6 +148,8 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     statistics ``interface.{in,out}_queue_<field>`` labelled ``queue``, status as IF-MIB
     numbers. Labels: ``ifName`` and, when sent, ``ifIndex``. Counters are uint64 (``bits``
     64).
+
+    The datagram's time is in seconds or milliseconds (:func:`timestamp_unit`).
 
     Args:
         received: when given, the time every sample gets instead of the datagram's
@@ -153,7 +166,7 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
         raise Undecodable("JTI TelemetryStream without a timestamp")
     else:
         try:
-            ts = epoch_time(msg.timestamp, MS)
+            ts = epoch_time(msg.timestamp, timestamp_unit(msg.timestamp))
         except OutOfRange as exc:
             raise Undecodable(str(exc)) from None
     juniper = msg.enterprise.Extensions[telemetry_top_pb2.juniperNetworks]

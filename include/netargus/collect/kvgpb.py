@@ -13,9 +13,10 @@ own series labelled by its key leaves (rows never collapse into one key):
   field (``l1PhysIf``) holding ``attributes`` and ``children``; the object is labelled with
   its class name and its relative name ``rn`` (or ``dn``), and its children inherit that.
 * **Repeated elements** (IOS XR and IOS XE lists inside ``content``): sibling fields of the
-  same name are list entries, labelled by their key-like leaves
+  same name are list entries, and so are several unnamed objects under one field (NX-OS's
+  JSON arrays), labelled by their key-like leaves
   (:func:`netargus.collect.leaves.choose_keys`), or their position when those do not tell
-  them apart.
+  them apart. A leaf repeating a key already labelled is left out (no sample, no drop).
 
 Unnamed fields are transparent wrappers. Values: ``uint32``/``uint64`` are exact ints with
 their width (``bits`` 32/64), ``sint*`` ints, ``double``/``float`` floats, ``bool`` 1/0,
@@ -42,6 +43,11 @@ class KvLeaf(NamedTuple):
     value: Any
     bits: int                         # 32/64 for uint32/uint64 fields, else 0
     path: str
+    keys: frozenset[tuple[str, str]]  # the row's and enclosing elements' keys, as sent
+
+    def repeats_key(self) -> bool:
+        """Whether this leaf repeats a key already labelled (``state/ip`` beside key ip)."""
+        return (self.names[-1], key_text(self.value)) in self.keys
 
 
 class _NoValue(Exception):
@@ -70,6 +76,15 @@ def _unwrap(fields: Sequence[Any]) -> Sequence[Any]:
 
 def _is_dme(f: Any) -> bool:
     return any(c.name in DME_PARTS for c in _unwrap(f.fields))
+
+
+def _is_array(f: Any) -> bool:
+    """A named field holding several unnamed objects with leaves of their own (NX-OS
+    encodes a JSON array of objects so; one unnamed child is just the object's wrapper, and
+    unnamed children without leaves wrap DME objects)."""
+    children = f.fields
+    return (len(children) > 1 and all(not c.name and c.fields for c in children)
+            and any(not g.fields for c in children for g in c.fields))
 
 
 def _scalars(fields: Sequence[Any]) -> list[tuple[str, Any]]:
@@ -136,7 +151,7 @@ def content_leaves(fields: Sequence[Any], labeller: Labeller, dropped: list[Drop
                 dropped.append(Dropped(f"{path}/{name}", str(exc)))
                 continue
             yield KvLeaf(names + (strip_prefix(name),), labeller.labels, value, bits,
-                         f"{path}/{name}")
+                         f"{path}/{name}", labeller.keys)
         elif not name or name.startswith("TABLE_"):
             yield from content_leaves(f.fields, labeller, dropped, names,
                                       f"{path}/{name}" if name else path)
@@ -154,6 +169,9 @@ def content_leaves(fields: Sequence[Any], labeller: Labeller, dropped: list[Drop
                                 first_leaf=True)
         elif _is_dme(f):
             yield from _dme(f, labeller, dropped, names, path)
+        elif _is_array(f):
+            yield from _entries(list(f.fields), strip_prefix(name), labeller, dropped, names,
+                                path, name)
         elif repeated[name] > 1:
             done.add(name)
             entries = [g for g in fields if g.name == name]

@@ -154,8 +154,8 @@ def leaf_value(raw: object, kind: Kind, leaf: str = "") -> int | float:
     """``raw`` (a decoded wire value) as the value of a sample of ``kind``.
 
     Counters become exact ints where whole (0 .. 2**64-1), gauges finite floats; booleans
-    are 1/0; numeric strings are numbers (:func:`number`); an interface status enumeration
-    on a status leaf is its IF-MIB number.
+    are 1/0 (also ``"true"``/``"false"`` sent as text); numeric strings are numbers
+    (:func:`number`); an interface status enumeration on a status leaf is its IF-MIB number.
 
     Raises:
         LeafError: with the reason when the value cannot be a sample.
@@ -166,10 +166,13 @@ def leaf_value(raw: object, kind: Kind, leaf: str = "") -> int | float:
         text = raw
         raw = number(text)
         if raw is None:
-            status = status_number(leaf, text)
-            if status is None:
-                raise LeafError("empty string" if not text else "not a number")
-            return float(status)
+            if text in ("true", "false"):  # a boolean sent as text (Nokia SR Linux)
+                raw = text == "true"
+            else:
+                status = status_number(leaf, text)
+                if status is None:
+                    raise LeafError("empty string" if not text else "not a number")
+                return float(status)
     elif raw is None:
         raise LeafError("no value")
     elif not isinstance(raw, (int, float)):
@@ -220,16 +223,24 @@ class Labeller:
     """Labels for the list keys along one path (see the module docstring): call
     :meth:`add` for each key, outermost list first; :attr:`labels` is the sorted tuple."""
 
-    __slots__ = ("_labels", "_sorted")
+    __slots__ = ("_labels", "_sorted", "keys")
 
     def __init__(self, labels: tuple[tuple[str, str], ...] = ()) -> None:
         self._labels = dict(labels)
         self._sorted: tuple[tuple[str, str], ...] | None = None
+        self.keys: frozenset[tuple[str, str]] = frozenset()  # (key leaf, value) as sent
 
     def copy(self) -> Labeller:
         out = Labeller()
         out._labels = dict(self._labels)
+        out.keys = self.keys
         return out
+
+    def is_key(self, leaf: str, value: object) -> bool:
+        """Whether ``leaf`` = ``value`` repeats a key of an enclosing list (OpenConfig's
+        ``config/name`` and ``state/name`` beside ``interface[name=..]``): already a label,
+        no sample and no drop."""
+        return (leaf, key_text(value)) in self.keys
 
     def name_for(self, list_name: str, key: str) -> str:
         lst, key = strip_prefix(list_name), strip_prefix(key)
@@ -252,7 +263,8 @@ class Labeller:
     def add(self, list_name: str, key: str, value: object) -> str:
         """Label ``key`` of list ``list_name`` with ``value``; returns the label's name."""
         label = self.name_for(list_name, key)
-        self._labels[label] = key_text(value)
+        self._labels[label] = text = key_text(value)
+        self.keys |= {(strip_prefix(key), text)}
         self._sorted = None
         return label
 

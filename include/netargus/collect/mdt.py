@@ -162,6 +162,8 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
             else:  # a row without the keys/content split
                 content.append(part)
         for leaf in content_leaves(content, labeller, out.dropped, path=f"row {n}/content"):
+            if leaf.repeats_key():
+                continue
             metric, kind, bits = namer(leaf.names)
             try:
                 value = leaf_value(leaf.value, kind, leaf.names[-1])

@@ -34,6 +34,11 @@ class Leaf(NamedTuple):
     labels: tuple[tuple[str, str], ...]
     value: Any                        # the JSON scalar as parsed (int, float, str, bool, None)
     path: str                         # where, for a drop reason
+    keys: frozenset[tuple[str, str]] = frozenset()  # the enclosing lists' keys, as sent
+
+    def repeats_key(self) -> bool:
+        """Whether this leaf repeats a key of an enclosing list (already a label)."""
+        return bool(self.keys) and (self.names[-1], key_text(self.value)) in self.keys
 
 
 def flatten(value: Any, names: tuple[str, ...], labeller: Labeller, path: str,
@@ -57,15 +62,15 @@ def _scalar(value: Any, names: tuple[str, ...], labeller: Labeller, path: str
             ) -> Iterator[Leaf]:
     if isinstance(value, list):  # a leaf-list, or [null]: an empty-type leaf that is set
         if value == [None]:
-            yield Leaf(names, labeller.labels, True, path)
+            yield Leaf(names, labeller.labels, True, path, labeller.keys)
             return
         leaf = names[-1] if names else ""
         for i, element in enumerate(value):
             inner = labeller.copy()
             inner.add(leaf, "index", i)
-            yield Leaf(names, inner.labels, element, f"{path}[{i}]")
+            yield Leaf(names, inner.labels, element, f"{path}[{i}]", labeller.keys)
         return
-    yield Leaf(names, labeller.labels, value, path)
+    yield Leaf(names, labeller.labels, value, path, labeller.keys)
 
 
 def _members(obj: dict[str, Any], names: tuple[str, ...], labeller: Labeller, path: str,
