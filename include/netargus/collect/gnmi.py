@@ -50,12 +50,13 @@ from netargus.collect.leaves import (
 )
 from netargus.collect.telemetry import leaf_metric, parse_message
 from netargus.collect.yangjson import Leaf, flatten
-from netargus.model import OutOfRange, Sample, Source
+from netargus.model import Kind, OutOfRange, Sample, Source
 from netargus.streaming import GnmiTarget, SensorPath
 
 log = logging.getLogger(__name__)
 
 FORMAT = "gnmi"
+C, G = Kind.COUNTER, Kind.GAUGE
 
 
 class Undecodable(ValueError):
@@ -248,27 +249,56 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
         updates = _key_leaf(prefix, updates)
     out = Decoded()
     samples, dropped = out.samples, out.dropped
+    labels, keys = prefix.labeller.labels, prefix.labeller.keys
     for update in updates:
+        elems = update.path.elem
+        if len(elems) == 1 and not elems[0].key and update.HasField("val"):
+            # the common shape, a leaf under the prefix with a number: straight to a sample
+            kind_ = update.val.WhichOneof("value")
+            if kind_ in _NUMBERS:
+                names = prefix.names + (strip_prefix(elems[0].name),)
+                metric, kind, bits = leaf_metric(names)
+                raw = getattr(update.val, kind_)
+                if kind is C and kind_ == "uint_val":
+                    value = raw  # uint64: always a valid counter
+                elif kind is G and kind_ != "float_val" and raw == raw:  # not NaN
+                    value = float(raw)
+                else:
+                    _add(samples, dropped, ts, device, Leaf(names, labels, _scalar(update.val),
+                         f"{prefix.text}/{elems[0].name}", keys))
+                    continue
+                samples.append(Sample.trusted(ts, device, Source.GNMI, metric, value, kind,
+                                              labels, bits))
+                continue
         where = prefix.extend(update.path)
         for leaf in _leaves(update, where, dropped):
-            if not leaf.names:
-                dropped.append(Dropped(leaf.path or "/", "no path"))
-                continue
-            if leaf.repeats_key():
-                continue
-            if isinstance(leaf.value, str) and leaf.names[-1] in IEEEFLOAT32_LEAVES:
-                leaf = _ieeefloat32(leaf)
-            metric, kind, bits = leaf_metric(leaf.names)
-            try:
-                value = leaf_value(leaf.value, kind, leaf.names[-1])
-            except LeafError as exc:
-                dropped.append(Dropped(leaf.path, str(exc), shorten(leaf.value)))
-                continue
-            samples.append(Sample.trusted(ts, device, Source.GNMI, metric, value, kind,
-                                          leaf.labels, bits))
+            _add(samples, dropped, ts, device, leaf)
     for path in note.delete:
         dropped.append(Dropped(prefix.extend(path).text or "/", "deleted (no value)"))
     return out
+
+
+_NUMBERS = frozenset({"uint_val", "int_val", "double_val", "float_val"})
+
+
+def _add(samples: list[Sample], dropped: list[Dropped], ts: datetime, device: str,
+         leaf: Leaf) -> None:
+    """``leaf`` as a sample, or as a dropped leaf with the reason."""
+    if not leaf.names:
+        dropped.append(Dropped(leaf.path or "/", "no path"))
+        return
+    if leaf.repeats_key():
+        return
+    if isinstance(leaf.value, str) and leaf.names[-1] in IEEEFLOAT32_LEAVES:
+        leaf = _ieeefloat32(leaf)
+    metric, kind, bits = leaf_metric(leaf.names)
+    try:
+        value = leaf_value(leaf.value, kind, leaf.names[-1])
+    except LeafError as exc:
+        dropped.append(Dropped(leaf.path, str(exc), shorten(leaf.value)))
+        return
+    samples.append(Sample.trusted(ts, device, Source.GNMI, metric, value, kind, leaf.labels,
+                                  bits))
 
 
 def _key_leaf(prefix: _Where, updates: list[gnmi_pb2.Update]) -> list[gnmi_pb2.Update]:

@@ -5,7 +5,8 @@ same rate code, tables and dashboards serve both; labels carry ``ifName`` (and `
 when the protocol sends it). A leaf with no entry here keeps a generic name built from its
 path (``/a/b-c/d`` -> ``a.b_c.d``; characters other than letters, digits and ``_`` become
 ``_``, so a name never holds a space), a counter when it sits under a counters container
-(``counters``, ``generic-counters``, SONiC's ``COUNTERS``) and is not a time. Names are
+(``counters``, ``generic-counters``, SONiC's ``COUNTERS``) and is not a time, or is named as a
+count (``*-octets``, ``*-packets``, ``*-errors``, ...) under a ``statistics`` container. Names are
 looked up after module prefixes are stripped (:func:`netargus.collect.leaves.strip_prefix`),
 so ``/oc-if:interfaces/oc-if:interface/.../oc-if:counters/in-octets`` is
 ``interface.in_octets``, a counter, like its unprefixed twin.
@@ -42,8 +43,26 @@ OPENCONFIG_INTERFACE = {
 OPER_STATUS = {"UP": 1, "DOWN": 2, "TESTING": 3, "UNKNOWN": 4, "DORMANT": 5,
                "NOT_PRESENT": 6, "LOWER_LAYER_DOWN": 7}
 
+# Nokia SR Linux interface statistics (srl_nokia-interfaces, /interface[name]/statistics)
+SRL_INTERFACE = {
+    "in-octets": ("interface.in_octets", C), "out-octets": ("interface.out_octets", C),
+    "in-packets": ("interface.in_pkts", C), "out-packets": ("interface.out_pkts", C),
+    "in-unicast-packets": ("interface.in_ucast_pkts", C),
+    "out-unicast-packets": ("interface.out_ucast_pkts", C),
+    "in-multicast-packets": ("interface.in_mcast_pkts", C),
+    "out-multicast-packets": ("interface.out_mcast_pkts", C),
+    "in-broadcast-packets": ("interface.in_bcast_pkts", C),
+    "out-broadcast-packets": ("interface.out_bcast_pkts", C),
+    "in-error-packets": ("interface.in_errors", C),
+    "out-error-packets": ("interface.out_errors", C),
+    "in-discarded-packets": ("interface.in_discards", C),
+    "out-discarded-packets": ("interface.out_discards", C),
+}
+
 # (first path element, leaf) -> metric: OpenConfig leaves the decoders name like SNMP does
+# (IOS XE's native Cisco-IOS-XE-interfaces-oper uses the same leaf names), and SR Linux's
 OPEN_CONFIG_LEAVES = {("interfaces", leaf): spec for leaf, spec in OPENCONFIG_INTERFACE.items()}
+OPEN_CONFIG_LEAVES.update({("interface", leaf): spec for leaf, spec in SRL_INTERFACE.items()})
 
 # Every interface counter metric the streaming decoders produce (JTI and NX-OS included):
 # always rated by the stream loader, beside the other counters it finds in the window
@@ -53,6 +72,10 @@ STREAM_COUNTERS = sorted({m for m, k in OPENCONFIG_INTERFACE.values() if k == C}
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_]+")
 _COUNTERS = re.compile(r"(?:^|[-_])counters$", re.IGNORECASE)
 # leaves under a counters container that are times, not counts (OpenConfig last-clear, ...)
+# in a statistics container, leaves named as counts are counters (SR Linux, IOS XE)
+_STATISTICS = frozenset({"statistics", "stats"})
+_COUNT_LEAF = re.compile(r"(?:octets|pkts|packets|errors|discards|drops|transitions)$",
+                         re.IGNORECASE)
 _TIME_LEAF = re.compile(r"(?:^|[-_])(?:time|timestamp|last[-_]clear|last[-_]change|"
                         r"last[-_]discontinuity[-_]time)$|^seconds[-_]since", re.IGNORECASE)
 
@@ -72,7 +95,10 @@ def generic_metric(elems: list[str] | tuple[str, ...]) -> tuple[str, Kind]:
     """A metric name and kind for a leaf no table knows, from its path elements (module
     prefixes already stripped)."""
     parts = [p for p in (metric_part(e) for e in elems) if p]
-    counter = any(is_counters(e) for e in elems[:-1]) and not _TIME_LEAF.search(elems[-1])
+    leaf = elems[-1]
+    counter = not _TIME_LEAF.search(leaf) and (
+        any(is_counters(e) for e in elems[:-1])
+        or (bool(_COUNT_LEAF.search(leaf)) and any(e in _STATISTICS for e in elems[:-1])))
     return ".".join(parts), C if counter else G
 
 
