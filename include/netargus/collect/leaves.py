@@ -272,7 +272,9 @@ class Labeller:
         """Label an entry of ``list_name`` by its position (entries with no distinct keys):
         the label is the list's name, or ``<list>_row`` when that is taken."""
         lst = strip_prefix(list_name) or "row"
-        label = lst if lst not in self._labels else self.name_for(lst, "row")
+        label, n = lst, 1
+        while label in self._labels:
+            label, n = (f"{lst}_row" if n == 1 else f"{lst}_row_{n}"), n + 1
         self._labels[label] = str(position)
         self._sorted = None
         return label
