@@ -138,8 +138,10 @@ def number(text: str) -> int | float | None:
 # IF-MIB ifOperStatus / ifAdminStatus numbers for the enumerations OpenConfig, Junos and
 # vendor models send (case as sent varies: OpenConfig ``UP``, Huawei ``up``)
 STATUS = {"UP": 1, "DOWN": 2, "TESTING": 3, "UNKNOWN": 4, "DORMANT": 5,
-          "NOT_PRESENT": 6, "NOTPRESENT": 6, "LOWER_LAYER_DOWN": 7, "LOWERLAYERDOWN": 7}
+          "NOT_PRESENT": 6, "NOTPRESENT": 6, "LOWER_LAYER_DOWN": 7, "LOWERLAYERDOWN": 7,
+          "ENABLE": 1, "DISABLE": 2}  # SR Linux admin-state
 STATUS_LEAVES = frozenset({"oper-status", "admin-status", "oper_status", "admin_status",
+                           "oper-state", "admin-state",  # SR Linux
                            "if_operational_status", "if_administration_status"})
 
 

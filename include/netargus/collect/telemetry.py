@@ -57,6 +57,7 @@ SRL_INTERFACE = {
     "out-error-packets": ("interface.out_errors", C),
     "in-discarded-packets": ("interface.in_discards", C),
     "out-discarded-packets": ("interface.out_discards", C),
+    "oper-state": ("interface.oper_status", G), "admin-state": ("interface.admin_status", G),
 }
 
 # (first path element, leaf) -> metric: OpenConfig leaves the decoders name like SNMP does
