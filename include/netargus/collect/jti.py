@@ -58,6 +58,7 @@ class Undecodable(ValueError):
 
 
 def parse(payload: bytes) -> telemetry_top_pb2.TelemetryStream:
+    """``payload`` as a ``TelemetryStream``, or :class:`Undecodable` (the reason)."""
     return parse_message(telemetry_top_pb2.TelemetryStream, payload, "JTI TelemetryStream",
                          Undecodable)
 

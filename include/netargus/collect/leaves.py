@@ -245,6 +245,7 @@ class Labeller:
         return (leaf, key_text(value)) in self.keys
 
     def name_for(self, list_name: str, key: str) -> str:
+        """The label ``key`` of list ``list_name`` gets here (see the class docstring)."""
         lst, key = strip_prefix(list_name), strip_prefix(key)
         if key in INTERFACE_NAME_KEYS or (lst in INTERFACE_LISTS and key in (
                 "name", "id", "interface-id")):

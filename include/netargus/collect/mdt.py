@@ -73,6 +73,7 @@ class Undecodable(ValueError):
 
 
 def parse(payload: bytes) -> telemetry_bis_pb2.Telemetry:
+    """``payload`` as a ``Telemetry`` message, or :class:`Undecodable` (the reason)."""
     return parse_message(telemetry_bis_pb2.Telemetry, payload, "MDT Telemetry message", Undecodable)
 
 

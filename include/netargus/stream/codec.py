@@ -105,6 +105,7 @@ def formats() -> list[str]:
 
 
 def header(headers: list[tuple[str, bytes]] | None, name: str) -> str | None:
+    """The text of Kafka header ``name`` (the first one), or ``None``."""
     for key, value in headers or ():
         if key == name:
             return value.decode("utf-8", "replace") if value is not None else None
