@@ -6,9 +6,12 @@ partitions, one Kafka group; `loaders` in the streaming file) consume `netargus.
 micro-batches for up to 45 s, decode each message
 (gNMI, Cisco MDT kvGPB, Juniper JTI or JSON samples) into samples, write them to ClickHouse
 `samples` and normalized to `netargus.observations`, and commit the offsets only after
-ClickHouse accepted the batch. What cannot be decoded goes to `netargus.deadletter` with the
-reason. Then `rate_counters` recomputes the streamed counters' rates of the last five minutes
-with the same rate code as SNMP polling. Replays collapse in ClickHouse.
+ClickHouse accepted the batch. What cannot be decoded, or decodes to no sample, goes to
+`netargus.deadletter` with the reason; leaves dropped from loaded messages are counted per
+reason in the task's result and log. Then `rate_counters` recomputes the streamed counters'
+rates of the five minutes before the run's data interval end (never the clock: a rerun
+reproduces its rates) with the same rate code as SNMP polling. Replays collapse in
+ClickHouse.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ def stream_loader() -> None:
                            workers=len(LOADERS), time_budget=45)
 
     @task(execution_timeout=timedelta(minutes=5))
-    def rate_counters(loaded: list[dict]) -> dict:
+    def rate_counters(loaded: list[dict], **context) -> dict:
+        from netargus.airflow import run_stamp
         from netargus.airflow.streaming import stream_rates
 
-        return stream_rates(loaded, clickhouse_conn_id=CLICKHOUSE)
+        return stream_rates(loaded, clickhouse_conn_id=CLICKHOUSE,
+                            data_interval_end=run_stamp(context)["interval_end"])
 
     ensure_schema() >> rate_counters(load.expand(worker=LOADERS))
 

@@ -240,9 +240,11 @@ def jti_datagram(device: SimDevice, ms: int, seq: int) -> tuple[bytes, int]:
             stats.if_octets, stats.if_pkts = c[f"{d}_octets"], c[f"{d}_pkts"]
             stats.if_uc_pkts, stats.if_mc_pkts, stats.if_bc_pkts = c[f"{d}_pkts"], 0, 0
             stats.if_1sec_octets = stats.if_1sec_pkts = 0
-        info.ingress_errors.if_in_errors = c["in_errors"]
-        info.ingress_errors.if_in_discards = c["in_discards"]
-        n += 12
+        info.ingress_errors.if_errors = c["in_errors"]
+        info.ingress_errors.if_discards = c["in_discards"]
+        info.egress_errors.if_errors = c["out_errors"]
+        info.egress_errors.if_discards = c["out_discards"]
+        n += 2 * 7 + 2 + 2  # 7 stats each way (5 counters, 2 one-second rates), 2 + 2 errors
     return msg.SerializeToString(), n
 
 

@@ -8,6 +8,11 @@ Two kinds of target, each held by exactly one collector (shard) at a time:
   send to. It accepts only the devices it lists (by the node id / system id they send, or by
   their source address), so a stray sender cannot write into another device's series.
 
+Each target may say ``timestamps: receipt``: its messages are then stamped with the time the
+collector received them instead of the time the device put in them. For targets that send
+the time a value last changed (some send it for every sample), which would otherwise give
+readings of different values one time, or times far in the past.
+
 A target's shard is a stable hash of its id (``gnmi:<device>``, ``listener:<name>``), so a
 target stays with its shard whatever else the file holds. Credentials are Airflow Connection
 ids, never secrets.
@@ -44,12 +49,16 @@ class Tls(_Strict):
     server_name: str | None = None  # when the certificate's name is not the address
 
 
+Timestamps = Literal["device", "receipt"]
+
+
 class GnmiTarget(_Strict):
     device: str
     address: str = Field(pattern=r"^[^:\s]+:\d{1,5}$")
     sensor_groups: tuple[str, ...] = Field(min_length=1)
     credentials: str | None = None  # Airflow Connection id (login + password)
     tls: Tls | None = None
+    timestamps: Timestamps = "device"  # "receipt": stamp notifications when received
 
     @property
     def id(self) -> str:
@@ -63,6 +72,7 @@ class Listener(_Strict):
     bind: str = "127.0.0.1"
     # what a sender calls itself (MDT node id, JTI system id without ":address") -> device
     devices: dict[str, str] = Field(min_length=1)
+    timestamps: Timestamps = "device"  # "receipt": stamp messages when received
 
     @property
     def id(self) -> str:
@@ -122,6 +132,15 @@ def device_protocols(targets: list[GnmiTarget | Listener]) -> dict[str, str]:
             out[t.device] = "gnmi"
         else:
             out.update({d: t.protocol for d in t.devices.values()})
+    return out
+
+
+def receipt_stamped(targets: list[GnmiTarget | Listener]) -> set[str]:
+    """The devices whose messages are stamped on receipt (``timestamps: receipt``)."""
+    out: set[str] = set()
+    for t in targets:
+        if t.timestamps == "receipt":
+            out.update([t.device] if isinstance(t, GnmiTarget) else t.devices.values())
     return out
 
 

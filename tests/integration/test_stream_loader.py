@@ -108,3 +108,40 @@ def test_loader_commits_only_after_clickhouse_and_dead_letters_bad_input(
                 if m.key().decode().startswith(run)]
     assert len(observed) == 200  # one per raw message, its samples normalized
     assert sum(len(decode(m.value())) for m in observed) == 1000
+
+
+def test_receipt_stamps_and_zero_sample_messages_through_kafka(lab, kafka, migrated_db):
+    """Headers travel with the raw message (KafkaRawSink -> broker -> loader): a target
+    stamped on receipt gets the collector's time, not its last-change time; a notification
+    that gives no sample is dead-lettered with the reason and counted."""
+    from pygnmi.spec.v080 import gnmi_pb2
+
+    from netargus.collect.gnmi import parse_path
+    from netargus.sink.kafka import KafkaRawSink, RawMessage
+
+    bootstrap, raw = kafka
+    device = f"sw-{uuid.uuid4().hex[:6]}"
+    stale = gnmi_pb2.Notification(  # the device's time: its counter's last change, in 2001
+        timestamp=10**18, prefix=parse_path("/interfaces/interface[name=et1]/state/counters"),
+        update=[gnmi_pb2.Update(path=parse_path("in-octets"),
+                                val=gnmi_pb2.TypedValue(uint_val=42))]).SerializeToString()
+    deletes = gnmi_pb2.Notification(timestamp=10**18, delete=[parse_path("/a/b")]
+                                    ).SerializeToString()
+    received = 1_796_040_000_250_000_000  # 2026-11-30T12:00:00.25Z
+    headers = (("received", str(received)), ("timestamps", "receipt"))
+    sink = KafkaRawSink({"bootstrap.servers": bootstrap}, topic=raw)
+    sink.write([RawMessage(device, "gnmi", stale, headers),
+                RawMessage(device, "gnmi", deletes, headers)])
+    sink.close()
+
+    c = consumer(bootstrap, f"loader-{device}", raw)
+    report = load_batch(c, Producer({"bootstrap.servers": bootstrap}),
+                        ClickHouseSink(connect(migrated_db)).write_samples, time_budget=20)
+    c.close()
+    assert (report.samples, report.rejected, report.empty) == (1, 1, 1)
+    db = connect(migrated_db)
+    assert db.execute("SELECT toUInt32(ts), ts_ms, value FROM samples WHERE device = %(d)s",
+                      {"d": device}) == [(1_796_040_000, 250, 42.0)]
+    dead = [m for m in read_all(bootstrap, DEADLETTER) if m.key() == device.encode()]
+    assert [dict(m.headers())["reason"].decode() for m in dead] == [
+        "gnmi: no samples: 1 leaf dropped (1 deleted (no value)): /a/b: deleted (no value)"]

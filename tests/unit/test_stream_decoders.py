@@ -6,6 +6,7 @@ import pytest
 from pygnmi.spec.v080 import gnmi_pb2
 
 from netargus.collect import gnmi, jti, mdt
+from netargus.collect.leaves import Dropped
 from netargus.model import Kind, Source
 from netargus.proto.cisco import telemetry_bis_pb2
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
@@ -39,12 +40,19 @@ def notification(**kw) -> bytes:
 
 
 def test_gnmi_counters_map_to_snmp_metric_names_with_ifname():
-    samples = gnmi.decode(notification(), "sw1")
-    assert [(s.metric, s.value, s.kind, s.labels, s.source) for s in samples] == [
-        ("interface.in_octets", 5.0, Kind.COUNTER, (("ifName", "Ethernet1"),), Source.GNMI),
-        ("interface.out_octets", 7.0, Kind.COUNTER, (("ifName", "Ethernet1"),), Source.GNMI),
-    ]  # the string leaf is metadata: skipped
-    assert {s.ts for s in samples} == {datetime.fromtimestamp(T_NS / 1e9, UTC)}
+    decoded = gnmi.decode(notification(), "sw1")
+    samples = decoded.samples
+    assert [(s.metric, s.value, type(s.value), s.kind, s.labels, s.source, s.bits)
+            for s in samples] == [
+        ("interface.in_octets", 5, int, Kind.COUNTER, (("ifName", "Ethernet1"),), Source.GNMI,
+         64),
+        ("interface.out_octets", 7, int, Kind.COUNTER, (("ifName", "Ethernet1"),), Source.GNMI,
+         64),
+    ]
+    # the text leaf is no sample, but it is accounted for
+    assert decoded.dropped == [Dropped("/interfaces/interface[name=Ethernet1]/state/counters/"
+                                       "description", "not a number", "'uplink'")]
+    assert {s.ts for s in samples} == {T}
     assert {s.device for s in samples} == {"sw1"}
 
 
@@ -55,10 +63,11 @@ def test_gnmi_on_change_state_and_unknown_leaves():
         gnmi_pb2.Update(path=gnmi.parse_path("/system/cpus/cpu[index=0]/state/total/avg"),
                         val=gnmi_pb2.TypedValue(double_val=12.5)),
     ]).SerializeToString()
-    samples = gnmi.decode(note, "sw1")
+    samples = gnmi.decode(note, "sw1").samples
     assert [(s.metric, s.value, s.kind, s.labels) for s in samples] == [
         ("interface.oper_status", 7.0, Kind.GAUGE, (("ifName", "et1"),)),
-        ("system.cpus.cpu.state.total.avg", 12.5, Kind.GAUGE, (("subinterface", "0"),)),
+        # a CPU's index is labelled for its own list, never as a subinterface
+        ("system.cpus.cpu.state.total.avg", 12.5, Kind.GAUGE, (("cpu", "0"),)),
     ]
 
 
@@ -82,16 +91,20 @@ def kvgpb(path: str = mdt.GENERIC_COUNTERS_PATH) -> bytes:
 
 
 def test_mdt_kvgpb_generic_counters():
-    samples = mdt.decode(kvgpb(), "xr1")
-    assert [(s.metric, s.value, s.kind, s.labels, s.ts) for s in samples] == [
-        ("interface.in_octets", 1000.0, Kind.COUNTER, (("ifName", "Gi0/0/0/1"),), T),
-        ("interface.out_discards", 3.0, Kind.COUNTER, (("ifName", "Gi0/0/0/1"),), T),
-    ]
+    decoded = mdt.decode(kvgpb(), "xr1")
+    samples = decoded.samples
+    assert [(s.metric, s.value, type(s.value), s.kind, s.labels, s.ts, s.bits)
+            for s in samples] == [
+        ("interface.in_octets", 1000, int, Kind.COUNTER, (("ifName", "Gi0/0/0/1"),), T, 64),
+        ("interface.out_discards", 3, int, Kind.COUNTER, (("ifName", "Gi0/0/0/1"),), T, 32),
+    ]  # bits: uint64_value and uint32_value on the wire
     assert {s.source for s in samples} == {Source.MDT}
+    assert [(d.path, d.reason) for d in decoded.dropped] == [
+        ("row 0/content/last-data-time", "not a number")]
 
 
 def test_mdt_other_paths_get_generic_names_and_compact_gpb_is_refused():
-    samples = mdt.decode(kvgpb("foo/bar-stats"), "xr1")
+    samples = mdt.decode(kvgpb("foo/bar-stats"), "xr1").samples
     assert [s.metric for s in samples] == ["bar_stats.bytes_received", "bar_stats.output_drops"]
     compact = telemetry_bis_pb2.Telemetry(encoding_path="x", data_gpb=telemetry_bis_pb2.
                                           TelemetryGPBTable(row=[telemetry_bis_pb2.
@@ -114,21 +127,23 @@ def jti_stream(sensor: bool = True) -> bytes:
         info.ingress_stats.if_1sec_octets = info.ingress_stats.if_1sec_pkts = 0
         info.ingress_stats.if_uc_pkts = 3
         info.ingress_stats.if_mc_pkts = info.ingress_stats.if_bc_pkts = 0
-        info.ingress_errors.if_in_errors = 2
+        info.ingress_errors.if_errors = 2
     else:
         juniper.SetInParent()
     return msg.SerializeToString()
 
 
 def test_jti_interface_sensor():
-    samples = jti.decode(jti_stream(), "mx1")
+    samples = jti.decode(jti_stream(), "mx1").samples
     labels = (("ifIndex", "516"), ("ifName", "xe-0/0/0"))
     got = {s.metric: s.value for s in samples}
     assert got == {"interface.in_octets": 900, "interface.in_pkts": 3,
                    "interface.in_ucast_pkts": 3, "interface.in_mcast_pkts": 0,
-                   "interface.in_bcast_pkts": 0, "interface.in_errors": 2}
-    assert {(s.labels, s.ts, s.kind, s.source) for s in samples} == {
-        (labels, T, Kind.COUNTER, Source.JTI)}
+                   "interface.in_bcast_pkts": 0, "interface.in_errors": 2,
+                   "interface.in_1sec_octets": 0.0, "interface.in_1sec_pkts": 0.0}
+    assert {(s.labels, s.ts, s.source) for s in samples} == {(labels, T, Source.JTI)}
+    assert {s.metric for s in samples if s.kind is Kind.GAUGE} == {
+        "interface.in_1sec_octets", "interface.in_1sec_pkts"}  # Juniper's is_gauge rates
 
 
 def test_jti_other_sensors_and_garbage_are_refused():

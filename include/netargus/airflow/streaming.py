@@ -9,13 +9,12 @@ import fcntl
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from netargus.airflow.hooks import ClickHouseHook, kafka_config, login_credentials
-from netargus.collect.telemetry import STREAM_COUNTERS
-from netargus.derive import CounterSpec, derive_rates
 from netargus.model import Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
@@ -24,14 +23,13 @@ from netargus.store import epoch
 from netargus.stream.kafka import ensure_topics, partition_consumer
 from netargus.stream.leases import Leases, Renewal
 from netargus.stream.loader import load_batch
+from netargus.stream.rates import rate_window
 from netargus.streaming import StreamingConfig, load_streaming
 
 log = logging.getLogger(__name__)
 
 START_WITHIN = 600.0  # seconds a triggered collector run has to start and take its lease
 LOADER_GROUP = "netargus-stream-loader"
-RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much
-STREAM_SOURCES = ("gnmi", "mdt", "jti")
 
 
 def lease_ttl(cfg: StreamingConfig) -> float:
@@ -145,7 +143,8 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
                 max_messages: int = 20_000) -> dict[str, Any]:
     """Drain ``netargus.raw`` into ClickHouse in micro-batches for up to ``time_budget``
     seconds: loader ``worker`` of ``workers`` reads its share of the partitions. Returns the
-    counts and the devices loaded."""
+    counts (messages, samples, dead letters, of which ``empty`` gave no sample, dropped
+    leaves and their reasons) and the devices loaded."""
     import time
 
     from confluent_kafka import Producer
@@ -156,7 +155,9 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
     sink = ClickHouseSink(ClickHouseHook(clickhouse_conn_id).get_conn())
     producer = Producer({"linger.ms": 50, **kafka})
     c = partition_consumer(kafka, LOADER_GROUP, cfg.raw_topic, worker, workers)
-    totals = {"messages": 0, "samples": 0, "rejected": 0, "batches": 0}
+    totals = {"messages": 0, "samples": 0, "rejected": 0, "empty": 0, "dropped_leaves": 0,
+              "batches": 0}
+    reasons: Counter[str] = Counter()
     devices: set[str] = set()
 
     def write(samples: Sequence[Sample]) -> None:
@@ -171,25 +172,33 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
             if not report.messages:
                 break
             totals["batches"] += 1
-            for k in ("messages", "samples", "rejected"):
+            for k in ("messages", "samples", "rejected", "empty", "dropped_leaves"):
                 totals[k] += getattr(report, k)
+            reasons.update(report.drop_reasons)
     finally:
         c.close()
     log.info("stream loader: %s from %d devices", totals, len(devices))
-    return {**totals, "devices": sorted(devices)}
+    if reasons:
+        log.warning("leaves dropped, by reason: %s", dict(reasons.most_common()))
+    return {**totals, "drop_reasons": dict(reasons), "devices": sorted(devices)}
 
 
-def stream_rates(loaded: Sequence[dict[str, Any]], *, clickhouse_conn_id: str) -> dict[str, Any]:
-    """Recompute the rates of streamed counters over the last minutes (every streaming device
-    and any other the loaders saw), with the same counter -> rate code as SNMP polling."""
+def stream_rates(loaded: Sequence[dict[str, Any]], *, clickhouse_conn_id: str,
+                 data_interval_end: datetime) -> dict[str, Any]:
+    """Recompute the rates of streamed counters for the readings of the
+    :data:`~netargus.stream.rates.RATE_WINDOW` before the run's ``data_interval_end`` (every
+    streaming device and any other the loaders saw), with the same counter -> rate code as
+    SNMP polling (:func:`netargus.stream.rates.rate_window`).
+
+    The window comes from the run, never from the clock: a rerun or backfill of a
+    ``stream_loader`` run recomputes exactly its rates. Readings after the interval's end
+    are the next run's.
+    """
     cfg = load_streaming()
     client = ClickHouseHook(clickhouse_conn_id).get_conn()
-    names = sorted({d for r in loaded for d in r.get("devices", [])} | set(cfg.devices()))
-    specs = {m: CounterSpec(bits=64) for m in STREAM_COUNTERS}
-    end = datetime.now(UTC)
-    rates = {source: ClickHouseSink(client).write_rates(
-        derive_rates(client, names, specs, end - RATE_WINDOW, end, source=source))
-        for source in STREAM_SOURCES}
-    log.info("streamed rates over the last %s: %s", RATE_WINDOW, rates)
+    names = {d for r in loaded for d in r.get("devices", [])} | set(cfg.devices())
+    result = rate_window(client, sorted(names), data_interval_end)
+    log.info("streamed rates for %s .. %s: %s", *result["window"], result["rates"])
     return {"loaded": {k: sum(r.get(k, 0) for r in loaded)
-                       for k in ("messages", "samples", "rejected")}, "rates": rates}
+                       for k in ("messages", "samples", "rejected", "empty",
+                                 "dropped_leaves")}, **result}

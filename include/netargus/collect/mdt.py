@@ -10,13 +10,31 @@ stream loader decodes it with :func:`decode`. A payload that does not parse is f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent import futures
+from datetime import datetime
 
 import grpc
 
-from netargus.collect.telemetry import KEY_LABELS, from_epoch, generic_metric, parse_message
-from netargus.model import Kind, Sample, Source
+from netargus.collect.kvgpb import content_leaves, key_labels, path_lists
+from netargus.collect.leaves import (
+    MS,
+    Decoded,
+    Dropped,
+    Labeller,
+    LeafError,
+    epoch_time,
+    leaf_value,
+    shorten,
+    strip_prefix,
+)
+from netargus.collect.telemetry import (
+    OPEN_CONFIG_LEAVES,
+    generic_metric,
+    metric_part,
+    parse_message,
+)
+from netargus.model import Kind, OutOfRange, Sample, Source
 from netargus.proto.cisco import mdt_dialout_pb2, mdt_dialout_pb2_grpc, telemetry_bis_pb2
 from netargus.streaming import Listener
 
@@ -38,71 +56,124 @@ XR_GENERIC_COUNTERS = {
 }
 GENERIC_COUNTERS_PATH = "infra-statistics/interfaces/interface/latest/generic-counters"
 
+# NX-OS ``show interface`` (NX-API ROW_interface columns, Cisco's NX-API CLI reference)
+NXOS_SHOW_INTERFACE = {
+    "eth_inbytes": "interface.in_octets", "eth_outbytes": "interface.out_octets",
+    "eth_inpkts": "interface.in_pkts", "eth_outpkts": "interface.out_pkts",
+    "eth_inucast": "interface.in_ucast_pkts", "eth_outucast": "interface.out_ucast_pkts",
+    "eth_inmcast": "interface.in_mcast_pkts", "eth_outmcast": "interface.out_mcast_pkts",
+    "eth_inbcast": "interface.in_bcast_pkts", "eth_outbcast": "interface.out_bcast_pkts",
+    "eth_inerr": "interface.in_errors", "eth_outerr": "interface.out_errors",
+    "eth_indiscard": "interface.in_discards", "eth_outdiscard": "interface.out_discards",
+}
+
 
 class Undecodable(ValueError):
     """A payload that is not an MDT Telemetry message (the message says why)."""
 
 
-def _scalar(f: telemetry_bis_pb2.TelemetryField) -> float | str | None:
-    kind = f.WhichOneof("value_by_type")
-    if kind is None or kind == "bytes_value":
-        return None
-    value = getattr(f, kind)
-    return value if isinstance(value, str) else float(value)
-
-
-def _leaves(fields, prefix: str = "") -> Iterator[tuple[str, float | str]]:
-    for f in fields:
-        name = f"{prefix}{f.name}"
-        if f.fields:
-            yield from _leaves(f.fields, name + "/")
-        else:
-            value = _scalar(f)
-            if value is not None:
-                yield name, value
-
-
 def parse(payload: bytes) -> telemetry_bis_pb2.Telemetry:
+    """``payload`` as a ``Telemetry`` message, or :class:`Undecodable` (the reason)."""
     return parse_message(telemetry_bis_pb2.Telemetry, payload, "MDT Telemetry message", Undecodable)
 
 
-def decode(payload: bytes, device: str) -> list[Sample]:
-    """The samples of one serialized kvGPB ``Telemetry`` message from ``device``.
+def sender(payload: bytes) -> str | None:
+    """The node id a Telemetry message names, if any."""
+    try:
+        return parse(payload).node_id_str or None
+    except Undecodable:
+        return None
 
-    Each row of ``data_gpbkv`` holds ``keys`` (list keys, become labels) and ``content``
-    (leaves, become samples named by :data:`XR_GENERIC_COUNTERS` or generically from the
-    encoding path). Compact GPB (``data_gpb``) needs per-path generated code and is refused
-    with a reason.
+
+class _Namer:
+    """Metric names for the leaves of one encoding path."""
+
+    def __init__(self, encoding_path: str) -> None:
+        self.elems = [strip_prefix(e) for e in encoding_path.split("/") if e]
+        self.xr_counters = "/".join(self.elems).endswith(GENERIC_COUNTERS_PATH)
+        self.show_interface = encoding_path.strip() == "show interface"
+        self.base = self.elems[-1:]
+        self.cache: dict[tuple[str, ...], tuple[str, Kind, int]] = {}
+
+    def __call__(self, names: tuple[str, ...]) -> tuple[str, Kind, int]:
+        got = self.cache.get(names)
+        if got is None:
+            got = self.cache[names] = self._name(names)
+        return got
+
+    def _name(self, names: tuple[str, ...]) -> tuple[str, Kind, int]:
+        leaf = names[-1]
+        if self.xr_counters and leaf in XR_GENERIC_COUNTERS:
+            return (*XR_GENERIC_COUNTERS[leaf], 0)
+        if self.show_interface and names[:1] == ("interface",) and leaf in NXOS_SHOW_INTERFACE:
+            return NXOS_SHOW_INTERFACE[leaf], C, 0
+        full = self.elems + list(names)
+        spec = OPEN_CONFIG_LEAVES.get((full[0], leaf))
+        if spec is not None:
+            return (*spec, 64 if spec[1] is C and "counters" in full else 0)
+        metric, kind = generic_metric([metric_part(e) for e in self.base] + list(names))
+        return metric, kind, 0
+
+
+def decode(payload: bytes, device: str, received: datetime | None = None) -> Decoded:
+    """The samples of one serialized kvGPB ``Telemetry`` message from ``device``, and the
+    leaves that became none (with the reason).
+
+    Each row of ``data_gpbkv`` holds ``keys`` (labels: :func:`netargus.collect.kvgpb.
+    key_labels`) and ``content`` (leaves, walked by :func:`netargus.collect.kvgpb.
+    content_leaves`: NX-API tables, DME objects and repeated elements give one series per
+    element). Leaves are named by :data:`XR_GENERIC_COUNTERS`, :data:`NXOS_SHOW_INTERFACE`,
+    the OpenConfig interface leaves, or generically from the encoding path's last element
+    and the content path (``show interface`` -> ``show_interface``: names hold no space).
+    Compact GPB (``data_gpb``) needs per-path generated code and is refused with a reason.
+
+    Args:
+        received: when given, the time every sample gets instead of the row's
+            (``timestamps: receipt`` in streaming.yaml).
 
     Raises:
-        Undecodable: not a Telemetry message, or compact GPB.
+        Undecodable: not a Telemetry message, compact GPB, a row without a timestamp, or a
+            timestamp outside what ``samples`` can store (1970 .. 2106).
     """
     msg = parse(payload)
     if msg.HasField("data_gpb") and not msg.data_gpbkv:
         raise Undecodable(f"compact GPB for {msg.encoding_path!r}: configure the router's "
                           "destination-group with encoding self-describing-gpb (kvGPB)")
-    path = msg.encoding_path.split(":", 1)[-1]
-    known = path.endswith(GENERIC_COUNTERS_PATH)
-    base = [e for e in path.split("/") if e]
-    out = []
-    for row in msg.data_gpbkv:
-        ts_ms = row.timestamp or msg.msg_timestamp or msg.collection_start_time
-        if not ts_ms:
-            raise Undecodable("MDT row without a timestamp")
-        ts = from_epoch(ts_ms, 1e-3)
-        labels, content = {}, []
+    namer = _Namer(msg.encoding_path)
+    lists = path_lists(namer.elems)
+    out = Decoded()
+    for n, row in enumerate(msg.data_gpbkv):
+        if received is not None:
+            ts = received
+        else:
+            ts_ms = row.timestamp or msg.msg_timestamp or msg.collection_start_time
+            if not ts_ms:
+                raise Undecodable("MDT row without a timestamp")
+            try:
+                ts = epoch_time(ts_ms, MS)
+            except OutOfRange as exc:
+                raise Undecodable(str(exc)) from None
+        labeller = Labeller()
+        content = []
         for part in row.fields:
             if part.name == "keys":
-                labels = {KEY_LABELS.get(k, k): str(v) for k, v in _leaves(part.fields)}
+                key_labels(part.fields, lists, labeller)
             elif part.name == "content":
-                content = list(_leaves(part.fields))
-        for leaf, value in content:
-            if isinstance(value, str):
+                content.extend(part.fields)
+            else:  # a row without the keys/content split
+                content.append(part)
+        for leaf in content_leaves(content, labeller, out.dropped, path=f"row {n}/content"):
+            if leaf.repeats_key():
                 continue
-            spec = XR_GENERIC_COUNTERS.get(leaf) if known else None
-            metric, kind = spec or generic_metric(base[-1:] + leaf.split("/"))
-            out.append(Sample(ts=ts, device=device, source=Source.MDT, metric=metric,
-                              value=value, kind=kind, labels=labels))
+            metric, kind, bits = namer(leaf.names)
+            try:
+                value = leaf_value(leaf.value, kind, leaf.names[-1])
+            except LeafError as exc:
+                out.dropped.append(Dropped(leaf.path, str(exc), shorten(leaf.value)))
+                continue
+            out.samples.append(Sample.trusted(ts, device, Source.MDT, metric, value, kind,
+                                              leaf.labels,
+                                              (leaf.bits or bits) if kind is C else 0))
     return out
 
 

@@ -28,8 +28,14 @@ from netargus.collect.jti import JtiListener
 from netargus.collect.mdt import MdtListener
 from netargus.sink.guarded import Guarded
 from netargus.sink.kafka import RawMessage
-from netargus.stream.codec import JSON_FORMAT
-from netargus.streaming import GnmiTarget, Listener, StreamingConfig, device_protocols
+from netargus.stream.codec import JSON_FORMAT, RECEIVED_HEADER, TIMESTAMPS_HEADER
+from netargus.streaming import (
+    GnmiTarget,
+    Listener,
+    StreamingConfig,
+    device_protocols,
+    receipt_stamped,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +57,18 @@ class StreamCollector:
         self.spooled = 0
         self.last_seen: dict[str, float] = {}
         self.up: dict[str, bool] = {}
+        self.receipt = receipt_stamped(targets)
         self._stop = threading.Event()
 
     # ------------------------------------------------------------------ receiving
 
     def emit(self, device: str, fmt: str, payload: bytes) -> None:
-        self.queue.put(RawMessage(device, fmt, payload))
+        """Queue what ``device`` sent, with the time it was received (``received`` header,
+        ns) and, for a target stamped on receipt, ``timestamps: receipt``."""
+        headers: tuple[tuple[str, str], ...] = ((RECEIVED_HEADER, str(time.time_ns())),)
+        if device in self.receipt and fmt != JSON_FORMAT:
+            headers += ((TIMESTAMPS_HEADER, "receipt"),)
+        self.queue.put(RawMessage(device, fmt, payload, headers))
 
     def seen(self, device: str) -> None:
         self.last_seen[device] = time.monotonic()

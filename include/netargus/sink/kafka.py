@@ -4,7 +4,9 @@
 (``acks=all``) or librdkafka gave up on it (``message.timeout.ms``): what was not acknowledged
 is raised as :class:`~netargus.sink.guarded.Undelivered`, so the guard spools exactly that and
 nothing is both delivered and spooled. Messages are keyed by device (one device stays on one
-partition, in order) and carry a ``format`` header that tells the loader how to decode them.
+partition, in order) and carry a ``format`` header that tells the loader how to decode them,
+plus the headers the collector adds (``received``, ``timestamps``; see
+:mod:`netargus.stream.codec`).
 """
 
 from __future__ import annotations
@@ -28,19 +30,32 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
+    """One message for ``netargus.raw``: the device (the key), the ``format`` header, the
+    payload as the device sent it, and further headers (name, text)."""
+
     device: str
     format: str
     payload: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(FORMAT_HEADER, self.format.encode()),
+                *((k, v.encode()) for k, v in self.headers)]
 
 
 def encode_messages(messages: Sequence[RawMessage]) -> bytes:
-    """Messages as JSON lines for the spool (payloads base64)."""
-    return json.dumps([[m.device, m.format, base64.b64encode(m.payload).decode()]
+    """Messages as JSON lines for the spool (payloads base64; headers, when there are any,
+    as a fourth item)."""
+    return json.dumps([[m.device, m.format, base64.b64encode(m.payload).decode(),
+                        *([[list(h) for h in m.headers]] if m.headers else [])]
                        for m in messages], separators=(",", ":")).encode()
 
 
 def decode_messages(data: bytes) -> list[RawMessage]:
-    return [RawMessage(d, f, base64.b64decode(p)) for d, f, p in json.loads(data)]
+    """Inverse of :func:`encode_messages` (also reads spools written before headers)."""
+    return [RawMessage(d, f, base64.b64decode(p), tuple(tuple(h) for h in (rest[0] if rest
+                                                                           else ())))
+            for d, f, p, *rest in json.loads(data)]
 
 
 class KafkaRawSink:
@@ -71,8 +86,7 @@ class KafkaRawSink:
             while True:
                 try:
                     self.producer.produce(self.topic, key=m.device.encode(), value=m.payload,
-                                          headers=[(FORMAT_HEADER, m.format.encode())],
-                                          on_delivery=report(m))
+                                          headers=m.kafka_headers(), on_delivery=report(m))
                     break
                 except BufferError:  # librdkafka's queue is full: let it deliver some
                     self.producer.poll(0.1)

@@ -10,8 +10,21 @@ list of them::
      "metric": "interface.in_octets", "value": 123, "kind": "counter",
      "labels": {"ifName": "et-0/0/0"}}
 
-A message that is not valid UTF-8 JSON, or any of whose samples lacks a field or has a
-wrong value, is rejected whole with a reason naming what is wrong.
+A message that is not valid UTF-8 JSON, or any of whose samples lacks a field, has a wrong
+value or a time outside what ``samples`` can store (ClickHouse DateTime: 1970-01-01 ..
+2106-02-07T06:28:15Z), is rejected whole with a reason naming what is wrong. A counter's
+``value`` keeps its exact integer (JSON integers are read as ints, up to 2**64-1).
+
+Every message must give at least one sample: one that decodes to none (a gNMI notification
+of text leaves or deletes only, an empty JSON list) is rejected with the reason and the
+leaves that were dropped, so the loader dead-letters it instead of accepting it in silence.
+Leaves dropped from a message that gave samples are returned beside them (:class:`Decoded`),
+for the loader to count and log.
+
+Headers the collectors add (all optional): ``format`` (above), ``received`` (when the
+collector received the message, integer nanoseconds since the epoch) and ``timestamps``
+(``receipt``: stamp every sample with ``received`` instead of the device's time, for targets
+configured ``timestamps: receipt`` in streaming.yaml because they send last-change times).
 """
 
 from __future__ import annotations
@@ -20,13 +33,37 @@ import json
 from datetime import datetime
 from typing import Any
 
-from netargus.model import Sample
+from netargus.collect.leaves import NS, Decoded, Dropped, describe, epoch_time, number
+from netargus.model import OutOfRange, Sample, check_storable, utc
+
+__all__ = ["Decoded", "Dropped", "NoSamples", "Rejected", "decode", "decode_message",
+           "decode_payload", "encode", "encode_many", "formats"]
 
 REQUIRED = ("ts", "device", "source", "metric", "value")
 
 
 class Rejected(ValueError):
-    """A message that cannot become samples; ``str()`` is the dead-letter reason."""
+    """A message that cannot become samples; ``str()`` is the dead-letter reason and
+    ``dropped`` the leaves it dropped on the way (when it had any)."""
+
+    def __init__(self, reason: str, dropped: list[Dropped] | None = None) -> None:
+        super().__init__(reason)
+        self.dropped = dropped or []
+
+
+class NoSamples(Rejected):
+    """A message that decoded but gave no sample (text leaves, deletes, an empty list)."""
+
+
+def _value(raw: Any) -> int | float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ValueError(f"value must be a number, got {type(raw).__name__}")
+    if isinstance(raw, str):
+        parsed = number(raw)
+        if parsed is None:
+            raise ValueError(f"value {raw!r} is not a number")
+        return parsed
+    return raw
 
 
 def _sample(obj: Any, where: str) -> Sample:
@@ -36,20 +73,23 @@ def _sample(obj: Any, where: str) -> Sample:
     if missing:
         raise Rejected(f"{where}: missing {', '.join(missing)}")
     try:
-        ts = datetime.fromisoformat(str(obj["ts"]).replace("Z", "+00:00"))
-        value = float(obj["value"])
+        ts = check_storable(utc(datetime.fromisoformat(str(obj["ts"]).replace("Z", "+00:00"))))
         labels = obj.get("labels") or {}
         if not isinstance(labels, dict):
             raise ValueError("labels must be an object")
         return Sample(ts=ts, device=str(obj["device"]), source=obj["source"],
-                      metric=str(obj["metric"]), value=value, kind=obj.get("kind", "gauge"),
+                      metric=str(obj["metric"]), value=_value(obj["value"]),
+                      kind=obj.get("kind", "gauge"),
                       labels={str(k): str(v) for k, v in labels.items()})
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError) as exc:  # OutOfRange is a ValueError
         raise Rejected(f"{where}: {exc}") from None
 
 
 FORMAT_HEADER = "format"
+RECEIVED_HEADER = "received"
+TIMESTAMPS_HEADER = "timestamps"
 JSON_FORMAT = "samples+json"
+FORMAT_ALIASES = {"json": JSON_FORMAT}
 
 
 def _decoders() -> dict[str, Any]:
@@ -58,31 +98,134 @@ def _decoders() -> dict[str, Any]:
     return {m.FORMAT: m for m in (gnmi, mdt, jti)}
 
 
+def formats() -> list[str]:
+    """The format names :func:`decode_payload` reads: ``gnmi``, ``jti``, ``json``, ``mdt``
+    (and ``samples+json``, the header value for JSON)."""
+    return sorted([*_decoders(), *FORMAT_ALIASES, JSON_FORMAT])
+
+
 def header(headers: list[tuple[str, bytes]] | None, name: str) -> str | None:
+    """The text of Kafka header ``name`` (the first one), or ``None``."""
     for key, value in headers or ():
         if key == name:
             return value.decode("utf-8", "replace") if value is not None else None
     return None
 
 
-def decode(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None,
-           key: bytes | None = None) -> list[Sample]:
-    """The samples of one raw message (its value, headers and key).
-
-    Raises:
-        Rejected: with the reason, for the dead-letter topic.
-    """
-    if payload is None:
-        raise Rejected("empty message")
-    fmt = header(headers, FORMAT_HEADER) or JSON_FORMAT
-    if fmt != JSON_FORMAT:
-        return _decode_protocol(fmt, payload, key)
+def _json(payload: bytes) -> list[Sample]:
     try:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Rejected(f"not JSON: {exc}") from None
     items = data if isinstance(data, list) else [data]
-    return [_sample(obj, f"sample {i}") for i, obj in enumerate(items)]
+    samples = [_sample(obj, f"sample {i}") for i, obj in enumerate(items)]
+    if not samples:
+        raise NoSamples("no samples: an empty list")
+    return samples
+
+
+def _received(headers: list[tuple[str, bytes]] | None) -> datetime | None:
+    """The receipt time to stamp samples with, when the headers ask for it."""
+    if header(headers, TIMESTAMPS_HEADER) != "receipt":
+        return None
+    text = header(headers, RECEIVED_HEADER)
+    if not text or not text.isdigit():
+        raise Rejected(f"timestamps=receipt without a valid {RECEIVED_HEADER!r} header "
+                       f"({text!r})")
+    try:
+        return epoch_time(int(text), NS)
+    except OutOfRange as exc:
+        raise Rejected(f"receipt time: {exc}") from None
+
+
+def decode_message(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None,
+                   key: bytes | None = None) -> Decoded:
+    """The samples of one raw message (its value, headers and key), with the leaves it
+    dropped.
+
+    Raises:
+        Rejected: with the reason, for the dead-letter topic (including a message that
+            gives no sample).
+    """
+    if payload is None:
+        raise Rejected("empty message")
+    fmt = header(headers, FORMAT_HEADER) or JSON_FORMAT
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
+    if fmt == JSON_FORMAT:
+        return Decoded(_json(payload), [])
+    module = _decoders().get(fmt)
+    if module is None:
+        raise Rejected(f"unknown format {fmt!r} (known: {', '.join(formats())})")
+    device = key.decode("utf-8", "replace") if key else ""
+    if not device or device.startswith("unparsed@"):
+        # the collector could not read the sender's name: say why the payload is bad
+        _protocol(module, fmt, payload, device or "?", None)
+        raise Rejected(f"{fmt}: no device (key {device!r})")
+    return _protocol(module, fmt, payload, device, _received(headers))
+
+
+def decode(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None,
+           key: bytes | None = None) -> list[Sample]:
+    """The samples of one raw message: :func:`decode_message` without the dropped leaves.
+
+    Raises:
+        Rejected: with the reason, for the dead-letter topic.
+    """
+    return decode_message(payload, headers, key).samples
+
+
+def decode_payload(payload: bytes, fmt: str, device: str | None = None,
+                   received: datetime | None = None) -> Decoded:
+    """Decode one payload as the loader would, for ``netargus decode --format FMT FILE``.
+
+    Args:
+        payload: the message as it travels on ``netargus.raw``: a serialized gNMI
+            ``Notification`` (``gnmi``), a Cisco kvGPB ``Telemetry`` message (``mdt``), a
+            Juniper JTI ``TelemetryStream`` datagram (``jti``), or JSON samples (``json``).
+        fmt: one of :func:`formats`.
+        device: the device the samples belong to; by default the name the message gives
+            (MDT node id, JTI system id, gNMI prefix target), else ``"unknown"``. Ignored
+            for JSON (each sample names its device).
+        received: stamp every sample with this time instead of the device's (what a
+            target configured ``timestamps: receipt`` gets).
+
+    Returns:
+        :class:`Decoded`: ``samples`` (``netargus.model.Sample``) and ``dropped``, the
+        leaves that became no sample, each with its path and reason.
+
+    Raises:
+        Rejected: the message as a whole cannot be decoded, or gives no sample; ``str()``
+            is the reason the loader would dead-letter it with, ``dropped`` the leaves it
+            dropped.
+    """
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
+    if fmt == JSON_FORMAT:
+        return Decoded(_json(payload), [])
+    module = _decoders().get(fmt)
+    if module is None:
+        raise Rejected(f"unknown format {fmt!r} (known: {', '.join(formats())})")
+    if received is not None:
+        try:
+            check_storable(utc(received))
+        except OutOfRange as exc:
+            raise Rejected(f"receipt time: {exc}") from None
+        received = utc(received)
+    return _protocol(module, fmt, payload, device or module.sender(payload) or "unknown",
+                     received)
+
+
+def _protocol(module: Any, fmt: str, payload: bytes, device: str,
+              received: datetime | None) -> Decoded:
+    try:
+        decoded = module.decode(payload, device, received)
+    except module.Undecodable as exc:
+        raise Rejected(f"{fmt}: {exc}") from None
+    except (ValueError, TypeError) as exc:  # a value a sample cannot hold
+        raise Rejected(f"{fmt}: {exc}") from None
+    if not decoded.samples:
+        what = describe(decoded.dropped) if decoded.dropped else "the message carries no values"
+        raise NoSamples(f"{fmt}: no samples: {what}", decoded.dropped)
+    return decoded
 
 
 def _obj(sample: Sample, ts: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -112,24 +255,3 @@ def encode(sample: Sample) -> bytes:
     """A normalized sample for ``netargus.observations`` (the raw shape, canonical)."""
     return json.dumps(_obj(sample, sample.ts.isoformat(), dict(sample.labels)),
                       separators=(",", ":")).encode()
-
-
-def _decode_protocol(fmt: str, payload: bytes, key: bytes | None) -> list[Sample]:
-    module = _decoders().get(fmt)
-    if module is None:
-        raise Rejected(f"unknown format {fmt!r} (known: {JSON_FORMAT}, "
-                       f"{', '.join(sorted(_decoders()))})")
-    device = key.decode("utf-8", "replace") if key else ""
-    if not device or device.startswith("unparsed@"):
-        # the collector could not read the sender's name: say why the payload is bad
-        try:
-            module.decode(payload, device or "?")
-        except module.Undecodable as exc:
-            raise Rejected(f"{fmt}: {exc}") from None
-        raise Rejected(f"{fmt}: no device (key {device!r})")
-    try:
-        return module.decode(payload, device)
-    except module.Undecodable as exc:
-        raise Rejected(f"{fmt}: {exc}") from None
-    except (ValueError, TypeError) as exc:  # a value a sample cannot hold
-        raise Rejected(f"{fmt}: {exc}") from None

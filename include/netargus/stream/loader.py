@@ -3,7 +3,10 @@
 One micro-batch: consume up to ``max_messages`` or until ``time_budget`` runs out, decode,
 write the good samples to ClickHouse, produce them normalized to ``netargus.observations``
 (one JSON list per raw message, keyed by device) and the rejects to ``netargus.deadletter``
-with their reason in a header, then commit the consumer's offsets. Observations, dead letters
+with their reason in a header, then commit the consumer's offsets. A message that decodes to
+no sample is dead-lettered too (its reason says which leaves were dropped and why), and the
+leaves dropped from messages that did give samples are counted per reason in the batch's
+report and log: nothing is accepted or dropped in silence. Observations, dead letters
 and the commit all happen only after ClickHouse accepted the batch: if the insert fails,
 nothing is produced or committed and the same messages come again next time. Delivery is at
 least once: a crash between producing and committing repeats a batch, and its samples
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from netargus.model import Sample
 from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.codec import Rejected, decode, encode_many
+from netargus.stream.codec import NoSamples, Rejected, decode_message, encode_many
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +41,18 @@ def _produce(producer: Any, topic: str, key: bytes | None, value: bytes,
 
 @dataclass
 class BatchReport:
+    """What one micro-batch did.
+
+    ``rejected`` counts dead-lettered messages, ``empty`` those of them that decoded to no
+    sample; ``dropped_leaves`` counts the leaves dropped from messages that were loaded, and
+    ``drop_reasons`` the same per reason (``{"gnmi: not a number": 12}``)."""
+
     messages: int = 0
     samples: int = 0
     rejected: int = 0
+    empty: int = 0
+    dropped_leaves: int = 0
+    drop_reasons: Counter[str] = field(default_factory=Counter)
     committed: bool = False
 
 
@@ -60,6 +73,8 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
             taken as empty.
     """
     report = BatchReport()
+    empty = 0
+    dropped: Counter[str] = Counter()
     samples: list[Sample] = []
     decoded: list[tuple[bytes | None, list[Sample]]] = []  # (key, samples) per good message
     rejects: list[tuple[Any, str]] = []
@@ -84,13 +99,17 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                 continue
             report.messages += 1
             try:
-                got = decode(message.value(), message.headers(), message.key())
+                result = decode_message(message.value(), message.headers(), message.key())
             except Rejected as exc:
                 rejects.append((message, str(exc)))
+                empty += isinstance(exc, NoSamples)
                 continue
+            got = result.samples
             samples.extend(got)
-            if got:
-                decoded.append((got[0].device.encode(), got))
+            decoded.append((got[0].device.encode(), got))
+            if result.dropped:
+                fmt = got[0].source
+                dropped.update(f"{fmt}: {d.reason}" for d in result.dropped)
     if not report.messages:
         return report
     write(samples)  # raises on failure: then nothing is produced or committed
@@ -105,6 +124,13 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                            "offsets not committed")
     consumer.commit(asynchronous=False)
     report.samples, report.rejected, report.committed = len(samples), len(rejects), True
-    log.info("loaded %d messages: %d samples, %d dead letters", report.messages,
-             report.samples, report.rejected)
+    report.empty, report.drop_reasons = empty, dropped
+    report.dropped_leaves = sum(dropped.values())
+    log.info("loaded %d messages: %d samples, %d dead letters (%d with no sample), "
+             "%d leaves dropped%s", report.messages, report.samples, report.rejected,
+             report.empty, report.dropped_leaves,
+             f" ({', '.join(f'{n} {r}' for r, n in dropped.most_common(5))})"
+             if dropped else "")
+    for message, reason in rejects[:3]:
+        log.warning("dead letter (key %r): %s", message.key(), reason[:500])
     return report

@@ -1,0 +1,55 @@
+"""Rates of streamed counters for one run's window: plain code the ``stream_loader`` DAG
+calls (``netargus.airflow.streaming.stream_rates``).
+
+The window is ``[end - window, end)`` with ``end`` the run's data interval end, never the
+clock, so a rerun or backfill of a run recomputes exactly its rates (``rates`` is a
+ReplacingMergeTree: the same rows again collapse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from netargus.collect.telemetry import STREAM_COUNTERS
+from netargus.derive import CounterSpec, derive_rates
+from netargus.sink.clickhouse import ClickHouseSink
+
+STREAM_SOURCES = ("gnmi", "mdt", "jti")
+RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much
+
+STREAMED_COUNTERS = """
+SELECT DISTINCT metric FROM samples
+WHERE kind = 'counter' AND source IN %(sources)s AND ts >= %(since)s AND ts < %(until)s
+"""
+
+
+def _naive(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def streamed_counters(client: Any, start: datetime, end: datetime) -> list[str]:
+    """The counter metrics streamed in ``[start, end)``: every counter gets a rate, also one
+    no table names (a generic OpenConfig or vendor counter), beside
+    :data:`~netargus.collect.telemetry.STREAM_COUNTERS`."""
+    params = {"sources": STREAM_SOURCES, "since": _naive(start), "until": _naive(end)}
+    return sorted({m for (m,) in client.execute(STREAMED_COUNTERS, params)} |
+                  set(STREAM_COUNTERS))
+
+
+def rate_window(client: Any, devices: Sequence[str], end: datetime,
+                window: timedelta = RATE_WINDOW) -> dict[str, Any]:
+    """Write the rates of the streamed counters of ``devices`` for readings in
+    ``[end - window, end)``, per source (gNMI, MDT, JTI apart), with the SNMP rate code.
+
+    Returns ``{"window": [start, end] (ISO), "rates": {source: rows written}}``.
+    """
+    end = end.astimezone(UTC)
+    start = end - window
+    specs = {m: CounterSpec(bits=64) for m in streamed_counters(client, start, end)}
+    sink = ClickHouseSink(client)
+    rates = {source: sink.write_rates(derive_rates(client, sorted(devices), specs, start, end,
+                                                   source=source))
+             for source in STREAM_SOURCES}
+    return {"window": [start.isoformat(), end.isoformat()], "rates": rates}

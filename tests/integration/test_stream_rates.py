@@ -1,0 +1,49 @@
+"""Streamed rates over the run's data interval (issue 10): a rerun reproduces its rates, the
+window never follows the clock, and every streamed counter gets a rate (ClickHouse 18.16)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from netargus.model import Kind, Sample, Source
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import connect
+from netargus.stream.rates import rate_window
+
+T0 = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
+
+
+def rates(db, device):
+    return sorted(db.execute(
+        "SELECT metric, toUInt32(ts), value, reason, source FROM rates FINAL "
+        "WHERE device = %(d)s ORDER BY metric, ts", {"d": device}))
+
+
+def test_a_rerun_reproduces_its_rates_whatever_the_clock(migrated_db):
+    db = connect(migrated_db)
+    device = f"sw-{uuid.uuid4().hex[:6]}"
+    labels = (("ifName", "et1"),)
+    samples = [Sample(T0 + timedelta(seconds=10 * i), device, Source.GNMI, metric,
+                      step * i, Kind.COUNTER, labels)
+               for i in range(30)  # 12:00:00 .. 12:04:50, every 10 s
+               for metric, step in (("interface.in_octets", 1000),
+                                    ("interfaces.interface.state.counters.in_crc_errors", 20))]
+    ClickHouseSink(db).write_samples(samples)
+
+    end = T0 + timedelta(seconds=200)  # the run's data interval end: 12:03:20
+    first = rate_window(db, [device], end)
+    assert first["window"] == ["2026-11-30T11:58:20+00:00", "2026-11-30T12:03:20+00:00"]
+    # readings 12:00:10 .. 12:03:10 in the window have a previous one: 19 rates per counter,
+    # 1000 octets / 10 s = 100/s and 20 / 10 s = 2/s (the generic counter is rated too)
+    assert first["rates"] == {"gnmi": 38, "mdt": 0, "jti": 0}
+    got = rates(db, device)
+    t0 = int(T0.timestamp())
+    assert got == sorted(
+        [("interface.in_octets", t0 + 10 * i, 100.0, "ok", "gnmi") for i in range(1, 20)]
+        + [("interfaces.interface.state.counters.in_crc_errors", t0 + 10 * i, 2.0, "ok", "gnmi")
+           for i in range(1, 20)])
+
+    again = rate_window(db, [device], end)  # a rerun, later on the clock: the same rows
+    assert again == first and rates(db, device) == got
+    # the next run (end 12:04:20) rates readings 12:00:10 .. 12:04:10: 25 per counter
+    nxt = rate_window(db, [device], end + timedelta(minutes=1))
+    assert nxt["rates"]["gnmi"] == 2 * 25
