@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -68,14 +68,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def sample_json(sample: Sample) -> dict[str, Any]:
-    """A sample as the JSON sample object (``netargus.stream.codec``'s shape, plus ``bits``
+    """A sample as the JSON sample object of ``netargus.stream.codec`` (``bits`` included
     when the device said the counter's width): what ``netargus rates`` reads back."""
-    out = {"ts": sample.ts, "device": sample.device, "source": sample.source.value,
-           "metric": sample.metric, "labels": dict(sample.labels), "value": sample.value,
-           "kind": sample.kind.value}
-    if sample.bits:
-        out["bits"] = sample.bits
-    return out
+    from netargus.stream.codec import sample_object
+
+    return sample_object(sample)
 
 
 def outcome_json(result: PollResult) -> dict[str, Any]:
@@ -294,8 +291,7 @@ def read_samples(lines: Iterable[str]) -> Iterator[Sample]:
             (sample,) = decode(text.encode())
         except Rejected as exc:
             raise Usage(f"stdin line {number}: {exc}") from None
-        bits = obj.get("bits", 0)
-        yield replace(sample, bits=bits) if bits in (32, 64) else sample
+        yield sample
 
 
 def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
@@ -320,82 +316,50 @@ def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
     return 0
 
 
-FORMATS = ("gnmi", "mdt", "jti", "json")
-
-
 @app.command()
-def decode(file: Annotated[str, typer.Argument(help="The message: a file, or - for stdin. "
-                                               "Protobuf as sent on the wire, or as "
-                                               "protobuf text format.")],
+def decode(file: Annotated[str, typer.Argument(help="The message(s): a file, or - for stdin. "
+                                               "Protobuf as sent on the wire, protobuf JSON, "
+                                               "text format or hex lines.")],
            format: Annotated[str, typer.Option(
-               "--format", "-f", help="gnmi (a Notification), mdt (a Cisco kvGPB Telemetry "
-               "message), jti (a Juniper TelemetryStream) or json (netargus samples).")],
+               "--format", "-f", help="gnmi (Notifications), mdt (Cisco kvGPB Telemetry "
+               "messages), jti (Juniper TelemetryStreams) or json (netargus samples).")],
            device: Annotated[str | None, typer.Option(
                help="The sending device (default: the name the message carries).")] = None
            ) -> None:
-    """Decode one message as the stream loader would: its samples as JSON lines, or the
-    reason it would be dead-lettered."""
+    """Decode message(s) as the stream loader would: the samples as JSON lines, each leaf
+    that became no sample as a ``dropped`` line with its reason, or the reason the loader
+    would dead-letter the message (a ``deadletter`` line; exit code 1)."""
     _run(lambda: _decode(file, format, device))
 
 
 def _decode(file: str, fmt: str, device: str | None) -> int:
-    from netargus.stream.codec import Rejected
-    from netargus.stream.codec import decode as decode_message
+    from netargus.stream.codec import Rejected, decode_payload, formats
+    from netargus.stream.wire import Unreadable, wire_messages
 
-    if fmt not in FORMATS:
-        raise Usage(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    if fmt not in formats():
+        raise Usage(f"unknown format {fmt!r} (use {', '.join(formats())})")
     try:
         raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        messages = [raw] if fmt in ("json", "samples+json") else wire_messages(fmt, raw)
     except OSError as exc:
         raise Usage(f"cannot read {file}: {exc.strerror}") from None
-    try:
-        if fmt == "json":
-            samples = decode_message(raw)
-        else:
-            payload, sender = wire_message(fmt, raw)
-            samples = decode_message(payload, [("format", fmt.encode())],
-                                     (device or sender or "unknown").encode())
-    except Rejected as exc:
-        emit({"deadletter": str(exc)})
-        return 1
-    for sample in samples:
-        emit(sample_json(sample))
-    return 0
-
-
-def wire_message(fmt: str, raw: bytes) -> tuple[bytes, str]:
-    """The message as wire bytes (a protobuf text-format file is converted) and the sender
-    it names (MDT ``node_id_str``, JTI ``system_id``, gNMI prefix ``target``), '' if none."""
-    from google.protobuf import text_format
-
-    cls = _message_class(fmt)
-    try:
-        message = text_format.Parse(raw.decode("utf-8"), cls())
-        raw = message.SerializeToString()
-    except (UnicodeDecodeError, text_format.ParseError):
+    except Unreadable as exc:
+        raise Usage(f"{file}: {exc}") from None
+    rejected = 0
+    for n, payload in enumerate(messages):
         try:
-            message = cls.FromString(raw)
-        except Exception:  # undecodable: the loader's decoder says why
-            return raw, ""
-    if fmt == "mdt":
-        return raw, message.node_id_str
-    if fmt == "jti":
-        return raw, message.system_id.split(":", 1)[0]
-    return raw, message.prefix.target
-
-
-def _message_class(fmt: str) -> Any:
-    if fmt == "gnmi":
-        from pygnmi.spec.v080 import gnmi_pb2
-
-        return gnmi_pb2.Notification
-    if fmt == "mdt":
-        from netargus.proto.cisco import telemetry_bis_pb2
-
-        return telemetry_bis_pb2.Telemetry
-    from netargus.proto.juniper import port_pb2, telemetry_top_pb2  # noqa: F401 (extension)
-
-    return telemetry_top_pb2.TelemetryStream
+            decoded = decode_payload(payload, fmt, device)
+        except Rejected as exc:
+            emit({"deadletter": str(exc), "message": n,
+                  "dropped": [str(d) for d in exc.dropped]})
+            rejected += 1
+            continue
+        for sample in decoded.samples:
+            emit(sample_json(sample))
+        for leaf in decoded.dropped:
+            emit({"dropped": leaf.path, "reason": leaf.reason, "value": leaf.value,
+                  "message": n})
+    return 1 if rejected else 0
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 (``tests/fixtures/<protocol>/<case>/``), each turned into wire bytes and decoded as the loader
 does; the samples, dropped leaves and dead-letter reasons must be exactly ``expected.json``.
 
-A case holds one input and ``expected.json``:
+A case holds one input (read by ``netargus.stream.wire``, as ``netargus decode`` reads files)
+and ``expected.json``:
 
 * ``input.json``: gNMI, a list of ``SubscribeResponse`` in protobuf JSON (the form Telegraf's
   gnmi testcases record; sync responses are skipped) or of ``Notification``; MDT, one
@@ -24,39 +25,19 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from google.protobuf import json_format, text_format
-from pygnmi.spec.v080 import gnmi_pb2
 
-from netargus.proto.cisco import telemetry_bis_pb2
-from netargus.proto.juniper import port_pb2, telemetry_top_pb2
 from netargus.stream.codec import Rejected, decode_message
+from netargus.stream.wire import wire_messages
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = sorted(p for proto in ("gnmi", "mdt", "jti") for p in (FIXTURES / proto).iterdir()
                if p.is_dir())
-assert port_pb2  # registers the JTI extensions text_format needs
 
 
 def payloads(case: Path) -> list[bytes]:
     protocol = case.parent.name
-    if (case / "input.hex").exists():
-        lines = (line.split("#", 1)[0].strip() for line in
-                 (case / "input.hex").read_text().splitlines())
-        return [bytes.fromhex(line) for line in lines if line]
-    if (case / "input.txtpb").exists():
-        msg = text_format.Parse((case / "input.txtpb").read_text(),
-                                telemetry_top_pb2.TelemetryStream())
-        return [msg.SerializeToString()]
-    data = json.loads((case / "input.json").read_text())
-    if protocol == "gnmi":
-        out = []
-        for item in data:
-            if "syncResponse" in item:
-                continue
-            note = item.get("update", item)
-            out.append(json_format.ParseDict(note, gnmi_pb2.Notification()).SerializeToString())
-        return out
-    return [json_format.ParseDict(data, telemetry_bis_pb2.Telemetry()).SerializeToString()]
+    (source,) = [p for p in case.iterdir() if p.name.startswith("input.")]
+    return wire_messages(protocol, source.read_bytes())
 
 
 def _row(s) -> tuple:

@@ -8,7 +8,9 @@ list of them::
 
     {"ts": "2026-11-01T12:00:00.250Z", "device": "core1", "source": "gnmi",
      "metric": "interface.in_octets", "value": 123, "kind": "counter",
-     "labels": {"ifName": "et-0/0/0"}}
+     "labels": {"ifName": "et-0/0/0"}, "bits": 64}
+
+(``bits``, optional: a counter's width as the device sent it, 32 or 64.)
 
 A message that is not valid UTF-8 JSON, or any of whose samples lacks a field, has a wrong
 value or a time outside what ``samples`` can store (ClickHouse DateTime: 1970-01-01 ..
@@ -37,7 +39,7 @@ from netargus.collect.leaves import NS, Decoded, Dropped, describe, epoch_time, 
 from netargus.model import OutOfRange, Sample, check_storable, utc
 
 __all__ = ["Decoded", "Dropped", "NoSamples", "Rejected", "decode", "decode_message",
-           "decode_payload", "encode", "encode_many", "formats"]
+           "decode_payload", "encode", "encode_many", "formats", "sample_object"]
 
 REQUIRED = ("ts", "device", "source", "metric", "value")
 
@@ -80,7 +82,8 @@ def _sample(obj: Any, where: str) -> Sample:
         return Sample(ts=ts, device=str(obj["device"]), source=obj["source"],
                       metric=str(obj["metric"]), value=_value(obj["value"]),
                       kind=obj.get("kind", "gauge"),
-                      labels={str(k): str(v) for k, v in labels.items()})
+                      labels={str(k): str(v) for k, v in labels.items()},
+                      bits=obj.get("bits", 0))
     except (TypeError, ValueError) as exc:  # OutOfRange is a ValueError
         raise Rejected(f"{where}: {exc}") from None
 
@@ -230,9 +233,18 @@ def _protocol(module: Any, fmt: str, payload: bytes, device: str,
 
 def _obj(sample: Sample, ts: str, labels: dict[str, str]) -> dict[str, Any]:
     # source and kind are StrEnums: json writes them as their values
-    return {"ts": ts, "device": sample.device, "source": sample.source,
-            "metric": sample.metric, "value": sample.value, "kind": sample.kind,
-            "labels": labels}
+    out = {"ts": ts, "device": sample.device, "source": sample.source,
+           "metric": sample.metric, "value": sample.value, "kind": sample.kind,
+           "labels": labels}
+    if sample.bits:
+        out["bits"] = sample.bits
+    return out
+
+
+def sample_object(sample: Sample) -> dict[str, Any]:
+    """A sample as the JSON sample object above (``ts`` ISO-8601 in UTC, ``Z``)."""
+    ts = sample.ts.isoformat().replace("+00:00", "Z")
+    return _obj(sample, ts, dict(sample.labels))
 
 
 def encode_many(samples: list[Sample]) -> bytes:
