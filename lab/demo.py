@@ -100,7 +100,7 @@ FROM (
            any(labels.value[indexOf(labels.key, 'ifName')]) AS ifname
     FROM rates FINAL
     WHERE metric IN ('interface.in_octets', 'interface.out_octets')
-      AND reason IN ('ok', 'wrap32', 'wrap64') AND ts > now() - 900
+      AND value IS NOT NULL AND ts > now() - 900
     GROUP BY device, metric, series
 )
 GROUP BY device, series, ifname
@@ -125,12 +125,22 @@ def rates_ready(cfg: LabConfig) -> bool:
     return client.execute("SELECT count() FROM rates WHERE ts > now() - 900")[0][0] > 0
 
 
+REASONS = """
+SELECT reason, count(), countIf(value IS NOT NULL) FROM rates FINAL
+WHERE ts > now() - 900 GROUP BY reason ORDER BY count() DESC
+"""
+
+
 def print_top_interfaces(cfg: LabConfig) -> int:
-    rows = connect(cfg.clickhouse_settings()).execute(TOP_INTERFACES)
+    client = connect(cfg.clickhouse_settings())
+    rows = client.execute(TOP_INTERFACES)
     print(f"\n{'device':<22}{'interface':<24}{'in Mbit/s':>11}{'out Mbit/s':>12}  as of (UTC)")
     for device, ifname, in_bps, out_bps, at in rows:
         print(f"{device:<22}{(ifname or '?')[:23]:<24}{in_bps / 1e6:>11.3f}{out_bps / 1e6:>12.3f}"
               f"  {at:%H:%M:%S}")
+    judged = client.execute(REASONS)
+    print("\nhow the last 15 minutes of counter readings were judged (rates.reason): "
+          + ", ".join(f"{reason} {n:,}" for reason, n, _ in judged))
     return len(rows)
 
 
@@ -234,5 +244,8 @@ Kafka        127.0.0.1:{cfg.kafka_port}
 SNMP agents  127.0.0.1:{cfg.snmp_port} (udp), inventory include/config/inventory.yaml
 NETCONF      127.0.0.1:{cfg.netconf_port} (ssh, netconfd), key in {cfg.netconf_dir()}
 Streaming    simulators per {cfg.streaming()} (from include/config/streaming.yaml)
+Try it       source {cfg.root / 'airflow.env'}
+             .venv/bin/netargus poll lab-c3560 -p interfaces --count 2 --every 10 \\
+                 | .venv/bin/netargus rates
 Stop all:    make down      What runs: make status
 """)

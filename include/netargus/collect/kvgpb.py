@@ -32,7 +32,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from netargus.collect.leaves import Dropped, Labeller, choose_keys, key_text, strip_prefix
+from netargus.collect.leaves import (
+    Dropped,
+    Labeller,
+    choose_keys,
+    key_text,
+    label_entries,
+    strip_prefix,
+)
 
 DME_PARTS = ("attributes", "children")
 
@@ -187,18 +194,11 @@ def _entries(entries: list[Any], list_name: str, labeller: Labeller, dropped: li
              ) -> Iterator[KvLeaf]:
     scalars = [_scalars(e.fields) for e in entries]
     keys, by_position = choose_keys(scalars, list_name, first_leaf=first_leaf)
-    for i, (entry, flat) in enumerate(zip(entries, scalars, strict=True)):
-        inner = labeller.copy()
-        values = dict(flat)
-        shown_keys = []
-        for key in keys:
-            inner.add(list_name, key, values[key])
-            shown_keys.append(f"[{key}={key_text(values[key])}]")
-        if by_position:
-            inner.add_position(list_name, i)
-            shown_keys.append(f"[#{i}]")
+    for entry, (inner, shown_keys) in zip(
+            entries, label_entries(scalars, list_name, labeller, keys, by_position),
+            strict=True):
         yield from content_leaves(entry.fields, inner, dropped, names + (list_name,),
-                                  f"{path}/{shown}{''.join(shown_keys)}", frozenset(keys))
+                                  f"{path}/{shown}{shown_keys}", frozenset(keys))
 
 
 def _dme(f: Any, labeller: Labeller, dropped: list[Dropped], names: tuple[str, ...],

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -328,6 +329,24 @@ def choose_keys(entries: list[list[tuple[str, object]]], list_name: str,
     # no key, or keys that repeat: the position keeps the entries apart (even a single
     # entry gets it, so its series are labelled the same way in every message)
     return chosen, True
+
+
+def label_entries(entries: list[list[tuple[str, object]]], list_name: str, labeller: Labeller,
+                  keys: list[str], by_position: bool) -> Iterator[tuple[Labeller, str]]:
+    """For each entry of a list (its scalar leaves, as :func:`choose_keys` took them): a copy
+    of ``labeller`` with the entry's key labels (and position when ``by_position``), and the
+    path suffix that names the entry (``[name=et1]``, ``[#2]``)."""
+    for i, flat in enumerate(entries):
+        inner = labeller.copy()
+        values = dict(flat)
+        shown = []
+        for key in keys:
+            inner.add(list_name, key, values[key])
+            shown.append(f"[{key}={key_text(values[key])}]")
+        if by_position:
+            inner.add_position(list_name, i)
+            shown.append(f"[#{i}]")
+        yield inner, "".join(shown)
 
 
 def _distinct(entries: list[list[tuple[str, object]]], names: list[str]) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from netargus.collect.leaves import Labeller, choose_keys, key_text, strip_prefix
+from netargus.collect.leaves import Labeller, choose_keys, key_text, label_entries, strip_prefix
 
 OPENCONFIG_CONTAINERS = ("config", "state")
 
@@ -95,15 +95,8 @@ def _entries(entries: list[dict[str, Any]], list_name: str, names: tuple[str, ..
     openconfig = any(strip_prefix(k) in OPENCONFIG_CONTAINERS and isinstance(v, dict)
                      for e in entries for k, v in e.items())
     keys, by_position = choose_keys(scalars, list_name, any_leaf=openconfig)
-    for i, (entry, flat) in enumerate(zip(entries, scalars, strict=True)):
-        inner = labeller.copy()
-        values = dict(flat)
-        shown_keys = []
-        for key in keys:
-            inner.add(list_name, key, values[key])
-            shown_keys.append(f"[{key}={key_text(values[key])}]")
-        if by_position:
-            inner.add_position(list_name, i)
-            shown_keys.append(f"[#{i}]")
-        where = f"{parent_path}/{shown}{''.join(shown_keys)}"
+    for entry, (inner, shown_keys) in zip(
+            entries, label_entries(scalars, list_name, labeller, keys, by_position),
+            strict=True):
+        where = f"{parent_path}/{shown}{shown_keys}"
         yield from _members(entry, names, inner, where, frozenset(keys))

@@ -152,13 +152,9 @@ def decode_message(payload: bytes | None, headers: list[tuple[str, bytes]] | Non
     """
     if payload is None:
         raise Rejected("empty message")
-    fmt = header(headers, FORMAT_HEADER) or JSON_FORMAT
-    fmt = FORMAT_ALIASES.get(fmt, fmt)
-    if fmt == JSON_FORMAT:
-        return Decoded(_json(payload), [])
-    module = _decoders().get(fmt)
+    fmt, module = _format(header(headers, FORMAT_HEADER) or JSON_FORMAT)
     if module is None:
-        raise Rejected(f"unknown format {fmt!r} (known: {', '.join(formats())})")
+        return Decoded(_json(payload), [])
     device = key.decode("utf-8", "replace") if key else ""
     if not device or device.startswith("unparsed@"):
         # the collector could not read the sender's name: say why the payload is bad
@@ -201,12 +197,9 @@ def decode_payload(payload: bytes, fmt: str, device: str | None = None,
             is the reason the loader would dead-letter it with, ``dropped`` the leaves it
             dropped.
     """
-    fmt = FORMAT_ALIASES.get(fmt, fmt)
-    if fmt == JSON_FORMAT:
-        return Decoded(_json(payload), [])
-    module = _decoders().get(fmt)
+    fmt, module = _format(fmt)
     if module is None:
-        raise Rejected(f"unknown format {fmt!r} (known: {', '.join(formats())})")
+        return Decoded(_json(payload), [])
     if received is not None:
         try:
             check_storable(utc(received))
@@ -215,6 +208,21 @@ def decode_payload(payload: bytes, fmt: str, device: str | None = None,
         received = utc(received)
     return _protocol(module, fmt, payload, device or module.sender(payload) or "unknown",
                      received)
+
+
+def _format(fmt: str) -> tuple[str, Any]:
+    """The format's canonical name and its decoder module (None for JSON samples).
+
+    Raises:
+        Rejected: an unknown format.
+    """
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
+    if fmt == JSON_FORMAT:
+        return fmt, None
+    module = _decoders().get(fmt)
+    if module is None:
+        raise Rejected(f"unknown format {fmt!r} (known: {', '.join(formats())})")
+    return fmt, module
 
 
 def _protocol(module: Any, fmt: str, payload: bytes, device: str,
