@@ -1,7 +1,8 @@
 """Prepare snmpsim's data folder: decompressed recordings whose counters advance in real time.
 
 Each lab device replays a walk of a real device (snmpsim-data). Interface octet counters
-(ifInOctets/ifOutOctets, ifHCInOctets/ifHCOutOctets) and sysUpTime are rewritten to snmpsim's
+(ifInOctets/ifOutOctets, ifHCInOctets/ifHCOutOctets), sysUpTime and, where a recording has
+them, hrSystemUptime and snmpEngineTime are rewritten to snmpsim's
 ``numeric`` variation: ``value = initial + rate * seconds since the simulator started``, with
 32-bit counters wrapping at 2**32. The rate of each interface is a stable function of device
 and ifIndex (:func:`octet_rate`), so tests know the truth a computed rate must match.
@@ -22,7 +23,11 @@ from lab.config import RECORDINGS
 COUNTER32_OCTETS = ("1.3.6.1.2.1.2.2.1.10.", "1.3.6.1.2.1.2.2.1.16.")
 COUNTER64_OCTETS = ("1.3.6.1.2.1.31.1.1.1.6.", "1.3.6.1.2.1.31.1.1.1.10.")
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-FORMAT_VERSION = "2"
+# clocks that advance on a real device: OID -> (tag, per second)
+CLOCKS = {SYS_UPTIME: ("67", 100),  # SNMPv2-MIB sysUpTime, TimeTicks
+          "1.3.6.1.2.1.25.1.1.0": ("67", 100),  # HOST-RESOURCES-MIB hrSystemUptime
+          "1.3.6.1.6.3.10.2.1.3.0": ("2", 1)}  # SNMP-FRAMEWORK-MIB snmpEngineTime, seconds
+FORMAT_VERSION = "3"
 
 
 def recordings() -> dict[str, str]:
@@ -38,7 +43,7 @@ def octet_rate(device: str, if_index: str, direction: str = "in") -> int:
 
 
 def variate(device: str, line: str) -> str:
-    """One snmprec line, with octet counters and sysUpTime made to advance."""
+    """One snmprec line, with octet counters and the device's clocks made to advance."""
     parts = line.rstrip("\n").split("|", 2)
     if len(parts) != 3:  # a recording's continuation or comment line: keep as it is
         return line if line.endswith("\n") else line + "\n"
@@ -51,8 +56,8 @@ def variate(device: str, line: str) -> str:
     if oid.startswith(COUNTER64_OCTETS) and base_tag == "70":
         rate = octet_rate(device, oid.rsplit(".", 1)[1], direction)
         return f"{oid}|70:numeric|initial={int(value)},rate={rate}\n"
-    if oid == SYS_UPTIME and base_tag == "67" and tag == "67":
-        return f"{oid}|67:numeric|initial={int(value)},rate=100\n"
+    if oid in CLOCKS and tag == CLOCKS[oid][0]:
+        return f"{oid}|{tag}:numeric|initial={int(value)},rate={CLOCKS[oid][1]}\n"
     return line if line.endswith("\n") else line + "\n"
 
 

@@ -196,3 +196,16 @@ def test_counter_rate_is_one_pair_judged_alone():
         counter_rate(Reading(0, 0), Reading(1, 1), bits=16)
     with pytest.raises(ValueError, match="out of order"):
         counter_rate(Reading(5, 0), Reading(5, 1))
+
+
+def test_a_frozen_host_uptime_is_no_evidence_of_a_reboot():
+    # some agents report an hrSystemUptime that never moves: neither a reboot nor proof
+    # against one; sysUpTime (going on) decides
+    seq = [Reading(0, 100, uptime=500, host_uptime=86_400),
+           Reading(60, 700, uptime=560, host_uptime=86_400)]
+    assert restart(*seq) is Restart.NONE
+    assert got(judge(seq)) == [(10.0, "ok")]
+    seq = [Reading(0, 100, uptime=500, host_uptime=86_400),
+           Reading(60, 40, uptime=30, host_uptime=86_400)]
+    assert restart(*seq) is Restart.UNKNOWN
+    assert got(judge(seq, ceiling=1e9)) == [(None, "reboot")]

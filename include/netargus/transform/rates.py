@@ -113,7 +113,13 @@ class Restart(enum.Enum):
 
 def _reset(before: float | None, after: float | None, seconds: float) -> bool | None:
     """Whether an uptime (32-bit TimeTicks, in seconds) restarted between two readings
-    ``seconds`` apart; a rollover at 2**32 ticks is not a restart. None: unknown."""
+    ``seconds`` apart. None: unknown, or a clock that did not move as time did (a frozen
+    hrSystemUptime, seen on some agents, says nothing either way).
+
+    A restart leaves the new uptime short of the old one plus the time between the readings,
+    and no larger than that time; a rollover at 2**32 ticks (497.1 days) lands where the old uptime plus the
+    elapsed time wraps to, and is not a restart.
+    """
     if before is None or after is None:
         return None
     slack = 2.0 + 0.01 * seconds  # reading jitter and tick resolution
@@ -122,7 +128,9 @@ def _reset(before: float | None, after: float | None, seconds: float) -> bool | 
     rolled = before + seconds - TICKS_WRAP_S
     if TICKS_WRAP_S - before <= seconds + slack and abs(after - rolled) <= slack:
         return False  # rolled over at 497.1 days and went on counting
-    return True
+    if after <= seconds + slack:
+        return True
+    return None
 
 
 def restart(a: Reading, b: Reading) -> Restart:
@@ -139,7 +147,7 @@ def restart(a: Reading, b: Reading) -> Restart:
     if a.engine_boots is not None and b.engine_boots is not None:
         agent = b.engine_boots != a.engine_boots
     else:
-        agent = bool(_reset(a.uptime, b.uptime, seconds))
+        agent = bool(_reset(a.uptime, b.uptime, seconds))  # a frozen sysUpTime: no evidence
     if not agent:
         return Restart.NONE
     return Restart.AGENT if host is False else Restart.UNKNOWN
