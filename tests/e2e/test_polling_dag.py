@@ -7,7 +7,7 @@ import pytest
 
 from lab.procs import wait_for
 from lab.recordings import octet_rate, recordings
-from netargus.store import connect
+from netargus.store import connect, epoch
 from tests.helpers.dagrun import run_dag
 
 
@@ -94,10 +94,12 @@ def test_backfilled_interval_gets_interpolated_rates(airflow_env, clickhouse_ser
     rows = db.execute(
         "SELECT ts, value, seconds, toString(reason), interpolated, confidence FROM rates FINAL "
         "WHERE device = 'lab-c3560' AND interpolated = 1")
-    assert rows == [(datetime(2026, 10, 1, 8, 2), 2500.0, 60.0, "ok", 1,
+    assert rows == [(datetime(2026, 10, 1, 8, 2, tzinfo=UTC), 2500.0, 60.0, "ok", 1,
                      pytest.approx(0.3333, abs=1e-4))]
+    slot = (datetime(2026, 10, 1, 8, 1, tzinfo=UTC), datetime(2026, 10, 1, 8, 2, tzinfo=UTC))
     assert db.execute("SELECT count() FROM samples WHERE device = 'lab-c3560' "
-                      "AND ts >= '2026-10-01 08:01:00' AND ts < '2026-10-01 08:02:00'")[0][0] == 0
+                      "AND ts >= toDateTime(%(a)s) AND ts < toDateTime(%(b)s)",
+                      {"a": epoch(slot[0]), "b": epoch(slot[1])})[0][0] == 0
 
 
 def test_netconf_profile_polls_ietf_interfaces_into_samples_and_rates(airflow_env,
