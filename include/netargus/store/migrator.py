@@ -187,7 +187,7 @@ def migrate(db: Executor, migrations: list[Migration] | None = None) -> Migratio
             if _statement_needed(db, statement, guard):
                 db.execute(statement)
         db.insert("schema_migrations", ["id", "name", "checksum", "applied_at", "server_version"],
-                  [(m.id, m.name, m.checksum, datetime.now(UTC).replace(tzinfo=None), server)])
+                  [(m.id, m.name, m.checksum, datetime.now(UTC), server)])
         log.info("migration %s applied", label)
         report.applied.append(label)
     return report

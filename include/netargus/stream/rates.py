@@ -15,25 +15,23 @@ from typing import Any
 from netargus.collect.telemetry import STREAM_COUNTERS
 from netargus.derive import CounterSpec, derive_rates
 from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import epoch
 
 STREAM_SOURCES = ("gnmi", "mdt", "jti")
 RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much
 
 STREAMED_COUNTERS = """
 SELECT DISTINCT metric FROM samples
-WHERE kind = 'counter' AND source IN %(sources)s AND ts >= %(since)s AND ts < %(until)s
+WHERE kind = 'counter' AND source IN %(sources)s
+  AND ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s)
 """
-
-
-def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def streamed_counters(client: Any, start: datetime, end: datetime) -> list[str]:
     """The counter metrics streamed in ``[start, end)``: every counter gets a rate, also one
     no table names (a generic OpenConfig or vendor counter), beside
     :data:`~netargus.collect.telemetry.STREAM_COUNTERS`."""
-    params = {"sources": STREAM_SOURCES, "since": _naive(start), "until": _naive(end)}
+    params = {"sources": STREAM_SOURCES, "since": epoch(start), "until": epoch(end)}
     return sorted({m for (m,) in client.execute(STREAMED_COUNTERS, params)} |
                   set(STREAM_COUNTERS))
 

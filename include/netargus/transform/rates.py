@@ -117,8 +117,8 @@ def _reset(before: float | None, after: float | None, seconds: float) -> bool | 
     hrSystemUptime, seen on some agents, says nothing either way).
 
     A restart leaves the new uptime short of the old one plus the time between the readings,
-    and no larger than that time; a rollover at 2**32 ticks (497.1 days) lands where the old uptime plus the
-    elapsed time wraps to, and is not a restart.
+    and no larger than that time; a rollover at 2**32 ticks (497.1 days) lands where the old
+    uptime plus the elapsed time wraps to, and is not a restart.
     """
     if before is None or after is None:
         return None
