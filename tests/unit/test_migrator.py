@@ -102,3 +102,31 @@ def test_bundled_migrations_load():
     assert [m.id for m in migrations] == sorted(m.id for m in migrations)
     assert migrations[0].name == "core" and len(migrations[0].statements) == 3
     assert version_tuple("18.16.1") < version_tuple("20.3") <= version_tuple("26.9.2.1")
+
+
+def test_a_guard_runs_its_statement_only_when_its_query_says_so(tmp_path):
+    write(tmp_path, "001_rebuild.sql",
+          "-- a comment\n"
+          "-- if: SELECT 1 AS guard_one\n"
+          "CREATE TABLE IF NOT EXISTS a_v7 (x UInt8) ENGINE = Log;\n"
+          "-- if: SELECT 0 AS guard_two\n"
+          "RENAME TABLE a TO a_v6;\n"
+          "DROP TABLE IF EXISTS a_v6;\n")
+    (m,) = load_migrations(tmp_path)
+    assert m.steps == [
+        ("SELECT 1 AS guard_one", "CREATE TABLE IF NOT EXISTS a_v7 (x UInt8) ENGINE = Log"),
+        ("SELECT 0 AS guard_two", "RENAME TABLE a TO a_v6"),
+        (None, "DROP TABLE IF EXISTS a_v6")]
+
+    class Guarded(RecordingExecutor):
+        def query(self, sql: str) -> list[tuple]:
+            if "guard_one" in sql:
+                return [(1,)]
+            if "guard_two" in sql:
+                return [(0,)]
+            return super().query(sql)
+
+    db = Guarded()
+    migrate(db, [m])
+    assert [s for s in db.statements if "a_v" in s] == [
+        "CREATE TABLE IF NOT EXISTS a_v7 (x UInt8) ENGINE = Log", "DROP TABLE IF EXISTS a_v6"]
