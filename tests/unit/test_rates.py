@@ -81,10 +81,19 @@ def test_agent_restart_with_counters_going_on_is_not_a_reboot():
     assert got(judge(seq, ceiling=CEILING)) == [(1e6, "ok")]
 
 
-def test_a_restart_with_small_counters_is_withheld():
-    # the counters are small enough to have been counted since the restart: can't tell
-    seq = [Reading(0, 5000, uptime=9000), Reading(60, 9000, uptime=20)]
-    assert got(judge(seq, ceiling=CEILING)) == [(None, "reboot")]
+def test_agent_restart_of_a_packet_counter_with_history():
+    # snmpd restarted (sysUpTime 20 s), packets kept counting at 1,000/s
+    seq = [Reading(t, 4 * 10**10 + 1000 * t, uptime=u)
+           for t, u in ((0, 9000.0), (60, 9060.0), (120, 20.0), (180, 80.0))]
+    assert got(judge(seq, ceiling=2e9)) == [(1000.0, "ok")] * 3
+
+
+def test_a_restart_with_a_counter_small_enough_to_have_restarted_is_withheld():
+    # 1/s before; after the restart the counter holds 130: it could have counted that since
+    # the restart 20 s ago at up to ten times its pace, so whether it went on is unknown
+    seq = [Reading(0, 40, uptime=9000), Reading(60, 100, uptime=9060),
+           Reading(120, 130, uptime=20)]
+    assert got(judge(seq, ceiling=CEILING)) == [(1.0, "ok"), (None, "reboot")]
 
 
 def test_reboot_resets_the_counters_no_value():

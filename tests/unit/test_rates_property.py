@@ -14,7 +14,9 @@ wrap), two bad readings in a row, a bad reading next to a wrap, reboot or clear,
 reading that rises within the link's speed, one bad reading as the newest poll of a counter
 within a wrap's reach of its top (it is exactly what a wrap looks like until the next poll), a
 restart in the very interval sysUpTime rolls
-over (it looks like the rollover), and a 32-bit counter moving more than a tenth
+over (it looks like the rollover), traffic jumping tenfold in the interval a device restarts
+in (with only sysUpTime to go by, a counter that restarted and counts fast looks like one that
+went on), and a 32-bit counter moving more than a tenth
 of its range per poll (a wrap and a step back then look alike at the newest reading). Those
 limits are written into the generator below, each where it applies.
 """
@@ -84,6 +86,7 @@ def history(draw):
     dev.disc = draw(st.integers(0, 10**6)) / 100
 
     n = draw(st.integers(4, 24))
+    rate = draw(rates)
     readings: list[Reading] = []
     truth: list[int] = []  # dev.total at each reading
     events: list[str] = []  # what happened in the interval before each reading
@@ -102,7 +105,7 @@ def history(draw):
     for _ in range(n):
         gap = INTERVAL * draw(st.sampled_from([1, 1, 1, 1, 2, 3]))  # missed polls
         gap += draw(st.integers(-2000, 2000)) / 1000  # poll jitter
-        rate = draw(rates)
+        previous, rate = rate, draw(rates)
         kinds = ["none"] * 6 + ["reboot", "agent"] + (["clear"] if has_disc else [])
         event = draw(st.sampled_from(kinds))
         if dev.ticks < 2**32 <= dev.ticks + gap * 100:
@@ -114,6 +117,7 @@ def history(draw):
             dev.run(gap)
             event = "wrap" if dev.counter < before else "none"
         else:
+            rate = previous  # traffic does not jump tenfold as the device restarts (below)
             dev.count(round(rate * at))
             dev.run(at)
             if event == "reboot":

@@ -159,9 +159,10 @@ def _width(a: Reading, b: Reading, bits: int) -> int | None:
 
 
 def _pair(a: Reading, b: Reading, bits: int, ceiling: float | None,
-          ref: float | None, after: float | None) -> Rate:
+          ref: float | None, after: float | None, pace: float | None = None) -> Rate:
     """Judge ``b`` against ``a`` alone (no lookahead); ``ref``/``after``: the series' rate
-    before ``a`` and after ``b`` (None: unknown)."""
+    before ``a`` and after ``b`` (None: unknown); ``pace``: the last rate measured before
+    ``a``, valued or not (an unconfirmed ``over_speed`` is still how fast it counted)."""
     seconds = b.ts - a.ts
     width = _width(a, b, bits)
     if width is None:
@@ -175,10 +176,18 @@ def _pair(a: Reading, b: Reading, bits: int, ceiling: float | None,
     delta = b.value - a.value  # exact for int counters
     cap = b.limit if b.limit is not None and b.limit > 0 else None
     if happened is Restart.UNKNOWN:
-        # the counters went on only if they hold more than any link (not the stated speed,
-        # which may lie) could have counted since the restart
-        since = b.uptime if b.uptime is not None else seconds
-        if delta < 0 or ceiling is None or b.value <= ceiling * max(since, 0.0):
+        # sysUpTime restarts with the agent alone (RFC 3418): counters that kept rising say
+        # the device went on, unless they hold no more than the series, at up to ten times
+        # its pace before, could have counted since the restart (a counter near zero, or one
+        # that restarted and already passed its old value); with no pace known yet, no more
+        # than any link could have
+        since = max(b.uptime if b.uptime is not None else seconds, 0.0)
+        paces = [r for r in (ref, pace) if r is not None]
+        if paces:
+            could = WRAP_TOLERANCE * max(paces) * since + WRAP_SLACK
+        else:
+            could = (ceiling or 0.0) * since + WRAP_SLACK
+        if delta < 0 or b.value <= could:
             return Rate(a.ts, b.ts, None, Reason.REBOOT)
     if delta >= 0:
         rate = delta / seconds
@@ -247,15 +256,17 @@ def judge(readings: Sequence[Reading], bits: int = 64, ceiling: float | None = N
     out: list[Rate] = []
     if not series:
         return out
-    base, ref = series[0], None
+    base, ref, pace = series[0], None, None
     for i in range(1, len(series)):
         cur = series[i]
         nxt = series[i + 1] if i + 1 < len(series) else None
         after = _rise(cur, nxt) if nxt is not None else None
-        rate = _pair(base, cur, bits, ceiling, ref, after)
+        rate = _pair(base, cur, bits, ceiling, ref, after, pace)
         if nxt is not None and _glitch(base, cur, nxt, rate, bits, ceiling, ref):
             out.append(Rate(base.ts, cur.ts, None, Reason.GLITCH))
             continue  # the next reading is rated against the same last good one
+        if rate.value is not None:
+            pace = rate.value
         if rate.reason is Reason.OVER_SPEED:
             confirmed = (ref is not None and cur.limit is not None and ref > cur.limit) or (
                 after is not None)
