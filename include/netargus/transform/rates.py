@@ -162,7 +162,8 @@ def _pair(a: Reading, b: Reading, bits: int, ceiling: float | None,
           ref: float | None, after: float | None, pace: float | None = None) -> Rate:
     """Judge ``b`` against ``a`` alone (no lookahead); ``ref``/``after``: the series' rate
     before ``a`` and after ``b`` (None: unknown); ``pace``: the last rate measured before
-    ``a``, valued or not (an unconfirmed ``over_speed`` is still how fast it counted)."""
+    ``a``, valued or not (an unconfirmed ``over_speed`` is still how fast it counted), None
+    when the interval before ``a`` measured nothing."""
     seconds = b.ts - a.ts
     width = _width(a, b, bits)
     if width is None:
@@ -182,9 +183,8 @@ def _pair(a: Reading, b: Reading, bits: int, ceiling: float | None,
         # that restarted and already passed its old value); with no pace known yet, no more
         # than any link could have
         since = max(b.uptime if b.uptime is not None else seconds, 0.0)
-        paces = [r for r in (ref, pace) if r is not None]
-        if paces:
-            could = WRAP_TOLERANCE * max(paces) * since + WRAP_SLACK
+        if pace is not None:
+            could = WRAP_TOLERANCE * pace * since + WRAP_SLACK
         else:
             could = (ceiling or 0.0) * since + WRAP_SLACK
         if delta < 0 or b.value <= could:
@@ -265,8 +265,7 @@ def judge(readings: Sequence[Reading], bits: int = 64, ceiling: float | None = N
         if nxt is not None and _glitch(base, cur, nxt, rate, bits, ceiling, ref):
             out.append(Rate(base.ts, cur.ts, None, Reason.GLITCH))
             continue  # the next reading is rated against the same last good one
-        if rate.value is not None:
-            pace = rate.value
+        pace = rate.value  # how fast it counted in this interval (None: not measured)
         if rate.reason is Reason.OVER_SPEED:
             confirmed = (ref is not None and cur.limit is not None and ref > cur.limit) or (
                 after is not None)
