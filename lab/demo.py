@@ -78,13 +78,24 @@ GROUP BY device HAVING argMax(status, updated_at) != 'ok' ORDER BY device
 """
 
 
+def _uptime(seconds: float) -> str:
+    """An uptime as an engineer reads it: days, else hours, else minutes ('-' if unknown)."""
+    if not seconds:
+        return "-"
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min"
+
+
 def print_discovered(cfg: LabConfig) -> int:
     client = connect(cfg.clickhouse_settings())
     rows = client.execute(DEVICES_QUERY)
     print(f"\n{'device':<24}{'vendor':<10}{'platform':<10}{'sysName':<22}uptime")
     for device, vendor, platform, sys_name, uptime in rows:
         print(f"{device:<24}{vendor:<10}{platform or '-':<10}{sys_name[:21]:<22}"
-              f"{uptime / 86400:.1f} d")
+              f"{_uptime(uptime)}")
     failed = client.execute(STATUS_QUERY)
     print(f"\n{len(rows)} devices discovered; not reachable in the last run:")
     for device, status, error in failed:
@@ -189,7 +200,7 @@ SELECT device, source, labels.value[indexOf(labels.key, 'ifName')] AS ifname,
        argMax(assumeNotNull(value), ts) * 8 AS bps, max(ts) AS at
 FROM rates FINAL
 WHERE metric = 'interface.in_octets' AND reason = 'ok' AND ts > now() - 600
-  AND (source = 'netconf' OR device IN ('lab-c3560', 'lab-mx960-a'))
+  AND (source = 'netconf' OR source = 'snmp' AND device IN ('lab-c3560', 'lab-mx960-a'))
 GROUP BY device, source, ifname
 ORDER BY source, device, bps DESC
 LIMIT 4 BY source

@@ -102,6 +102,41 @@ def stop(pid_file: Path, grace: float = 15.0) -> bool:
     return True
 
 
+def _environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
+def stop_by_env(name: str, value: str, grace: float = 15.0) -> list[int]:
+    """SIGTERM every process whose environment has ``name=value``, SIGKILL what is left after
+    ``grace`` seconds: the processes a service started in sessions of their own (Airflow's
+    task runners), which stopping the service's process group does not reach.
+
+    Returns:
+        The pids that were running.
+    """
+    found = [pid for pid in (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit())
+             if pid != os.getpid() and _environ(pid).get(name) == value and pid_alive(pid)]
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(pid_alive(p) for p in found):
+        time.sleep(0.2)
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return found
+
+
 def tail(path: Path, lines: int = 20) -> str:
     """The last ``lines`` of a log file, for error messages."""
     try:

@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -110,47 +110,64 @@ def find_device(name: str, inventory: Path | None) -> Device:
 
 def _credentials() -> tuple[Any, Any]:
     """The DAGs' credential lookups (Airflow Connections), imported only when needed."""
+    import logging
+
     from netargus.airflow.hooks import netconf_credentials, snmp_credentials
 
+    # Airflow warns on stderr for every secret too short to mask (a lab's community): noise
+    logging.getLogger("airflow.sdk._shared.secrets_masker.secrets_masker").setLevel(
+        logging.ERROR)
     return snmp_credentials, netconf_credentials
 
 
-def _facts(device: Device, observed_at: datetime) -> Any:
+def _facts(device: Device, observed_at: datetime) -> tuple[Any, list[PollResult]]:
     """What discovery would learn of ``device`` now (vendor, platform, sysObjectID, YANG
-    modules), for choosing the metric groups that serve it."""
+    modules), for choosing the metric groups that serve it, and how each probe went."""
     from netargus.collect import netconf
     from netargus.discovery import probe_devices
     from netargus.profiles import Facts
 
     snmp_lookup, netconf_lookup = _credentials()
     vendor, platform, model, modules = "unknown", "", "", ()
+    probes: list[PollResult] = []
     if device.snmp is not None:
         report = asyncio.run(probe_devices([device], snmp_lookup, observed_at))
+        probes += report.results
         if report.facts:
             f = report.facts[0]
             vendor, platform, model = f.vendor, f.platform, f.sys_object_id
     if device.netconf is not None:
-        for found, _ in netconf.run_each(
+        for found, result in netconf.run_each(
                 [device], netconf_lookup, lambda d, nc: netconf.discover(d, nc, observed_at),
                 observed_at, what="discovery"):
+            probes.append(result)
             if found is not None:
                 modules = tuple(sorted({row[0] for row in found[1]}))
                 if vendor == "unknown":
                     vendor, platform = found[0].vendor, found[0].platform
-    return Facts(vendor=vendor, platform=platform, model=model, modules=modules)
+    return Facts(vendor=vendor, platform=platform, model=model, modules=modules), probes
 
 
 def _store(samples: list[Sample], results: list[PollResult], conn_id: str,
-           rows: dict[str, list[Any]] | None = None) -> None:
+           rows: dict[str, list[Any]] | None = None) -> int:
+    """Write what a command collected; a failure is reported in one line (exit code 1),
+    what was printed stands."""
     from netargus.airflow.hooks import ClickHouseHook
     from netargus.sink.clickhouse import ClickHouseSink
 
-    sink = ClickHouseSink(ClickHouseHook(conn_id).get_conn())
-    sink.write_samples(samples)
-    for table, items in (rows or {}).items():
-        sink.write_records(table, items)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    sink.write_poll_status(results, dag_id="netargus_cli", run_id=f"cli__{stamp}")
+    try:
+        sink = ClickHouseSink(ClickHouseHook(conn_id).get_conn())
+        sink.write_samples(samples)
+        for table, items in (rows or {}).items():
+            sink.write_records(table, items)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        sink.write_poll_status(results, dag_id="netargus_cli", run_id=f"cli__{stamp}")
+    except Exception as exc:  # the driver's and Airflow's errors alike: say it, don't trace
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        typer.echo(f"netargus: nothing stored: ClickHouse via connection {conn_id!r}: "
+                   f"{type(exc).__name__}: {first[:300]}", err=True)
+        return 1
+    return 0
 
 
 @app.command()
@@ -165,8 +182,8 @@ def poll(device: Annotated[str, typer.Argument(help="The device's name in the in
          clickhouse_conn_id: ClickHouseOpt = "netargus_clickhouse") -> None:
     """Poll DEVICE as its polling DAG would: samples, then the outcome, as JSON lines.
 
-    Pipe two or more polls into ``netargus rates`` to see their rates:
-    ``netargus poll sw1 --count 2 --every 10 | netargus rates``.
+    Pipe two or more polls into 'netargus rates' to see their rates:
+    netargus poll sw1 --count 2 --every 10 | netargus rates
     """
     _run(lambda: _poll(device, profile or [], count, every, inventory, profiles, store,
                        clickhouse_conn_id))
@@ -183,10 +200,15 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
     unknown = [p for p in chosen if p not in spec.profiles]
     if unknown:
         raise Usage(f"no profile {unknown[0]!r} (profiles: {', '.join(sorted(spec.profiles))})")
-    facts = _facts(device, datetime.now(UTC))
+    facts, probes = _facts(device, datetime.now(UTC))
     names = chosen or [n for n, p in spec.profiles.items() if p.select.matches(device, facts)]
     groups = {g: spec.metric_groups[g] for n in names for g in spec.profiles[n].metric_groups
               if spec.metric_groups[g].serves(device, facts)}
+    failed = [r for r in probes if r.status is not PollOutcome.OK]
+    if not groups and failed:  # the device did not answer: say how, as a poll would
+        for result in failed:
+            emit(outcome_json(result))
+        return 1
     if not groups:
         raise Usage(f"no metric group of {', '.join(names) or 'any profile'} serves {name} "
                     f"(vendor {facts.vendor!r}, modules {list(facts.modules)})")
@@ -214,7 +236,7 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
             emit(outcome_json(result))
             worst = max(worst, 0 if result.status is PollOutcome.OK else 1)
         if store:
-            _store(samples, results, conn_id)
+            worst = max(worst, _store(samples, results, conn_id))
     return worst
 
 
@@ -223,7 +245,7 @@ def enrich(device: Annotated[str, typer.Argument(help="The device's name in the 
            inventory: InventoryOpt = None, store: StoreOpt = False,
            clickhouse_conn_id: ClickHouseOpt = "netargus_clickhouse") -> None:
     """Enrich DEVICE as the enrichment DAG would: its interfaces, inventory, neighbors and
-    endpoints rows (each line says its ``table``), then the outcome."""
+    endpoints rows (each line says its table), then the outcome."""
     _run(lambda: _enrich(device, inventory, store, clickhouse_conn_id))
 
 
@@ -251,16 +273,17 @@ def _enrich(name: str, inventory: Path | None, store: bool, conn_id: str) -> int
             emit({"table": table, **{f.name: getattr(item, f.name) for f in fields(item)}})
     for result in results:
         emit(outcome_json(result))
+    code = 0 if all(r.status is PollOutcome.OK for r in results) else 1
     if store:
-        _store([], results, conn_id, rows)
-    return 0 if all(r.status is PollOutcome.OK for r in results) else 1
+        code = max(code, _store([], results, conn_id, rows))
+    return code
 
 
 @app.command()
 def rates(profiles: ProfilesOpt = None) -> None:
     """Read samples as JSON lines on stdin (the sample object: ts ISO-8601, device, source,
-    metric, labels, value, kind; lines that are not samples, such as ``poll``'s outcome
-    lines, are skipped) and print each counter reading's rate with its reason.
+    metric, labels, value, kind; lines that are not samples, such as the outcome lines of
+    'netargus poll', are skipped) and print each counter reading's rate with its reason.
 
     Counters of the profiles' metric groups are judged with their width, speed limit and
     ceiling; other counters as 64-bit with no bound. A reason says why a value is missing.
@@ -295,25 +318,52 @@ def read_samples(lines: Iterable[str]) -> Iterator[Sample]:
 
 
 def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
-    from netargus.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
+    from netargus.derive import (
+        CounterSpec,
+        RateRow,
+        StoredSample,
+        counter_specs,
+        default_ceiling,
+        rates_from_samples,
+    )
     from netargus.profiles import load_profiles
 
-    spec = load_profiles(profiles_path(profiles_file))
-    specs = counter_specs(spec.metric_groups.values())
-    rows, sources = [], {}
+    profiles = load_profiles(profiles_path(profiles_file))
+    rows: dict[str, list[StoredSample]] = {}
+    counters: dict[str, set[str]] = {}
     for s in read_samples(lines):
-        if s.kind is Kind.COUNTER and s.metric not in specs:
-            specs[s.metric] = CounterSpec(bits=64)
-        sources[(s.device, s.metric, s.series)] = s.source.value
-        rows.append(StoredSample(s.device, s.metric, s.series, s.labels, s.ts.timestamp(),
-                                 s.value, s.bits))
-    out = rates_from_samples(rows, specs, -math.inf, math.inf)
-    for r in sorted(out, key=lambda r: (r.device, r.metric, r.series, r.rate.end)):
+        rows.setdefault(s.source.value, []).append(StoredSample(
+            s.device, s.metric, s.series, s.labels, s.ts.timestamp(), s.value, s.bits))
+        if s.kind is Kind.COUNTER:
+            counters.setdefault(s.source.value, set()).add(s.metric)
+    out: list[RateRow] = []
+    for source, stored in rows.items():
+        # judged as the DAGs judge them: the profiles' groups of that protocol (SNMP and
+        # NETCONF name their counters alike, with other bounds), and every other counter as
+        # 64-bit up to the physical ceiling
+        specs = counter_specs(g for g in profiles.metric_groups.values()
+                              if g.protocol == source)
+        for metric in counters.get(source, ()):
+            specs.setdefault(metric, CounterSpec(bits=64, ceiling=default_ceiling(metric)))
+        out += [replace(r, source=source)
+                for r in rates_from_samples(stored, specs, -math.inf, math.inf)]
+    for r in sorted(out, key=lambda r: (r.device, r.source, r.metric, r.series, r.rate.end)):
         emit({"ts": datetime.fromtimestamp(r.rate.end, UTC), "device": r.device,
-              "source": sources[(r.device, r.metric, r.series)], "metric": r.metric,
-              "labels": dict(r.labels), "value": r.rate.value, "reason": r.rate.reason.value,
+              "source": r.source, "metric": r.metric, "labels": dict(r.labels),
+              "value": r.rate.value, "reason": r.rate.reason.value,
               "seconds": round(r.rate.end - r.rate.start, 3)})
     return 0
+
+
+def json_messages(raw: bytes) -> list[bytes]:
+    """JSON samples as messages: the whole file when it is one JSON value (a sample or a
+    list), else one message per line (JSON lines, as ``netargus poll`` prints them)."""
+    try:
+        json.loads(raw)
+        return [raw]
+    except (UnicodeDecodeError, ValueError):
+        lines = [line for line in raw.splitlines() if line.strip()]
+        return lines if len(lines) > 1 else [raw]
 
 
 @app.command()
@@ -327,8 +377,8 @@ def decode(file: Annotated[str, typer.Argument(help="The message(s): a file, or 
                help="The sending device (default: the name the message carries).")] = None
            ) -> None:
     """Decode message(s) as the stream loader would: the samples as JSON lines, each leaf
-    that became no sample as a ``dropped`` line with its reason, or the reason the loader
-    would dead-letter the message (a ``deadletter`` line; exit code 1)."""
+    that became no sample as a 'dropped' line with its reason, or the reason the loader
+    would dead-letter the message (a 'deadletter' line; exit code 1)."""
     _run(lambda: _decode(file, format, device))
 
 
@@ -340,7 +390,8 @@ def _decode(file: str, fmt: str, device: str | None) -> int:
         raise Usage(f"unknown format {fmt!r} (use {', '.join(formats())})")
     try:
         raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-        messages = [raw] if fmt in ("json", "samples+json") else wire_messages(fmt, raw)
+        messages = json_messages(raw) if fmt in ("json", "samples+json") \
+            else wire_messages(fmt, raw)
     except OSError as exc:
         raise Usage(f"cannot read {file}: {exc.strerror}") from None
     except Unreadable as exc:

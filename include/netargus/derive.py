@@ -28,6 +28,22 @@ ENGINE_TIME_METRIC = "snmp.engine_time"  # SNMP-FRAMEWORK-MIB snmpEngineTime, se
 DISCONTINUITY_METRIC = "interface.counter_discontinuity"
 DEVICE_SIGNALS = (UPTIME_METRIC, HOST_UPTIME_METRIC, ENGINE_BOOTS_METRIC)
 
+# What no physical link carries, per second: octets of 1 Tbit/s, and 1 Tbit/s of the shortest
+# Ethernet frames (64 octets: 1.95e9 packets/s). A counter rising faster is `implausible`.
+OCTETS_CEILING = 1.25e11
+PACKETS_CEILING = 2.0e9
+
+
+def default_ceiling(metric: str) -> float:
+    """The physical ceiling of a counter no profile bounds (streamed, pushed, NETCONF): an
+    octet (byte) counter's, else the packets' (errors, discards and drops are packets); a
+    counter of unknown unit gets the octets' (the larger: it never withholds real data)."""
+    leaf = metric.rsplit(".", 1)[-1].lower()
+    if any(word in leaf for word in ("pkts", "packets", "errors", "discards", "drops")):
+        return PACKETS_CEILING
+    return OCTETS_CEILING
+
+
 # A reading's device state comes from the same poll: read just before it (uptimes, boots)
 # or with it (the row's speed and discontinuity time).
 UPTIME_MATCH_S = 120.0
@@ -85,8 +101,8 @@ def counter_specs(groups: Iterable[MetricGroup]) -> dict[str, CounterSpec]:
     out: dict[str, CounterSpec] = {}
     for group in groups:
         if group.netconf is not None:  # YANG counters are 64-bit (yang:counter64)
-            out.update({leaf.metric: CounterSpec(bits=64) for leaf in group.netconf.leaves
-                        if leaf.kind == "counter"})
+            out.update({leaf.metric: CounterSpec(bits=64, ceiling=default_ceiling(leaf.metric))
+                        for leaf in group.netconf.leaves if leaf.kind == "counter"})
             continue
         specs = list(group.scalars) + (list(group.table.columns) if group.table else [])
         for spec in specs:

@@ -135,9 +135,12 @@ def parse_neighbors(device: str, walked: Walked, observed_at: datetime,
             continue
         port = parts[1]
         local_id = loc["port_id"].get(port)
-        local_port = (_text(loc["port_descr"].get(port), charset)
-                      or (lldp_port_id(local_id, loc["port_id_subtype"].get(port), charset)
-                          if local_id is not None else "") or port)
+        subtype = loc["port_id_subtype"].get(port)
+        named = lldp_port_id(local_id, subtype, charset) if local_id is not None else ""
+        # the port's name when its ID is one (subtype 5, interfaceName), else its
+        # description, else whatever its ID is, else its number
+        local_port = (named if _int(subtype) == 5 and named else
+                      _text(loc["port_descr"].get(port), charset) or named or port)
         out.append(Neighbor(
             device=device, local_port_num=int(port), remote_index=int(parts[2]),
             observed_at=observed_at, local_port=local_port,

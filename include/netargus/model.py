@@ -194,7 +194,7 @@ class SnmpTarget:
 
     credentials: str
     port: int = 161
-    version: str = "2c"
+    version: str = ""  # "1", "2c" or "3"; "" leaves it to the credentials' connection
     context: str = ""
     timeout: float = 2.0
     retries: int = 1

@@ -98,3 +98,29 @@ def test_without_store_nothing_is_written(cli_env, migrated_db):
         {**conn, "schema": migrated_db.database})}
     assert run(env, "poll", "lab-c3750", "-p", "interfaces")[0] == 0
     assert connect(migrated_db).execute("SELECT count() FROM samples")[0][0] == 0
+
+
+def test_a_netconf_device_refusing_the_login_is_an_auth_failure(cli_env):
+    code, lines, err = run(cli_env, "poll", "lab-netconf-wrong-password")
+    assert code == 1, err
+    assert [(line["outcome"], line["collector"]) for line in lines] == [
+        ("auth_failure", "netconf")]
+    assert "not-the-password" not in json.dumps(lines) + err
+
+
+def test_the_inventory_snmp_version_is_the_one_spoken(cli_env, lab, tmp_path):
+    """lab-c3750's connection holds a community; the inventory says SNMPv1, which cannot
+    carry Counter64: the octets come from the 32-bit columns."""
+    import yaml
+
+    data = yaml.safe_load(Path(lab.inventory()).read_text())
+    for device in data["devices"]:
+        if device["name"] == "lab-c3750":
+            device["snmp"]["version"] = "1"
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(yaml.safe_dump(data))
+    code, lines, _ = run(cli_env, "poll", "lab-c3750", "-p", "interfaces",
+                         "--inventory", str(inventory))
+    assert code == 0 and lines[-1]["outcome"] == "ok"
+    octets = [s for s in lines if s.get("metric") == "interface.in_octets"]
+    assert octets and {s["bits"] for s in octets} == {32}

@@ -47,3 +47,21 @@ def test_a_rerun_reproduces_its_rates_whatever_the_clock(migrated_db):
     # the next run (end 12:04:20) rates readings 12:00:10 .. 12:04:10: 25 per counter
     nxt = rate_window(db, [device], end + timedelta(minutes=1))
     assert nxt["rates"]["gnmi"] == 2 * 25
+
+
+def test_a_streamed_jump_no_link_could_make_is_never_a_rate(migrated_db):
+    """A streamed counter that reads 10**18 once (800 Pbit/s) is a glitch, one that jumps
+    there and stays is implausible: streamed counters have the physical ceiling too."""
+    db = connect(migrated_db)
+    device = f"sw-{uuid.uuid4().hex[:6]}"
+    series = {"et1": [1000, 2000, 10**18, 4000, 5000], "et2": [1000, 2000, 10**18, 10**18 + 1]}
+    ClickHouseSink(db).write_samples([
+        Sample(T0 + timedelta(seconds=10 * i), device, Source.GNMI, "interface.in_octets", v,
+               Kind.COUNTER, (("ifName", name),))
+        for name, values in series.items() for i, v in enumerate(values)])
+    rate_window(db, [device], T0 + timedelta(minutes=1))
+    got = db.execute("SELECT labels.value[1], value, reason FROM rates FINAL "
+                     "WHERE device = %(d)s ORDER BY labels.value[1], ts", {"d": device})
+    assert got == [("et1", 100.0, "ok"), ("et1", None, "glitch"), ("et1", 100.0, "ok"),
+                   ("et1", 100.0, "ok"),
+                   ("et2", 100.0, "ok"), ("et2", None, "implausible"), ("et2", 0.1, "ok")]

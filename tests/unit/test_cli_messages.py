@@ -107,3 +107,48 @@ def test_decode_usage_errors(tmp_path):
     code, _, err = run("decode", "-f", "gnmi", str(bad))
     assert code == 2 and "gnmi.Notification" in err
     assert run("decode", "-f", "gnmi", str(tmp_path / "missing"))[0] == 2
+
+
+def test_decode_a_plain_notification_in_protobuf_json(tmp_path):
+    """As protobuf's MessageToJson writes it (not wrapped in a SubscribeResponse)."""
+    from google.protobuf import json_format
+    from pygnmi.spec.v080 import gnmi_pb2
+
+    from netargus.collect.gnmi import parse_path
+
+    note = gnmi_pb2.Notification(timestamp=1_796_040_000_000_000_000,
+                                 prefix=parse_path("/interfaces/interface[name=et1]/state"))
+    note.update.add(path=parse_path("counters/out-octets"), val=gnmi_pb2.TypedValue(uint_val=7))
+    plain = tmp_path / "note.json"
+    plain.write_text(json_format.MessageToJson(note))
+    code, lines, _ = run("decode", "-f", "gnmi", "--device", "sw1", str(plain))
+    assert code == 0
+    assert [(s["metric"], s["value"]) for s in lines] == [("interface.out_octets", 7)]
+
+
+def test_rates_judges_each_source_by_its_own_profile_groups():
+    """SNMP and NETCONF name their counters alike; an SNMP reading is judged with the SNMP
+    group's bounds (ifHighSpeed, 32-bit errors), never the NETCONF group's."""
+    lines = []
+    for i, (octets, errors) in enumerate([(1000, 4294967000), (1000 + 10**14, 100)]):
+        labels = {"ifIndex": "27", "ifName": "Gi0/27"}
+        lines += [sample(60 * i, "system.uptime", 5000.0 + 60 * i, "gauge", {}),
+                  sample(60 * i + 0.5, "interface.speed_mbps", 10.0, "gauge", labels),
+                  sample(60 * i + 0.5, "interface.in_octets", octets, "counter", labels),
+                  sample(60 * i + 0.5, "interface.in_errors", errors, "counter", labels)]
+    code, rates, _ = run("rates", stdin="\n".join(lines))
+    got = {r["metric"]: (r["value"], r["reason"]) for r in rates}
+    # 10**14 octets in a minute is beyond any link (SNMP group's 1 Tbit/s ceiling); a 32-bit
+    # error counter wrapping 396 counts at 6.6/s
+    assert got == {"interface.in_octets": (None, "implausible"),
+                   "interface.in_errors": (396 / 60, "wrap32")}
+
+
+def test_rates_of_a_streamed_counter_are_bounded_by_the_physical_ceiling():
+    lines = [json.dumps({"ts": f"2026-11-30T12:00:{10 * i:02d}Z", "device": "t", "source": "gnmi",
+                         "metric": "interface.in_octets", "value": v, "kind": "counter",
+                         "labels": {"ifName": "et1"}})
+             for i, v in enumerate([1000, 2000, 10**18, 4000, 5000])]
+    code, rates, _ = run("rates", stdin="\n".join(lines))
+    assert [(r["value"], r["reason"]) for r in rates] == [
+        (100.0, "ok"), (None, "glitch"), (100.0, "ok"), (100.0, "ok")]

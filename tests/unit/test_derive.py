@@ -101,7 +101,8 @@ def test_bundled_profile_counters():
     specs = counter_specs(profiles.metric_groups[g]
                           for g in profiles.profiles["interfaces"].metric_groups)
     netconf = counter_specs([profiles.metric_groups["netconf_interface_counters"]])
-    assert netconf["interface.in_errors"] == CounterSpec(64)  # yang:counter64
+    assert netconf["interface.in_errors"] == CounterSpec(64, ceiling=2e9)  # yang:counter64
+    assert netconf["interface.in_octets"] == CounterSpec(64, ceiling=1.25e11)
     assert specs["interface.in_octets"] == CounterSpec(64, "interface.speed_mbps", 137500,
                                                        1.25e11)
     assert specs["interface.in_errors"] == CounterSpec(32, "interface.speed_mbps", 2149, 2e9)

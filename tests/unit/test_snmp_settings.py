@@ -55,3 +55,41 @@ def test_scrub_hides_secrets():
 ])
 def test_octet_strings_of_unknown_meaning_are_text_or_hex(raw, text):
     assert text_or_hex(raw) == text
+
+
+def test_the_inventory_version_applies_to_a_community():
+    """A community serves SNMPv1 and v2c: the inventory's version decides (a shared
+    community connection serves v1 and v2c devices alike)."""
+    from netargus.collect import credentials_for
+    from netargus.model import Device, SnmpTarget
+
+    community = SnmpCredentials(version="2c", community="public")
+    v1 = Device(name="ups", host="192.0.2.9", snmp=SnmpTarget("c", version="1"))
+    assert credentials_for(v1, lambda _: community).version == "1"
+    unset = Device(name="sw", host="192.0.2.8", snmp=SnmpTarget("c"))
+    assert credentials_for(unset, lambda _: community).version == "2c"
+
+
+@pytest.mark.parametrize("inventory,creds,held", [
+    ("3", SnmpCredentials(version="2c", community="public"), "a community"),
+    ("2c", SnmpCredentials(version="3", user="u", auth_key="k" * 8), "an SNMPv3 user")])
+def test_an_inventory_version_the_connection_cannot_speak_fails_that_device(inventory, creds,
+                                                                            held):
+    from netargus.collect import credentials_for
+    from netargus.model import Device, PollOutcome, SnmpTarget
+
+    device = Device(name="sw", host="192.0.2.8", snmp=SnmpTarget("conn1", version=inventory))
+    with pytest.raises(CollectError) as err:
+        credentials_for(device, lambda _: creds)
+    assert err.value.outcome is PollOutcome.INTERNAL_FAILURE
+    assert f"version {inventory}" in str(err.value) and held in str(err.value)
+    assert "public" not in str(err.value)
+
+
+def test_short_v3_keys_and_unknown_versions_are_refused_clearly():
+    with pytest.raises(ValueError, match="auth key must be at least 8 characters"):
+        SnmpCredentials.from_connection("u", "short", {"version": "3"})
+    with pytest.raises(ValueError, match="privacy passphrase must be at least 8"):
+        SnmpCredentials.from_connection("u", "long-enough", {"priv_passphrase": "tiny"})
+    with pytest.raises(ValueError, match="unsupported SNMP version '7'"):
+        SnmpCredentials.from_connection("u", "long-enough", {"version": "7"})

@@ -28,8 +28,15 @@ def test_one_sample_or_a_list():
      "sample 0: missing value"),
     (json.dumps([GOOD, 5]).encode(), "sample 1: expected an object, got int"),
     (json.dumps({**GOOD, "source": "telnet"}).encode(), "sample 0: 'telnet' is not a valid"),
-    (json.dumps({**GOOD, "ts": "yesterday"}).encode(), "sample 0: Invalid isoformat"),
+    (json.dumps({**GOOD, "ts": "yesterday"}).encode(),
+     "sample 0: ts 'yesterday' is not an ISO-8601 time such as 2026-11-30T12:00:00Z"),
+    (json.dumps({**GOOD, "ts": 1796040000000}).encode(),
+     "sample 0: ts must be an ISO-8601 time such as 2026-11-30T12:00:00Z, got 1796040000000"),
     (json.dumps({**GOOD, "labels": [1]}).encode(), "sample 0: labels must be an object"),
+    (json.dumps({**GOOD, "labels": {"ifName": None}}).encode(),
+     "sample 0: label 'ifName' must be a string or a number"),
+    (json.dumps({**GOOD, "device": ""}).encode(), "sample 0: device must be a non-empty string"),
+    (json.dumps({**GOOD, "metric": 5}).encode(), "sample 0: metric must be a non-empty string"),
 ])
 def test_rejects_name_the_reason(payload, reason):
     with pytest.raises(Rejected) as err:
@@ -135,3 +142,8 @@ def test_receipt_headers_stamp_every_sample():
     assert s.ts == datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC)
     with pytest.raises(Rejected, match="^timestamps=receipt without a valid 'received'"):
         decode(payload, [("format", b"gnmi"), ("timestamps", b"receipt")], b"sw1")
+
+
+def test_null_labels_are_no_labels_and_a_zoneless_time_is_utc():
+    (s,) = decode(json.dumps({**GOOD, "labels": None, "ts": "2026-11-30T12:00:00"}).encode())
+    assert s.labels == () and s.ts.isoformat() == "2026-11-30T12:00:00+00:00"

@@ -369,7 +369,7 @@ def test_text_only_notification_is_rejected_with_its_leaves():
 
 @pytest.mark.parametrize("ts_ns, reason", [
     (7_300_000_000 * 10**9, "timestamp 7300000000000000000 ns since the epoch is outside"),
-    (-10**9, "timestamp -1000000000 ns since the epoch is outside"),
+    (-10**9, "timestamp -1000000000 s since the epoch is outside"),
     (2**32 * 10**9, "outside what samples can store"),
     (0, "gNMI notification without a timestamp"),
 ])
@@ -400,3 +400,21 @@ def test_gnmi_0_3_value_and_string_path_elements():
                value=gnmi_pb2.Value(value=b'"77"', type=gnmi_pb2.JSON_IETF))
     got, _ = rows(gnmi_pb2.Notification(timestamp=T_NS, update=[update]).SerializeToString())
     assert got == [("interface.in_octets", {"ifName": "et1"}, 77, C, 64)]
+
+
+@pytest.mark.parametrize("stamp", [1_796_040_000, 1_796_040_000_000, 1_796_040_000_000_000,
+                                   1_796_040_000_000_000_000])
+def test_a_target_stamping_in_s_ms_or_us_is_read_right(stamp):
+    """The spec says ns; targets that send s, ms or us are told apart by size, never 1970."""
+    note = gnmi_pb2.Notification(timestamp=stamp, prefix=gnmi.parse_path(
+        "/interfaces/interface[name=et1]/state/counters"))
+    note.update.add(path=gnmi.parse_path("in-octets"), val=gnmi_pb2.TypedValue(uint_val=1))
+    (s,) = gnmi.decode(note.SerializeToString(), "sw1").samples
+    assert s.ts == datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_a_clock_never_set_is_refused_with_the_advice():
+    note = gnmi_pb2.Notification(timestamp=42_000)  # 1970-01-01T11:40:00 as seconds
+    note.update.add(path=gnmi.parse_path("/a/b"), val=gnmi_pb2.TypedValue(uint_val=1))
+    with pytest.raises(gnmi.Undecodable, match="before 2000.*timestamps: receipt"):
+        gnmi.decode(note.SerializeToString(), "sw1")

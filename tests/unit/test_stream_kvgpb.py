@@ -245,3 +245,18 @@ def test_times_outside_datetime_are_refused():
 def test_device_defaults_to_the_node_id_for_the_cli():
     d = decode_payload(message("x", [F(name="v", uint32_value=1)], node="xr9"), "mdt")
     assert {s.device for s in d.samples} == {"xr9"}
+
+
+def test_message_time_in_seconds_and_a_row_stamp_of_1():
+    """IOS XE sends msg_timestamp in seconds; a row stamped 1 gives way to the message."""
+    F = telemetry_bis_pb2.TelemetryField
+    row = F(timestamp=1, fields=[F(name="keys", fields=[F(name="name", string_value="Gi1")]),
+                                 F(name="content", fields=[
+                                     F(name="bytes-received", uint64_value=5)])])
+    msg = telemetry_bis_pb2.Telemetry(
+        node_id_str="r1", encoding_path="Cisco-IOS-XR-infra-statsd-oper:infra-statistics/"
+        "interfaces/interface/latest/generic-counters", msg_timestamp=1_796_040_000,
+        data_gpbkv=[row])
+    (s,) = mdt.decode(msg.SerializeToString(), "r1").samples
+    assert s.ts == datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert (s.metric, s.value) == ("interface.in_octets", 5)

@@ -9,6 +9,7 @@ below, so nothing in this package reads Airflow or a secret store.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,9 @@ class SnmpCredentials:
             raise ValueError(f"unsupported SNMP version {self.version!r} (use 1, 2c or 3)")
         if self.version == "3" and not self.user:
             raise ValueError("SNMPv3 credentials need a user name (the connection's login)")
+        for what, key in (("auth key", self.auth_key), ("privacy passphrase", self.priv_key)):
+            if self.version == "3" and key and len(key) < 8:  # RFC 3414 s11.2
+                raise ValueError(f"the SNMPv3 {what} must be at least 8 characters (RFC 3414)")
 
     @classmethod
     def from_connection(cls, login: str | None, password: str | None,
@@ -58,6 +62,9 @@ class SnmpCredentials:
         """
         extra = extra or {}
         version = str(extra.get("version", "3" if login else "2c"))
+        if version not in ("1", "2", "2c", "3"):
+            raise ValueError(f"unsupported SNMP version {version!r} in the connection's extra "
+                             "(use 1, 2c or 3)")
         if version in ("1", "2c", "2"):
             return cls(version="1" if version == "1" else "2c", community=password or "")
         return cls(
@@ -95,10 +102,32 @@ def credentials_for(device: Device, lookup: Callable[[str], Any],
             raise CollectError(PollOutcome.INTERNAL_FAILURE, "no snmp settings in the inventory")
         conn_id = device.snmp.credentials
     try:
-        return lookup(conn_id)
+        creds = lookup(conn_id)
     except Exception as exc:
         raise CollectError(PollOutcome.INTERNAL_FAILURE,
                            f"credentials {conn_id!r}: {exc}") from None
+    if isinstance(creds, SnmpCredentials) and device.snmp is not None \
+            and conn_id == device.snmp.credentials:
+        creds = with_version(creds, device.snmp.version, conn_id)
+    return creds
+
+
+def with_version(creds: SnmpCredentials, version: str, conn_id: str) -> SnmpCredentials:
+    """``creds`` for the SNMP version the inventory gives the device (``""``: as the
+    connection says). A community serves SNMPv1 and v2c alike, so one connection can serve
+    devices of both; a v3 user cannot speak v1/v2c, nor a community v3.
+
+    Raises:
+        CollectError: internal_failure, the inventory and the connection disagree.
+    """
+    if not version or version == creds.version:
+        return creds
+    if "3" not in (version, creds.version):
+        return dataclasses.replace(creds, version=version)
+    held = "an SNMPv3 user" if creds.version == "3" else "a community (SNMPv1/v2c)"
+    raise CollectError(PollOutcome.INTERNAL_FAILURE,
+                       f"the inventory says SNMP version {version}, but connection "
+                       f"{conn_id!r} holds {held}")
 
 
 class Collector(Protocol):

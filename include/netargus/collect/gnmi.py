@@ -38,12 +38,11 @@ from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from netargus.collect import LoginCredentials
 from netargus.collect.leaves import (
-    NS,
     Decoded,
     Dropped,
     Labeller,
     LeafError,
-    epoch_time,
+    device_time,
     leaf_value,
     shorten,
     strip_prefix,
@@ -239,8 +238,8 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     elif not note.timestamp:
         raise Undecodable("gNMI notification without a timestamp")
     else:
-        try:
-            ts = epoch_time(note.timestamp, NS)
+        try:  # nanoseconds (gNMI spec 2.2.1); a target sending ms or s is read right too
+            ts = device_time(note.timestamp)
         except OutOfRange as exc:
             raise Undecodable(str(exc)) from None
     prefix = _Where().extend(note.prefix)

@@ -50,6 +50,10 @@ from netargus.model import (
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS, MS = 10**9, 10**3  # units per second of gNMI (ns) and kvGPB/JTI (ms) timestamps
+US = 10**6
+# Telemetry stamped before this is a clock that was never set or a count in the wrong unit
+# (a device sending ms where ns are due lands in 1970): refused, never stored in 1970.
+PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +118,36 @@ def epoch_time(value: int, per_second: int) -> datetime:
     """
     seconds, rest = divmod(int(value), per_second)
     if not STORABLE_FROM.timestamp() <= seconds <= STORABLE_UNTIL.timestamp():
-        unit = {NS: "ns", MS: "ms"}.get(per_second, f"1/{per_second} s")
+        unit = {1: "s", MS: "ms", US: "us", NS: "ns"}.get(per_second, f"1/{per_second} s")
         raise OutOfRange(f"timestamp {value} {unit} since the epoch is outside what samples "
                          "can store (1970-01-01T00:00:00Z .. 2106-02-07T06:28:15Z)")
     return EPOCH + timedelta(seconds=seconds, microseconds=rest * 1_000_000 // per_second)
+
+
+def unit_of(value: int) -> int:
+    """Units per second of an epoch count, told by its size: every time from 1973-03-03 to
+    2106 is below 10**11 in seconds, and at or above 10**11 ms, 10**14 us or 10**17 ns, so
+    a device that sends seconds, ms or us where its protocol says ns (or ms) is still read
+    right (seen: gNMI targets in ms, IOS XE MDT in seconds)."""
+    for limit, unit in ((10**11, 1), (10**14, MS), (10**17, US)):
+        if value < limit:
+            return unit
+    return NS
+
+
+def device_time(value: int) -> datetime:
+    """A device's timestamp (an epoch count in whichever unit :func:`unit_of` tells).
+
+    Raises:
+        OutOfRange: outside what ``samples`` can store, or before 2000 (an unset clock or a
+            wrong unit; configure ``timestamps: receipt`` for such a target).
+    """
+    ts = epoch_time(value, unit_of(value))
+    if ts < PLAUSIBLE_FROM:
+        raise OutOfRange(f"timestamp {value} reads as {ts:%Y-%m-%dT%H:%M:%S}Z, before 2000: a "
+                         "clock never set or a wrong unit (timestamps: receipt stamps such a "
+                         "target's samples on arrival)")
+    return ts
 
 
 # ------------------------------------------------------------------------------- values

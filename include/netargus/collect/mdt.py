@@ -13,17 +13,17 @@ import logging
 from collections.abc import Callable
 from concurrent import futures
 from datetime import datetime
+from typing import Any
 
 import grpc
 
 from netargus.collect.kvgpb import content_leaves, key_labels, path_lists
 from netargus.collect.leaves import (
-    MS,
     Decoded,
     Dropped,
     Labeller,
     LeafError,
-    epoch_time,
+    device_time,
     leaf_value,
     shorten,
     strip_prefix,
@@ -115,6 +115,27 @@ class _Namer:
         return metric, kind, 0
 
 
+def _row_time(row_ts: int, msg: Any) -> datetime:
+    """A row's time: its own timestamp, else the message's (msg_timestamp, then
+    collection_start_time), in ms by telemetry.proto, or whichever unit the value's size
+    tells (:func:`~netargus.collect.leaves.device_time`); a row stamp that reads before 2000
+    (seen: 1) gives way to the message's.
+
+    Raises:
+        Undecodable: no usable time.
+    """
+    stamps = [t for t in (row_ts, msg.msg_timestamp, msg.collection_start_time) if t]
+    if not stamps:
+        raise Undecodable("MDT row without a timestamp")
+    problems = []
+    for stamp in stamps:
+        try:
+            return device_time(stamp)
+        except OutOfRange as exc:
+            problems.append(str(exc))
+    raise Undecodable(problems[0])
+
+
 def decode(payload: bytes, device: str, received: datetime | None = None) -> Decoded:
     """The samples of one serialized kvGPB ``Telemetry`` message from ``device``, and the
     leaves that became none (with the reason).
@@ -146,13 +167,7 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
         if received is not None:
             ts = received
         else:
-            ts_ms = row.timestamp or msg.msg_timestamp or msg.collection_start_time
-            if not ts_ms:
-                raise Undecodable("MDT row without a timestamp")
-            try:
-                ts = epoch_time(ts_ms, MS)
-            except OutOfRange as exc:
-                raise Undecodable(str(exc)) from None
+            ts = _row_time(row.timestamp, msg)
         labeller = Labeller()
         content = []
         for part in row.fields:

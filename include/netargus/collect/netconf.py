@@ -367,7 +367,10 @@ def interface_row(device: str, observed_at: datetime, element: etree._Element) -
     name = leaf.get("name", "")
     index = int(leaf["if-index"]) if leaf.get("if-index", "").isdigit() else \
         zlib.crc32(name.encode()) & 0x7FFFFFFF
-    speed = float(leaf["speed"]) / 1e6 if leaf.get("speed", "").isdigit() else 0.0
+    # ietf-interfaces speed is gauge64 bit/s; agents put 2**64-ish there for "unknown"
+    # (netconfd sends 18446744073708551616), which no interface runs at
+    bps = int(leaf["speed"]) if leaf.get("speed", "").isdigit() else 0
+    speed = bps / 1e6 if bps < 2**63 else 0.0
     return Interface(device=device, if_index=index, observed_at=observed_at, if_name=name,
                      if_descr=leaf.get("description", ""),
                      if_type=IANA_IF_TYPES.get(leaf.get("type", "").split(":")[-1], 0),

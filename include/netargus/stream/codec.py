@@ -10,7 +10,8 @@ list of them::
      "metric": "interface.in_octets", "value": 123, "kind": "counter",
      "labels": {"ifName": "et-0/0/0"}, "bits": 64}
 
-(``bits``, optional: a counter's width as the device sent it, 32 or 64.)
+(``bits``, optional: a counter's width as the device sent it, 32 or 64; ``kind`` defaults
+to ``gauge``; a ``ts`` without a zone is UTC; label values are strings or numbers.)
 
 A message that is not valid UTF-8 JSON, or any of whose samples lacks a field, has a wrong
 value or a time outside what ``samples`` can store (ClickHouse DateTime: 1970-01-01 ..
@@ -75,12 +76,28 @@ def _sample(obj: Any, where: str) -> Sample:
     if missing:
         raise Rejected(f"{where}: missing {', '.join(missing)}")
     try:
-        ts = check_storable(utc(datetime.fromisoformat(str(obj["ts"]).replace("Z", "+00:00"))))
-        labels = obj.get("labels") or {}
+        if not isinstance(obj["ts"], str):
+            raise ValueError(f"ts must be an ISO-8601 time such as 2026-11-30T12:00:00Z, "
+                             f"got {obj['ts']!r}")
+        try:
+            parsed = datetime.fromisoformat(obj["ts"].replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"ts {obj['ts']!r} is not an ISO-8601 time such as "
+                             "2026-11-30T12:00:00Z") from None
+        ts = check_storable(utc(parsed))  # a time without a zone is UTC
+        labels = obj.get("labels")
+        labels = {} if labels is None else labels
         if not isinstance(labels, dict):
-            raise ValueError("labels must be an object")
-        return Sample(ts=ts, device=str(obj["device"]), source=obj["source"],
-                      metric=str(obj["metric"]), value=_value(obj["value"]),
+            raise ValueError("labels must be an object of names to values")
+        bad = [k for k, v in labels.items() if not isinstance(v, (str, int, float))
+               or isinstance(v, bool)]
+        if bad:
+            raise ValueError(f"label {bad[0]!r} must be a string or a number")
+        for name in ("device", "metric"):
+            if not isinstance(obj[name], str) or not obj[name].strip():
+                raise ValueError(f"{name} must be a non-empty string")
+        return Sample(ts=ts, device=obj["device"], source=obj["source"],
+                      metric=obj["metric"], value=_value(obj["value"]),
                       kind=obj.get("kind", "gauge"),
                       labels={str(k): str(v) for k, v in labels.items()},
                       bits=obj.get("bits", 0))

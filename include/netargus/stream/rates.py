@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from netargus.collect.telemetry import STREAM_COUNTERS
-from netargus.derive import CounterSpec, derive_rates
+from netargus.derive import CounterSpec, default_ceiling, derive_rates
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import epoch
 
@@ -45,7 +45,8 @@ def rate_window(client: Any, devices: Sequence[str], end: datetime,
     """
     end = end.astimezone(UTC)
     start = end - window
-    specs = {m: CounterSpec(bits=64) for m in streamed_counters(client, start, end)}
+    specs = {m: CounterSpec(bits=64, ceiling=default_ceiling(m))
+             for m in streamed_counters(client, start, end)}
     sink = ClickHouseSink(client)
     rates = {source: sink.write_rates(derive_rates(client, sorted(devices), specs, start, end,
                                                    source=source))

@@ -55,9 +55,10 @@ def _from_json(fmt: str, data: Any) -> list[bytes]:
     out = []
     for item in data if isinstance(data, list) else [data]:
         if fmt == "gnmi" and isinstance(item, dict):
-            if "syncResponse" in item:
+            if "syncResponse" in item or "sync_response" in item:
                 continue
-            item = item.get("update", item)  # a SubscribeResponse's notification
+            if isinstance(item.get("update"), dict):  # a SubscribeResponse's notification
+                item = item["update"]              # (a Notification's own update is a list)
         try:
             out.append(json_format.ParseDict(item, cls()).SerializeToString())
         except json_format.ParseError as exc:
