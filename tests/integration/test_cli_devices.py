@@ -46,7 +46,7 @@ def test_poll_prints_samples_then_the_outcome(cli_env):
 
 def test_two_polls_piped_into_rates_give_the_lab_truth(cli_env):
     code, polled, _ = run(cli_env, "poll", "lab-c3560", "-p", "interfaces", "--count", "2",
-                          "--every", "3")
+                          "--every", "8")
     assert code == 0
     text = "\n".join(json.dumps(line) for line in polled)
     code, rates, _ = run(cli_env, "rates", stdin=text)

@@ -126,8 +126,9 @@ def test_lldp_ids_by_subtype(text2):
         (1, "00:1b:21:aa:bb:01", "192.0.2.1", "Ethernet1/1", "uplink", "bâtiment-sw", "EOS"),
         # chassis networkAddress 02 + 16 bytes (IPv6); port networkAddress 01 0a000001
         (2, "Gi0/2", "2001:db8::1", "10.0.0.1", "", "r2", "Ünit"),
-        # chassis local(7) text; port local(7) holding binary 00 01 ff
-        (3, "Uplink 3", "SN-4242", "00:01:ff", "", "r3", ""),
+        # chassis local(7) text; port local(7) holding binary 00 01 ff; the local port's ID
+        # is its name (interfaceName "Gi0/3"), preferred to its description "Uplink 3"
+        (3, "Gi0/3", "SN-4242", "00:01:ff", "", "r3", ""),
         # chassis macAddress b"abcdef"; port macAddress ending in 00
         (4, "p4", "61:62:63:64:65:66", "2c:3f:38:4a:5b:00", "", "r4", ""),
         # chassis interfaceName; port interfaceAlias
