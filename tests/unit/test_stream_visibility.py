@@ -2,6 +2,7 @@
 that decode to no sample and for dropped leaves; receipt stamping from streaming.yaml to the
 raw message's headers (collector, spool, Kafka headers)."""
 
+import json
 import logging
 
 from pygnmi.spec.v080 import gnmi_pb2
@@ -90,7 +91,16 @@ def test_zero_sample_messages_are_dead_lettered_and_dropped_leaves_counted(caplo
             report.dropped_leaves, dict(report.drop_reasons), report.committed) == (
         3, 1, 2, 2, 1, {"gnmi: not a number": 1}, True)
     assert [s.metric for s in stored] == ["interface.in_octets"]
-    dead = [(h["offset"], h["reason"]) for topic, _, _, h in producer.sent if topic == DEADLETTER]
+    dead = [(h["offset"], h["reason"]) for topic, _, _, h in producer.sent
+            if topic == DEADLETTER and "offset" in h]
+    # the leaf dropped from the message that gave a sample is dead-lettered too, once per
+    # device and batch, with its reason and how often
+    (record,) = [(key, json.loads(value), h) for topic, key, value, h in producer.sent
+                 if topic == DEADLETTER and h.get("kind") == b"dropped-leaves"]
+    assert record[0] == b"sw1" and record[2]["format"] == b"gnmi"
+    assert record[1] == {"device": "sw1", "format": "gnmi", "leaves": [
+        {"path": "/interfaces/interface[name=et1]/state/description",
+         "reason": "not a number", "value": "'uplink'", "count": 1}]}
     assert dead == [
         ("1", "gnmi: no samples: 1 leaf dropped (1 not a number): /interfaces/interface"
               "[name=et1]/state/description: not a number ('uplink')"),

@@ -6,7 +6,8 @@ write the good samples to ClickHouse, produce them normalized to ``netargus.obse
 with their reason in a header, then commit the consumer's offsets. A message that decodes to
 no sample is dead-lettered too (its reason says which leaves were dropped and why), and the
 leaves dropped from messages that did give samples are counted per reason in the batch's
-report and log: nothing is accepted or dropped in silence. Observations, dead letters
+report and log, and dead-lettered with their reasons (one record per device and batch,
+:func:`dropped_leaves_record`): nothing is accepted or dropped in silence. Observations, dead letters
 and the commit all happen only after ClickHouse accepted the batch: if the insert fails,
 nothing is produced or committed and the same messages come again next time. Delivery is at
 least once: a crash between producing and committing repeats a batch, and its samples
@@ -15,6 +16,7 @@ collapse in ClickHouse (ReplacingMergeTree).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -37,6 +39,19 @@ def _produce(producer: Any, topic: str, key: bytes | None, value: bytes,
             return
         except BufferError:  # librdkafka's queue is full: let it deliver some first
             producer.poll(0.1)
+
+
+def dropped_leaves_record(device: bytes, fmt: str,
+                          counts: Counter[tuple[str, str, str]]) -> bytes:
+    """The dead letter of the leaves one device's messages dropped in a batch (messages that
+    gave samples too): ``{"device", "format", "leaves": [{"path", "reason", "value",
+    "count"}]}`` as JSON, most frequent first, so what cannot become a sample is in
+    ``netargus.deadletter`` with its reason, once per batch rather than once per message."""
+    return json.dumps({
+        "device": device.decode("utf-8", "replace"), "format": fmt,
+        "leaves": [{"path": path, "reason": reason, "value": value, "count": n}
+                   for (path, reason, value), n in counts.most_common()]},
+        separators=(",", ":")).encode()
 
 
 @dataclass
@@ -75,6 +90,7 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
     report = BatchReport()
     empty = 0
     dropped: Counter[str] = Counter()
+    leaves: dict[tuple[bytes, str], Counter[tuple[str, str, str]]] = {}  # (device, format)
     samples: list[Sample] = []
     decoded: list[tuple[bytes | None, list[Sample]]] = []  # (key, samples) per good message
     rejects: list[tuple[Any, str]] = []
@@ -110,6 +126,8 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
             if result.dropped:
                 fmt = got[0].source
                 dropped.update(f"{fmt}: {d.reason}" for d in result.dropped)
+                leaves.setdefault((got[0].device.encode(), fmt), Counter()).update(
+                    (d.path, d.reason, d.value) for d in result.dropped)
     if not report.messages:
         return report
     write(samples)  # raises on failure: then nothing is produced or committed
@@ -117,6 +135,11 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
         _produce(producer, DEADLETTER, message.key(), message.value(),
                  [*(message.headers() or []), ("reason", reason), ("topic", message.topic()),
                   ("partition", str(message.partition())), ("offset", str(message.offset()))])
+    for (key, fmt), counts in leaves.items():  # what became no sample, per device and batch
+        _produce(producer, DEADLETTER, key, dropped_leaves_record(key, fmt, counts),
+                 [("format", fmt.encode()), ("kind", b"dropped-leaves"),
+                  ("reason", f"{sum(counts.values())} leaves dropped from messages that gave "
+                             "samples".encode())])
     for key, got in decoded:  # one observation message per raw message: its samples, normalized
         _produce(producer, OBSERVATIONS, key, encode_many(got))
     if producer.flush(30):
