@@ -56,6 +56,7 @@ class StreamCollector:
         self.formats: Counter[str] = Counter()
         self.spooled = 0
         self.last_seen: dict[str, float] = {}
+        self.started = time.monotonic()
         self.up: dict[str, bool] = {}
         self.receipt = receipt_stamped(targets)
         self._stop = threading.Event()
@@ -88,7 +89,10 @@ class StreamCollector:
         ts = datetime.now(UTC).isoformat()
         rows = []
         for device, protocol in device_protocols(self.targets).items():
-            alive = now - self.last_seen.get(device, -1e9) < self.config.heartbeat_seconds
+            # a device is silent once a heartbeat passed with nothing from it, counted from
+            # when this collector began to listen (a first TLS handshake is not silence)
+            heard = self.last_seen.get(device, self.started)
+            alive = now - heard < self.config.heartbeat_seconds
             if not alive and self.up.get(device, True):
                 log.warning("target %s (%s) silent for %.0f s", device, protocol,
                             self.config.heartbeat_seconds)
@@ -124,7 +128,7 @@ class StreamCollector:
             stop: threading.Event | None = None) -> dict[str, Any]:
         """Hold the targets for ``lease_seconds`` (see the module docstring); returns stats."""
         stop = stop or threading.Event()
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         subscribers, servers, threads = [], [], []
         sub_stop = threading.Event()
         for t in self.targets:

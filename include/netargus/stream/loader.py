@@ -7,8 +7,8 @@ with their reason in a header, then commit the consumer's offsets. A message tha
 no sample is dead-lettered too (its reason says which leaves were dropped and why), and the
 leaves dropped from messages that did give samples are counted per reason in the batch's
 report and log, and dead-lettered with their reasons (one record per device and batch,
-:func:`dropped_leaves_record`): nothing is accepted or dropped in silence. Observations, dead letters
-and the commit all happen only after ClickHouse accepted the batch: if the insert fails,
+:func:`dropped_leaves_record`): nothing is accepted or dropped in silence. Observations, dead
+letters and the commit all happen only after ClickHouse accepted the batch: if the insert fails,
 nothing is produced or committed and the same messages come again next time. Delivery is at
 least once: a crash between producing and committing repeats a batch, and its samples
 collapse in ClickHouse (ReplacingMergeTree).
