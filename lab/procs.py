@@ -102,39 +102,51 @@ def stop(pid_file: Path, grace: float = 15.0) -> bool:
     return True
 
 
-def _environ(pid: int) -> dict[str, str]:
-    try:
-        raw = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return {}
-    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
-    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (children, theirs...), by the parent pids in /proc."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, pp in parent.items() if pp in frontier]
+        found += children
+        frontier = children
+    return found
 
 
-def stop_by_env(name: str, value: str, grace: float = 15.0) -> list[int]:
-    """SIGTERM every process whose environment has ``name=value``, SIGKILL what is left after
-    ``grace`` seconds: the processes a service started in sessions of their own (Airflow's
-    task runners), which stopping the service's process group does not reach.
+def stop_tree(pid_file: Path, grace: float = 15.0) -> bool:
+    """:func:`stop` the process group in ``pid_file``, then whatever it had started in
+    sessions of its own (Airflow's task runners; setproctitle leaves them no environment to
+    be found by), SIGTERM and after ``grace`` seconds SIGKILL.
 
     Returns:
-        The pids that were running.
+        True if something was running.
     """
-    found = [pid for pid in (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit())
-             if pid != os.getpid() and _environ(pid).get(name) == value and pid_alive(pid)]
-    for pid in found:
+    pid = read_pid(pid_file)
+    below = descendants(pid) if pid is not None else []
+    stopped = stop(pid_file, grace)
+    left = [p for p in below if pid_alive(p)]
+    for p in left:
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(p, signal.SIGTERM)
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(p) for p in found):
+    while time.monotonic() < deadline and any(pid_alive(p) for p in left):
         time.sleep(0.2)
-    for pid in found:
+    for p in left:
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(p, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    return found
+    return stopped
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lab import recordings
 from lab.config import GNMI_USER, NETCONF_USER, REPO, V3_USER, LabConfig
-from lab.procs import LabError, port_open, read_pid, start, stop, stop_by_env, tail, wait_for
+from lab.procs import LabError, port_open, read_pid, start, stop, stop_tree, tail, wait_for
 
 
 @dataclass(frozen=True)
@@ -372,12 +372,10 @@ def _airflow_ready(cfg: LabConfig) -> bool:
 class AirflowService(Service):
     """Airflow standalone: stopping its process group does not reach the task runners it
     started in sessions of their own (a streaming collector holding its listener ports for
-    a lease); every process carrying this lab's AIRFLOW_HOME is stopped after it."""
+    a lease), so every process below it is stopped too."""
 
     def down(self, cfg: LabConfig) -> bool:
-        stopped = stop(self.pid_file(cfg))
-        stragglers = stop_by_env("AIRFLOW_HOME", cfg.airflow_env()["AIRFLOW_HOME"])
-        return stopped or bool(stragglers)
+        return stop_tree(self.pid_file(cfg))
 
 
 AIRFLOW = AirflowService("airflow", _airflow_launch, _airflow_ready, lambda c: c.airflow_port,
