@@ -61,10 +61,10 @@ def simulate(n: int, ready, stop, out) -> None:
 
 
 def collect(n: int, kafka: dict, out) -> None:
-    from netargus.collect.stream import StreamCollector
     from netargus.sink.kafka import KafkaRawSink
     from netargus.sink.spool import Spool
-    from netargus.streaming import StreamingConfig
+    from netargus.streaming.collector import StreamCollector
+    from netargus.streaming.config import StreamingConfig
 
     cfg = StreamingConfig.model_validate({
         "shards": 1, "heartbeat_seconds": 3 * INTERVAL,
@@ -75,7 +75,7 @@ def collect(n: int, kafka: dict, out) -> None:
     from pygnmi.spec.v080 import gnmi_pb2
 
     from netargus.sink.guarded import Guarded
-    from netargus.sink.kafka import decode_messages, encode_messages
+    from netargus.streaming.raw import decode_messages, encode_messages
 
     spool = Spool(bench_lab().path("bench", f"spool-{n}", "x").parent)
     kafka_sink = KafkaRawSink(kafka, topic="p3-collector")

@@ -25,13 +25,13 @@ from confluent_kafka import Producer
 from bench.common import bench_lab, record
 from lab import services
 from lab.streamsim import GNMI_COUNTERS
-from netargus.collect.gnmi import parse_path
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import connect
 from netargus.store.migrator import migrate_database
-from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.kafka import consumer, ensure_topics
-from netargus.stream.loader import load_batch
+from netargus.streaming.decoders.gnmi import parse_path
+from netargus.streaming.kafka import consumer, ensure_topics
+from netargus.streaming.loader import load_batch
+from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
 
 DURATION = float(sys.argv[1]) if len(sys.argv) > 1 else 180.0
 RATE = float(sys.argv[2]) if len(sys.argv) > 2 else 100_000.0

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from netargus.airflow.dags import CLICKHOUSE, KAFKA
-from netargus.streaming import load_streaming
+from netargus.streaming.config import load_streaming
 
 LOADERS = list(range(load_streaming().loaders))
 

@@ -17,7 +17,7 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from netargus.airflow.dags import CLICKHOUSE, KAFKA
-from netargus.streaming import load_streaming
+from netargus.streaming.config import load_streaming
 
 LEASE = timedelta(seconds=load_streaming().lease_seconds)
 

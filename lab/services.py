@@ -215,7 +215,7 @@ KAFKA = Service("kafka", _kafka_launch, lambda c: port_open(c.kafka_port), lambd
 
 def _streamsim_launch(cfg: LabConfig) -> None:
     from lab.certs import ensure_certs
-    from netargus.streaming import load_streaming
+    from netargus.streaming.config import load_streaming
 
     streaming = load_streaming(cfg.streaming())
     ensure_certs(cfg.certs(), [t.tls.server_name or t.device for t in streaming.gnmi if t.tls])
@@ -229,7 +229,7 @@ def _streamsim_launch(cfg: LabConfig) -> None:
 
 
 def _streamsim_port(cfg: LabConfig) -> int:
-    from netargus.streaming import load_streaming
+    from netargus.streaming.config import load_streaming
 
     return int(load_streaming(cfg.streaming()).gnmi[0].address.rsplit(":", 1)[1])
 

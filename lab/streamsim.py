@@ -33,10 +33,10 @@ import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from lab.recordings import interfaces, octet_rate
-from netargus.collect.gnmi import parse_path
 from netargus.proto.cisco import mdt_dialout_pb2, mdt_dialout_pb2_grpc, telemetry_bis_pb2
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
-from netargus.streaming import GnmiTarget, Listener, StreamingConfig, load_streaming
+from netargus.streaming.config import GnmiTarget, Listener, StreamingConfig, load_streaming
+from netargus.streaming.decoders.gnmi import parse_path
 
 log = logging.getLogger("lab.streamsim")
 

@@ -68,9 +68,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def sample_json(sample: Sample) -> dict[str, Any]:
-    """A sample as the JSON sample object of ``netargus.stream.codec`` (``bits`` included
+    """A sample as the JSON sample object of ``netargus.streaming.decoders`` (``bits`` included
     when the device said the counter's width): what ``netargus rates`` reads back."""
-    from netargus.stream.codec import sample_object
+    from netargus.streaming.raw import sample_object
 
     return sample_object(sample)
 
@@ -298,7 +298,8 @@ def read_samples(lines: Iterable[str]) -> Iterator[Sample]:
     Raises:
         Usage: an invalid sample line (the reason names the line and the field).
     """
-    from netargus.stream.codec import Rejected, decode
+    from netargus.streaming.decoders import decode
+    from netargus.streaming.raw import Rejected
 
     for number, line in enumerate(lines, 1):
         text = line.strip()
@@ -383,8 +384,9 @@ def decode(file: Annotated[str, typer.Argument(help="The message(s): a file, or 
 
 
 def _decode(file: str, fmt: str, device: str | None) -> int:
-    from netargus.stream.codec import Rejected, decode_payload, formats
-    from netargus.stream.wire import Unreadable, wire_messages
+    from netargus.streaming.decoders import decode_payload, formats
+    from netargus.streaming.raw import Rejected
+    from netargus.streaming.wire import Unreadable, wire_messages
 
     if fmt not in formats():
         raise Usage(f"unknown format {fmt!r} (use {', '.join(formats())})")

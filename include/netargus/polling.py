@@ -36,15 +36,7 @@ from netargus.derive import (
     HOST_UPTIME_METRIC,
     UPTIME_METRIC,
 )
-from netargus.model import (
-    Device,
-    Kind,
-    PollOutcome,
-    PollResult,
-    Sample,
-    Source,
-    outcome_counts,
-)
+from netargus.model import Device, Kind, PollOutcome, PollResult, Sample, Source, outcome_counts
 from netargus.profiles import MetricGroup, MetricSpec, TableSpec
 
 log = logging.getLogger(__name__)

@@ -24,15 +24,15 @@ from lab.certs import ensure_certs
 from lab.config import LabConfig
 from lab.streamsim import StreamSim
 from netargus.collect import LoginCredentials
-from netargus.collect.stream import StreamCollector
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.kafka import KafkaRawSink, guarded_kafka
 from netargus.sink.spool import Spool
 from netargus.store import ClickHouseSettings, connect
-from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.kafka import ensure_topics, partition_consumer
-from netargus.stream.loader import load_batch
-from netargus.streaming import StreamingConfig
+from netargus.streaming.collector import StreamCollector
+from netargus.streaming.config import StreamingConfig
+from netargus.streaming.kafka import ensure_topics, partition_consumer
+from netargus.streaming.loader import load_batch
+from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
 
 log = logging.getLogger(__name__)
 

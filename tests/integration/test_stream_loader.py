@@ -12,9 +12,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from lab import services
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import ClickHouseSettings, connect
-from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.codec import decode
-from netargus.stream.loader import load_batch
+from netargus.streaming.decoders import decode
+from netargus.streaming.loader import load_batch
+from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
 
 MALFORMED = [b"\xff\xfe not utf-8", b'{"ts": "2026-11-01T00:00:00Z", "device": ',
              b'{"ts": "2026-11-01T00:00:00Z", "device": "x", "source": "gnmi", "metric": "m"}']
@@ -116,8 +116,9 @@ def test_receipt_stamps_and_zero_sample_messages_through_kafka(lab, kafka, migra
     that gives no sample is dead-lettered with the reason and counted."""
     from pygnmi.spec.v080 import gnmi_pb2
 
-    from netargus.collect.gnmi import parse_path
-    from netargus.sink.kafka import KafkaRawSink, RawMessage
+    from netargus.sink.kafka import KafkaRawSink
+    from netargus.streaming.decoders.gnmi import parse_path
+    from netargus.streaming.raw import RawMessage
 
     bootstrap, raw = kafka
     device = f"sw-{uuid.uuid4().hex[:6]}"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from netargus.model import Kind, Sample, Source
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import connect
-from netargus.stream.rates import rate_window
+from netargus.streaming.rates import rate_window
 
 T0 = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 

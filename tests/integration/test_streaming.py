@@ -19,7 +19,7 @@ from lab import services
 from lab.recordings import interfaces, octet_rate
 from netargus.derive import CounterSpec, derive_rates
 from netargus.store import connect
-from netargus.stream import DEADLETTER
+from netargus.streaming.raw import DEADLETTER
 from tests.helpers.streaming import Pipeline, wait_until
 from tests.integration.test_stream_loader import read_all
 

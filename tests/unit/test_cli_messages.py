@@ -76,7 +76,7 @@ def test_decode_recorded_payloads(fmt, case):
 def test_decode_wire_bytes_and_dead_letters(tmp_path):
     from pygnmi.spec.v080 import gnmi_pb2
 
-    from netargus.collect.gnmi import parse_path
+    from netargus.streaming.decoders.gnmi import parse_path
 
     note = gnmi_pb2.Notification(timestamp=1_796_040_000_000_000_000,
                                  prefix=parse_path("/interfaces/interface[name=et1]/state"))
@@ -114,7 +114,7 @@ def test_decode_a_plain_notification_in_protobuf_json(tmp_path):
     from google.protobuf import json_format
     from pygnmi.spec.v080 import gnmi_pb2
 
-    from netargus.collect.gnmi import parse_path
+    from netargus.streaming.decoders.gnmi import parse_path
 
     note = gnmi_pb2.Notification(timestamp=1_796_040_000_000_000_000,
                                  prefix=parse_path("/interfaces/interface[name=et1]/state"))

@@ -3,8 +3,8 @@
 import pytest
 
 from netargus.sink.guarded import Guarded, Undelivered
-from netargus.sink.kafka import RawMessage, decode_messages, encode_messages
 from netargus.sink.spool import Spool
+from netargus.streaming.raw import RawMessage, decode_messages, encode_messages
 
 
 def ints(data: bytes) -> list[int]:

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from netargus.stream.codec import NoSamples, Rejected, decode, decode_payload, encode
+from netargus.streaming.decoders import decode, decode_payload
+from netargus.streaming.raw import NoSamples, Rejected, encode
 
 GOOD = {"ts": "2026-11-01T12:00:00.250Z", "device": "core1", "source": "gnmi",
         "metric": "interface.in_octets", "value": 123, "kind": "counter",
@@ -96,7 +97,7 @@ def test_an_empty_list_is_no_samples():
 def test_decode_payload_returns_samples_and_dropped_leaves():
     from pygnmi.spec.v080 import gnmi_pb2
 
-    from netargus.collect.gnmi import parse_path
+    from netargus.streaming.decoders.gnmi import parse_path
 
     note = gnmi_pb2.Notification(
         timestamp=1_796_040_000 * 10**9, prefix=parse_path("/interfaces/interface[name=et1]/state"),
@@ -128,7 +129,7 @@ def test_decode_payload_returns_samples_and_dropped_leaves():
 def test_receipt_headers_stamp_every_sample():
     from pygnmi.spec.v080 import gnmi_pb2
 
-    from netargus.collect.gnmi import parse_path
+    from netargus.streaming.decoders.gnmi import parse_path
 
     last_change = gnmi_pb2.Notification(  # a target sending its last-change time (2001)
         timestamp=10**18, update=[gnmi_pb2.Update(path=parse_path("/a/counters/b"),

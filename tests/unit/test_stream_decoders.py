@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 import pytest
 from pygnmi.spec.v080 import gnmi_pb2
 
-from netargus.collect import gnmi, jti, mdt
-from netargus.collect.leaves import Dropped
 from netargus.model import Kind, Source
 from netargus.proto.cisco import telemetry_bis_pb2
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
-from netargus.stream.codec import Rejected, decode
+from netargus.streaming.decoders import decode, gnmi, jti, mdt
+from netargus.streaming.leaves import Dropped
+from netargus.streaming.raw import Rejected
 
 T_NS = 1_795_000_000_123_000_000  # 2026-11-19T...: a gNMI timestamp (ns)
 T_MS = T_NS // 1_000_000
@@ -165,9 +165,10 @@ def test_codec_dispatches_by_format_header_and_names_the_reason():
 
 
 def test_subscribe_request_samples_and_on_change_with_a_heartbeat():
-    from netargus.streaming import SensorPath
+    from netargus.streaming.collectors.gnmi import subscribe_request
+    from netargus.streaming.config import SensorPath
 
-    req = gnmi.subscribe_request([
+    req = subscribe_request([
         SensorPath(path="/interfaces/interface/state/counters", interval=10),
         SensorPath(path="/interfaces/interface/state/oper-status", mode="on_change")], 15)
     sample, change = req.subscribe.subscription

@@ -2,7 +2,7 @@
 (``tests/fixtures/<protocol>/<case>/``), each turned into wire bytes and decoded as the loader
 does; the samples, dropped leaves and dead-letter reasons must be exactly ``expected.json``.
 
-A case holds one input (read by ``netargus.stream.wire``, as ``netargus decode`` reads files)
+A case holds one input (read by ``netargus.streaming.wire``, as ``netargus decode`` reads files)
 and ``expected.json``:
 
 * ``input.json``: gNMI, a list of ``SubscribeResponse`` in protobuf JSON (the form Telegraf's
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from netargus.stream.codec import Rejected, decode_message
-from netargus.stream.wire import wire_messages
+from netargus.streaming.decoders import decode_message
+from netargus.streaming.raw import Rejected
+from netargus.streaming.wire import wire_messages
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = sorted(p for proto in ("gnmi", "mdt", "jti") for p in (FIXTURES / proto).iterdir()

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from pygnmi.spec.v080 import gnmi_pb2
 
-from netargus.collect import gnmi
-from netargus.collect.leaves import Dropped
 from netargus.model import Kind
-from netargus.stream.codec import NoSamples, decode, decode_payload
+from netargus.streaming.decoders import decode, decode_payload, gnmi
+from netargus.streaming.leaves import Dropped
+from netargus.streaming.raw import NoSamples
 
 P, TV, U = gnmi.parse_path, gnmi_pb2.TypedValue, gnmi_pb2.Update
 T_NS = 1_795_000_000_000_000_000  # 2026-11-18T11:06:40Z (date -u -d @1795000000)

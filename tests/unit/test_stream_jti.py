@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from netargus.collect import jti
 from netargus.model import Kind
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
+from netargus.streaming.decoders import jti
 
 C, G = Kind.COUNTER, Kind.GAUGE
 T_MS = 1_795_000_000_000

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from netargus.collect import mdt
 from netargus.model import Kind
 from netargus.proto.cisco import telemetry_bis_pb2
-from netargus.stream.codec import NoSamples, decode, decode_payload
+from netargus.streaming.decoders import decode, decode_payload, mdt
+from netargus.streaming.raw import NoSamples
 
 F = telemetry_bis_pb2.TelemetryField
 T_MS = 1_795_000_000_000
@@ -59,7 +59,6 @@ def test_bugcase_12_nxos_show_interface_rows_stay_apart():
 def test_bugcase_12_through_the_samples_table_final():
     """The bugcase's own check: insert into migration 001's samples table (on chdb) and read
     FINAL: six rows survive."""
-    import os
     import tempfile
 
     chdb = pytest.importorskip("chdb.session")
@@ -69,8 +68,9 @@ def test_bugcase_12_through_the_samples_table_final():
                                         nx_row("Ethernet1/3", 5000, 6000)])])])])]
     samples = decode(message("show interface", content, [F(name="host", string_value="n9k")]),
                      [("format", b"mdt")], b"n9k")
-    here = os.path.dirname(mdt.__file__)
-    ddl = open(os.path.join(here, "..", "store", "migrations", "001_core.sql")).read()
+    from netargus.store.migrator import MIGRATIONS_DIR
+
+    ddl = (MIGRATIONS_DIR / "001_core.sql").read_text()
     table = ddl[ddl.index("CREATE TABLE IF NOT EXISTS samples"):].split(";")[0]
     with tempfile.TemporaryDirectory() as tmp:
         db = chdb.Session(tmp)

@@ -7,11 +7,16 @@ import logging
 
 from pygnmi.spec.v080 import gnmi_pb2
 
-from netargus.collect.gnmi import parse_path
-from netargus.sink.kafka import RawMessage, decode_messages, encode_messages
-from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.loader import load_batch
-from netargus.streaming import StreamingConfig, receipt_stamped
+from netargus.streaming.config import StreamingConfig, receipt_stamped
+from netargus.streaming.decoders.gnmi import parse_path
+from netargus.streaming.loader import load_batch
+from netargus.streaming.raw import (
+    DEADLETTER,
+    OBSERVATIONS,
+    RawMessage,
+    decode_messages,
+    encode_messages,
+)
 
 TS = 1_796_040_000 * 10**9
 
@@ -85,7 +90,7 @@ def test_zero_sample_messages_are_dead_lettered_and_dropped_leaves_counted(caplo
     stored = []
     consumer, producer = Consumer([Msg(good, offset=0), Msg(text_only, offset=1),
                                    Msg(delete_only, offset=2)]), Producer()
-    with caplog.at_level(logging.INFO, logger="netargus.stream.loader"):
+    with caplog.at_level(logging.INFO, logger="netargus.streaming.loader"):
         report = load_batch(consumer, producer, stored.extend, time_budget=5, poll_timeout=0.01)
     assert (report.messages, report.samples, report.rejected, report.empty,
             report.dropped_leaves, dict(report.drop_reasons), report.committed) == (
@@ -123,7 +128,7 @@ def test_receipt_stamping_from_the_streaming_file_to_the_raw_headers():
     assert receipt_stamped(cfg.targets()) == {"sw1", "r1"}
     assert [t.timestamps for t in cfg.targets()] == ["receipt", "device", "receipt", "device"]
 
-    from netargus.collect.stream import StreamCollector
+    from netargus.streaming.collector import StreamCollector
 
     class Sink:
         spool = None

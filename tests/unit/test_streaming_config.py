@@ -4,7 +4,7 @@ import pytest
 
 from netargus.config import ConfigError
 from netargus.inventory import shard_of
-from netargus.streaming import load_streaming
+from netargus.streaming.config import load_streaming
 
 GOOD = """
 shards: 3

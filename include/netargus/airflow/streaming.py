@@ -20,11 +20,11 @@ from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.spool import Spool
 from netargus.store import epoch
-from netargus.stream.kafka import ensure_topics, partition_consumer
-from netargus.stream.leases import Leases, Renewal
-from netargus.stream.loader import load_batch
-from netargus.stream.rates import rate_window
-from netargus.streaming import StreamingConfig, load_streaming
+from netargus.streaming.config import StreamingConfig, load_streaming
+from netargus.streaming.kafka import ensure_topics, partition_consumer
+from netargus.streaming.leases import Leases, Renewal
+from netargus.streaming.loader import load_batch
+from netargus.streaming.rates import rate_window
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,8 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
                   ) -> dict[str, Any]:
     """Hold ``conf["shard"]``'s targets for one lease (``conf["lease_seconds"]`` or the
     file's), producing to Kafka through the shard's spool; release the lease at the end."""
-    from netargus.collect.stream import StreamCollector
     from netargus.sink.kafka import KafkaRawSink, guarded_kafka
+    from netargus.streaming.collector import StreamCollector
 
     cfg = load_streaming()
     shard, holder = int(conf["shard"]), str(conf["holder"])
@@ -186,9 +186,9 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
 def stream_rates(loaded: Sequence[dict[str, Any]], *, clickhouse_conn_id: str,
                  data_interval_end: datetime) -> dict[str, Any]:
     """Recompute the rates of streamed counters for the readings of the
-    :data:`~netargus.stream.rates.RATE_WINDOW` before the run's ``data_interval_end`` (every
+    :data:`~netargus.streaming.rates.RATE_WINDOW` before the run's ``data_interval_end`` (every
     streaming device and any other the loaders saw), with the same counter -> rate code as
-    SNMP polling (:func:`netargus.stream.rates.rate_window`).
+    SNMP polling (:func:`netargus.streaming.rates.rate_window`).
 
     The window comes from the run, never from the clock: a rerun or backfill of a
     ``stream_loader`` run recomputes exactly its rates. Readings after the interval's end

@@ -28,7 +28,6 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from netargus.collect import CollectError, Judgement, attempt
-from netargus.collect.telemetry import OPEN_CONFIG_LEAVES, OPER_STATUS
 from netargus.model import (
     Device,
     DeviceFacts,
@@ -39,6 +38,7 @@ from netargus.model import (
     Sample,
     Source,
 )
+from netargus.streaming.decoders.names import OPEN_CONFIG_LEAVES, OPER_STATUS
 
 log = logging.getLogger(__name__)
 logging.getLogger("ncclient").setLevel(logging.WARNING)  # it logs every RPC at INFO/DEBUG

@@ -6,56 +6,22 @@ is raised as :class:`~netargus.sink.guarded.Undelivered`, so the guard spools ex
 nothing is both delivered and spooled. Messages are keyed by device (one device stays on one
 partition, in order) and carry a ``format`` header that tells the loader how to decode them,
 plus the headers the collector adds (``received``, ``timestamps``; see
-:mod:`netargus.stream.codec`).
+:mod:`netargus.streaming.decoders`).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
 from netargus.sink.guarded import Guarded, Undelivered
 from netargus.sink.spool import Spool
-from netargus.stream import RAW
-from netargus.stream.codec import FORMAT_HEADER
+from netargus.streaming.raw import RAW, RawMessage, decode_messages, encode_messages
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """One message for ``netargus.raw``: the device (the key), the ``format`` header, the
-    payload as the device sent it, and further headers (name, text)."""
-
-    device: str
-    format: str
-    payload: bytes
-    headers: tuple[tuple[str, str], ...] = ()
-
-    def kafka_headers(self) -> list[tuple[str, bytes]]:
-        return [(FORMAT_HEADER, self.format.encode()),
-                *((k, v.encode()) for k, v in self.headers)]
-
-
-def encode_messages(messages: Sequence[RawMessage]) -> bytes:
-    """Messages as JSON lines for the spool (payloads base64; headers, when there are any,
-    as a fourth item)."""
-    return json.dumps([[m.device, m.format, base64.b64encode(m.payload).decode(),
-                        *([[list(h) for h in m.headers]] if m.headers else [])]
-                       for m in messages], separators=(",", ":")).encode()
-
-
-def decode_messages(data: bytes) -> list[RawMessage]:
-    """Inverse of :func:`encode_messages` (also reads spools written before headers)."""
-    return [RawMessage(d, f, base64.b64decode(p), tuple(tuple(h) for h in (rest[0] if rest
-                                                                           else ())))
-            for d, f, p, *rest in json.loads(data)]
 
 
 class KafkaRawSink:

@@ -10,16 +10,12 @@ dead-letters it with the reason.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-from collections.abc import Callable
 from datetime import datetime
 
-from netargus.collect.leaves import MS, Decoded, Dropped, epoch_time, shorten, status_number
-from netargus.collect.telemetry import parse_message
 from netargus.model import Kind, OutOfRange, Sample, Source
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
-from netargus.streaming import Listener
+from netargus.streaming.decoders.names import parse_message
+from netargus.streaming.leaves import MS, Decoded, Dropped, epoch_time, shorten, status_number
 
 log = logging.getLogger(__name__)
 
@@ -179,63 +175,3 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     for n, info in enumerate(juniper.Extensions[port_pb2.jnpr_interface_ext].interface_stats):
         _interface(info, emit, n)
     return out
-
-
-Emit = Callable[[str, str, bytes], None]
-
-
-class JtiListener:
-    """The UDP socket of one JTI listener, read by a thread until :meth:`stop`."""
-
-    def __init__(self, listener: Listener, emit: Emit, seen: Callable[[str], None]) -> None:
-        self.listener, self.emit, self.seen = listener, emit, seen
-        self.datagrams = 0
-        self.unknown = 0
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 2**20)
-        sock.bind((self.listener.bind, self.listener.port))
-        sock.settimeout(0.5)
-        self._sock = sock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"jti-{self.listener.name}")
-        self._thread.start()
-        log.info("JTI listener %s on udp %s:%d", self.listener.name, self.listener.bind,
-                 self.listener.port)
-
-    def _device(self, payload: bytes, sender: str) -> str | None:
-        try:
-            system_id = parse(payload).system_id
-        except Undecodable:
-            return f"unparsed@{sender}"  # forwarded: the loader dead-letters it
-        return self.listener.devices.get(system_id.split(":", 1)[0])
-
-    def _run(self) -> None:
-        assert self._sock is not None
-        while not self._stop.is_set():
-            try:
-                payload, (addr, _) = self._sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            device = self._device(payload, addr)
-            if device is None:
-                self.unknown += 1
-                if self.unknown in (1, 10, 100) or self.unknown % 1000 == 0:
-                    log.warning("JTI listener %s: %d datagram(s) from a system it does not "
-                                "list (last from %s): dropped", self.listener.name,
-                                self.unknown, addr)
-                continue
-            self.datagrams += 1
-            self.seen(device)
-            self.emit(device, FORMAT, payload)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(5)
-        if self._sock:
-            self._sock.close()

@@ -7,7 +7,7 @@ path (``/a/b-c/d`` -> ``a.b_c.d``; characters other than letters, digits and ``_
 ``_``, so a name never holds a space), a counter when it sits under a counters container
 (``counters``, ``generic-counters``, SONiC's ``COUNTERS``) and is not a time, or is named as a
 count (``*-octets``, ``*-packets``, ``*-errors``, ...) under a ``statistics`` container. Names are
-looked up after module prefixes are stripped (:func:`netargus.collect.leaves.strip_prefix`),
+looked up after module prefixes are stripped (:func:`netargus.streaming.leaves.strip_prefix`),
 so ``/oc-if:interfaces/oc-if:interface/.../oc-if:counters/in-octets`` is
 ``interface.in_octets``, a counter, like its unprefixed twin.
 """

@@ -39,14 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from netargus.model import (
-    COUNTER_MAX,
-    STORABLE_FROM,
-    STORABLE_UNTIL,
-    Kind,
-    OutOfRange,
-    Sample,
-)
+from netargus.model import COUNTER_MAX, STORABLE_FROM, STORABLE_UNTIL, Kind, OutOfRange, Sample
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS, MS = 10**9, 10**3  # units per second of gNMI (ns) and kvGPB/JTI (ms) timestamps

@@ -105,7 +105,7 @@ class StreamingConfig(_Strict):
     @property
     def topics(self) -> tuple[str, ...]:
         """The Kafka topics streaming uses: raw (this file's), observations, dead letters."""
-        from netargus.stream import DEADLETTER, OBSERVATIONS
+        from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
 
         return (self.raw_topic, OBSERVATIONS, DEADLETTER)
 

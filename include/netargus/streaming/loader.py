@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netargus.model import Sample
-from netargus.stream import DEADLETTER, OBSERVATIONS
-from netargus.stream.codec import NoSamples, Rejected, decode_message, encode_many
+from netargus.streaming.decoders import decode_message
+from netargus.streaming.raw import DEADLETTER, OBSERVATIONS, NoSamples, Rejected, encode_many
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from confluent_kafka import OFFSET_STORED, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from netargus.stream import DEADLETTER, OBSERVATIONS, RAW
+from netargus.streaming.raw import DEADLETTER, OBSERVATIONS, RAW
 
 log = logging.getLogger(__name__)
 

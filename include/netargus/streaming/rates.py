@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from netargus.collect.telemetry import STREAM_COUNTERS
 from netargus.derive import CounterSpec, default_ceiling, derive_rates
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import epoch
+from netargus.streaming.decoders.names import STREAM_COUNTERS
 
 STREAM_SOURCES = ("gnmi", "mdt", "jti")
 RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much
@@ -30,7 +30,7 @@ WHERE kind = 'counter' AND source IN %(sources)s
 def streamed_counters(client: Any, start: datetime, end: datetime) -> list[str]:
     """The counter metrics streamed in ``[start, end)``: every counter gets a rate, also one
     no table names (a generic OpenConfig or vendor counter), beside
-    :data:`~netargus.collect.telemetry.STREAM_COUNTERS`."""
+    :data:`~netargus.streaming.decoders.names.STREAM_COUNTERS`."""
     params = {"sources": STREAM_SOURCES, "since": epoch(start), "until": epoch(end)}
     return sorted({m for (m,) in client.execute(STREAMED_COUNTERS, params)} |
                   set(STREAM_COUNTERS))

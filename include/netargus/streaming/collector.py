@@ -1,7 +1,8 @@
 """The streaming collector: holds a shard's targets for a bounded lease, producing to Kafka.
 
-:class:`StreamCollector` starts one :class:`~netargus.collect.gnmi.GnmiSubscriber` thread per
-gNMI target and one listener per MDT/JTI listener. Everything they receive is queued and a
+:class:`StreamCollector` starts one
+:class:`~netargus.streaming.collectors.gnmi.GnmiSubscriber` thread per gNMI target and one
+listener per MDT/JTI listener. Everything they receive is queued and a
 pump thread hands it, every ``flush_interval``, to a guarded Kafka sink (acknowledged or
 spooled on disk, never dropped). Every ``heartbeat`` seconds it reports each target's state as
 a ``stream.up`` sample (1 while it sends, 0 once silent for a heartbeat), and asks ``renew``
@@ -23,19 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from netargus.collect import LoginCredentials
-from netargus.collect.gnmi import GnmiSubscriber
-from netargus.collect.jti import JtiListener
-from netargus.collect.mdt import MdtListener
 from netargus.sink.guarded import Guarded
-from netargus.sink.kafka import RawMessage
-from netargus.stream.codec import JSON_FORMAT, RECEIVED_HEADER, TIMESTAMPS_HEADER
-from netargus.streaming import (
+from netargus.streaming.collectors.gnmi import GnmiSubscriber
+from netargus.streaming.collectors.jti import JtiListener
+from netargus.streaming.collectors.mdt import MdtListener
+from netargus.streaming.config import (
     GnmiTarget,
     Listener,
     StreamingConfig,
     device_protocols,
     receipt_stamped,
 )
+from netargus.streaming.raw import JSON_FORMAT, RECEIVED_HEADER, TIMESTAMPS_HEADER, RawMessage
 
 log = logging.getLogger(__name__)
 

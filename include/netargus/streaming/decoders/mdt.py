@@ -10,15 +10,19 @@ stream loader decodes it with :func:`decode`. A payload that does not parse is f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent import futures
 from datetime import datetime
 from typing import Any
 
-import grpc
-
-from netargus.collect.kvgpb import content_leaves, key_labels, path_lists
-from netargus.collect.leaves import (
+from netargus.model import Kind, OutOfRange, Sample, Source
+from netargus.proto.cisco import telemetry_bis_pb2
+from netargus.streaming.decoders.kvgpb import content_leaves, key_labels, path_lists
+from netargus.streaming.decoders.names import (
+    OPEN_CONFIG_LEAVES,
+    generic_metric,
+    metric_part,
+    parse_message,
+)
+from netargus.streaming.leaves import (
     Decoded,
     Dropped,
     Labeller,
@@ -28,15 +32,6 @@ from netargus.collect.leaves import (
     shorten,
     strip_prefix,
 )
-from netargus.collect.telemetry import (
-    OPEN_CONFIG_LEAVES,
-    generic_metric,
-    metric_part,
-    parse_message,
-)
-from netargus.model import Kind, OutOfRange, Sample, Source
-from netargus.proto.cisco import mdt_dialout_pb2, mdt_dialout_pb2_grpc, telemetry_bis_pb2
-from netargus.streaming import Listener
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +113,7 @@ class _Namer:
 def _row_time(row_ts: int, msg: Any) -> datetime:
     """A row's time: its own timestamp, else the message's (msg_timestamp, then
     collection_start_time), in ms by telemetry.proto, or whichever unit the value's size
-    tells (:func:`~netargus.collect.leaves.device_time`); a row stamp that reads before 2000
+    tells (:func:`~netargus.streaming.leaves.device_time`); a row stamp that reads before 2000
     (seen: 1) gives way to the message's.
 
     Raises:
@@ -140,8 +135,8 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     """The samples of one serialized kvGPB ``Telemetry`` message from ``device``, and the
     leaves that became none (with the reason).
 
-    Each row of ``data_gpbkv`` holds ``keys`` (labels: :func:`netargus.collect.kvgpb.
-    key_labels`) and ``content`` (leaves, walked by :func:`netargus.collect.kvgpb.
+    Each row of ``data_gpbkv`` holds ``keys`` (labels: :func:`netargus.streaming.decoders.kvgpb.
+    key_labels`) and ``content`` (leaves, walked by :func:`netargus.streaming.decoders.kvgpb.
     content_leaves`: NX-API tables, DME objects and repeated elements give one series per
     element). Leaves are named by :data:`XR_GENERIC_COUNTERS`, :data:`NXOS_SHOW_INTERFACE`,
     the OpenConfig interface leaves, or generically from the encoding path's last element
@@ -190,58 +185,3 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
                                               leaf.labels,
                                               (leaf.bits or bits) if kind is C else 0))
     return out
-
-
-Emit = Callable[[str, str, bytes], None]
-
-
-class _Dialout(mdt_dialout_pb2_grpc.gRPCMdtDialoutServicer):
-    def __init__(self, listener: Listener, emit: Emit, seen: Callable[[str], None]) -> None:
-        self.listener, self.emit, self.seen = listener, emit, seen
-        self.messages = 0
-        self.unknown = 0
-
-    def MdtDialout(self, request_iterator, context):  # noqa: N802 (the gRPC method name)
-        peer = context.peer()
-        for args in request_iterator:
-            if not args.data:
-                continue
-            try:
-                node = parse(args.data).node_id_str
-            except Undecodable:
-                node = None  # forwarded anyway: the loader dead-letters it with the reason
-            device = self.listener.devices.get(node) if node else f"unparsed@{peer}"
-            if device is None:
-                self.unknown += 1
-                if self.unknown in (1, 10, 100) or self.unknown % 1000 == 0:
-                    log.warning("MDT listener %s: %d message(s) from node %r (%s), which it "
-                                "does not list: dropped", self.listener.name, self.unknown,
-                                node, peer)
-                continue
-            self.messages += 1
-            self.seen(device)
-            self.emit(device, FORMAT, args.data)
-        return iter(())
-
-
-class MdtListener:
-    """The gRPC dial-out server of one listener; :meth:`start` binds, :meth:`stop` closes."""
-
-    def __init__(self, listener: Listener, emit: Emit, seen: Callable[[str], None]) -> None:
-        self.listener = listener
-        self.servicer = _Dialout(listener, emit, seen)
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        mdt_dialout_pb2_grpc.add_gRPCMdtDialoutServicer_to_server(self.servicer, self.server)
-
-    def start(self) -> None:
-        address = f"{self.listener.bind}:{self.listener.port}"
-        if not self.server.add_insecure_port(address):
-            raise OSError(f"MDT listener {self.listener.name}: cannot bind {address}")
-        self.server.start()
-        log.info("MDT dial-out listener %s on %s", self.listener.name, address)
-
-    def stop(self) -> None:
-        self.server.stop(grace=2).wait()
-
-
-__all__ = ["FORMAT", "MdtListener", "Undecodable", "decode", "mdt_dialout_pb2"]

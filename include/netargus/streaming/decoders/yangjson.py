@@ -11,12 +11,12 @@ non-leaf path: ``/interfaces/interface[name=et1]/state`` with ``{"counters": {..
   does not mark keys, so: in an OpenConfig-style entry (one holding a ``config`` or ``state``
   container) every direct scalar member is a key (OpenConfig puts keys, and only keys,
   beside those containers); elsewhere the key-like members (``name``, ``*-id``, ...; see
-  :func:`netargus.collect.leaves.keylike`); when those do not tell the entries apart, the
+  :func:`netargus.streaming.leaves.keylike`); when those do not tell the entries apart, the
   entry's position is a label too, so entries never merge;
 * an array of scalars is a leaf-list (section 5.3): one leaf per element, labelled by its
   position; ``[null]`` is a YANG ``empty`` leaf that is set (value 1);
 * scalars are leaves; numbers in strings (int64, uint64, decimal64, section 6.1) are left
-  to :func:`netargus.collect.leaves.leaf_value`.
+  to :func:`netargus.streaming.leaves.leaf_value`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from netargus.collect.leaves import Labeller, choose_keys, key_text, label_entries, strip_prefix
+from netargus.streaming.leaves import Labeller, choose_keys, key_text, label_entries, strip_prefix
 
 OPENCONFIG_CONTAINERS = ("config", "state")
 

@@ -15,13 +15,13 @@ own series labelled by its key leaves (rows never collapse into one key):
 * **Repeated elements** (IOS XR and IOS XE lists inside ``content``): sibling fields of the
   same name are list entries, and so are several unnamed objects under one field (NX-OS's
   JSON arrays), labelled by their key-like leaves
-  (:func:`netargus.collect.leaves.choose_keys`), or their position when those do not tell
+  (:func:`netargus.streaming.leaves.choose_keys`), or their position when those do not tell
   them apart. A leaf repeating a key already labelled is left out (no sample, no drop).
 
 Unnamed fields are transparent wrappers. Values: ``uint32``/``uint64`` are exact ints with
 their width (``bits`` 32/64), ``sint*`` ints, ``double``/``float`` floats, ``bool`` 1/0,
 numbers in strings numbers (NX-OS sends many); text, bytes and empty fields become
-:class:`~netargus.collect.leaves.Dropped` leaves with the reason.
+:class:`~netargus.streaming.leaves.Dropped` leaves with the reason.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from netargus.collect.leaves import (
+from netargus.streaming.leaves import (
     Dropped,
     Labeller,
     choose_keys,

@@ -1,0 +1,195 @@
+"""The ``netargus.raw`` topic's wire format, in one place: topics, headers, the framing of raw
+messages in a spool, and the JSON sample (what agents, the ingestion APIs and
+``netargus.observations`` carry, and what ``netargus poll`` prints).
+
+A raw message is keyed by its device and carries its payload as the device sent it, with a
+``format`` header naming its encoding (``gnmi``: a gNMI Notification, ``mdt``: a Cisco kvGPB
+Telemetry message, ``jti``: a Juniper TelemetryStream; decoded by
+:mod:`netargus.streaming.decoders`). Without the header a message is JSON: one sample object,
+or a list of them::
+
+    {"ts": "2026-11-01T12:00:00.250Z", "device": "core1", "source": "gnmi",
+     "metric": "interface.in_octets", "value": 123, "kind": "counter",
+     "labels": {"ifName": "et-0/0/0"}, "bits": 64}
+
+(``bits``, optional: a counter's width as the device sent it, 32 or 64; ``kind`` defaults
+to ``gauge``; a ``ts`` without a zone is UTC; label values are strings or numbers.) A message
+that is not valid UTF-8 JSON, or any of whose samples lacks a field, has a wrong value or a
+time outside what ``samples`` can store (ClickHouse DateTime: 1970-01-01 ..
+2106-02-07T06:28:15Z), is rejected whole with a reason naming what is wrong. A counter's
+``value`` keeps its exact integer (JSON integers are read as ints, up to 2**64-1).
+
+Headers the collectors add (all optional): ``format`` (above), ``received`` (when the
+collector received the message, integer nanoseconds since the epoch) and ``timestamps``
+(``receipt``: stamp every sample with ``received`` instead of the device's time, for targets
+configured ``timestamps: receipt`` in streaming.yaml because they send last-change times).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from netargus.model import Sample, check_storable, utc
+from netargus.streaming.leaves import Dropped, number
+
+RAW = "netargus.raw"
+OBSERVATIONS = "netargus.observations"
+DEADLETTER = "netargus.deadletter"
+TOPICS = (RAW, OBSERVATIONS, DEADLETTER)
+
+FORMAT_HEADER = "format"
+RECEIVED_HEADER = "received"
+TIMESTAMPS_HEADER = "timestamps"
+JSON_FORMAT = "samples+json"
+REQUIRED = ("ts", "device", "source", "metric", "value")
+
+
+class Rejected(ValueError):
+    """A message that cannot become samples; ``str()`` is the dead-letter reason and
+    ``dropped`` the leaves it dropped on the way (when it had any)."""
+
+    def __init__(self, reason: str, dropped: list[Dropped] | None = None) -> None:
+        super().__init__(reason)
+        self.dropped = dropped or []
+
+
+class NoSamples(Rejected):
+    """A message that decoded but gave no sample (text leaves, deletes, an empty list)."""
+
+
+def _value(raw: Any) -> int | float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ValueError(f"value must be a number, got {type(raw).__name__}")
+    if isinstance(raw, str):
+        parsed = number(raw)
+        if parsed is None:
+            raise ValueError(f"value {raw!r} is not a number")
+        return parsed
+    return raw
+
+
+def _sample(obj: Any, where: str) -> Sample:
+    if not isinstance(obj, dict):
+        raise Rejected(f"{where}: expected an object, got {type(obj).__name__}")
+    missing = [k for k in REQUIRED if k not in obj]
+    if missing:
+        raise Rejected(f"{where}: missing {', '.join(missing)}")
+    try:
+        if not isinstance(obj["ts"], str):
+            raise ValueError(f"ts must be an ISO-8601 time such as 2026-11-30T12:00:00Z, "
+                             f"got {obj['ts']!r}")
+        try:
+            parsed = datetime.fromisoformat(obj["ts"].replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"ts {obj['ts']!r} is not an ISO-8601 time such as "
+                             "2026-11-30T12:00:00Z") from None
+        ts = check_storable(utc(parsed))  # a time without a zone is UTC
+        labels = obj.get("labels")
+        labels = {} if labels is None else labels
+        if not isinstance(labels, dict):
+            raise ValueError("labels must be an object of names to values")
+        bad = [k for k, v in labels.items() if not isinstance(v, (str, int, float))
+               or isinstance(v, bool)]
+        if bad:
+            raise ValueError(f"label {bad[0]!r} must be a string or a number")
+        for name in ("device", "metric"):
+            if not isinstance(obj[name], str) or not obj[name].strip():
+                raise ValueError(f"{name} must be a non-empty string")
+        return Sample(ts=ts, device=obj["device"], source=obj["source"],
+                      metric=obj["metric"], value=_value(obj["value"]),
+                      kind=obj.get("kind", "gauge"),
+                      labels={str(k): str(v) for k, v in labels.items()},
+                      bits=obj.get("bits", 0))
+    except (TypeError, ValueError) as exc:  # OutOfRange is a ValueError
+        raise Rejected(f"{where}: {exc}") from None
+
+
+def samples_from_json(payload: bytes) -> list[Sample]:
+    """The samples of a JSON message (an object or a list of them).
+
+    Raises:
+        Rejected: not UTF-8 JSON, or a sample that is not valid (the reason names it);
+            NoSamples for an empty list.
+    """
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejected(f"not JSON: {exc}") from None
+    items = data if isinstance(data, list) else [data]
+    samples = [_sample(obj, f"sample {i}") for i, obj in enumerate(items)]
+    if not samples:
+        raise NoSamples("no samples: an empty list")
+    return samples
+
+
+def _object(sample: Sample, ts: str, labels: dict[str, str]) -> dict[str, Any]:
+    # source and kind are StrEnums: json writes them as their values
+    out = {"ts": ts, "device": sample.device, "source": sample.source,
+           "metric": sample.metric, "value": sample.value, "kind": sample.kind,
+           "labels": labels}
+    if sample.bits:
+        out["bits"] = sample.bits
+    return out
+
+
+def sample_object(sample: Sample) -> dict[str, Any]:
+    """A sample as the JSON sample object above (``ts`` ISO-8601 in UTC, ``Z``)."""
+    ts = sample.ts.isoformat().replace("+00:00", "Z")
+    return _object(sample, ts, dict(sample.labels))
+
+
+def encode_many(samples: list[Sample]) -> bytes:
+    """Samples as one JSON list (what :func:`decode` reads back)."""
+    stamps: dict[int, str] = {}  # samples of one message share time and labels objects
+    labels: dict[int, dict[str, str]] = {}
+    objs = []
+    for s in samples:
+        ts = stamps.get(id(s.ts))
+        if ts is None:
+            ts = stamps[id(s.ts)] = s.ts.isoformat()
+        lab = labels.get(id(s.labels))
+        if lab is None:
+            lab = labels[id(s.labels)] = dict(s.labels)
+        objs.append(_object(s, ts, lab))
+    return json.dumps(objs, separators=(",", ":")).encode()
+
+
+def encode(sample: Sample) -> bytes:
+    """A normalized sample for ``netargus.observations`` (the raw shape, canonical)."""
+    return json.dumps(_object(sample, sample.ts.isoformat(), dict(sample.labels)),
+                      separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message for ``netargus.raw``: the device (the key), the ``format`` header, the
+    payload as the device sent it, and further headers (name, text)."""
+
+    device: str
+    format: str
+    payload: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [(FORMAT_HEADER, self.format.encode()),
+                *((k, v.encode()) for k, v in self.headers)]
+
+
+def encode_messages(messages: Sequence[RawMessage]) -> bytes:
+    """Messages as JSON lines for the spool (payloads base64; headers, when there are any,
+    as a fourth item)."""
+    return json.dumps([[m.device, m.format, base64.b64encode(m.payload).decode(),
+                        *([[list(h) for h in m.headers]] if m.headers else [])]
+                       for m in messages], separators=(",", ":")).encode()
+
+
+def decode_messages(data: bytes) -> list[RawMessage]:
+    """Inverse of :func:`encode_messages` (also reads spools written before headers)."""
+    return [RawMessage(d, f, base64.b64decode(p), tuple(tuple(h) for h in (rest[0] if rest
+                                                                           else ())))
+            for d, f, p, *rest in json.loads(data)]
