@@ -20,9 +20,9 @@ from pathlib import Path
 
 from bench.common import bench_lab, record, write_file
 from lab.procs import start, stop, wait_for
-from netargus.collect import SnmpCredentials
-from netargus.collect.snmp import SnmpCollector
+from netargus.auth import SnmpAuth
 from netargus.model import Device, SnmpTarget
+from netargus.protocols.snmp.client import SnmpClient
 
 AGENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 PARALLEL = int(sys.argv[2]) if len(sys.argv) > 2 else 50
@@ -71,13 +71,13 @@ def reference(base: int) -> tuple[float, int]:
 
 def walk_agents(ports: list[int], parallel: int) -> int:
     """Walk both tables on ``ports`` with ``parallel`` walks in flight; varbinds read."""
-    creds = SnmpCredentials(version="2c", community=COMMUNITY)
+    creds = SnmpAuth(version="2c", community=COMMUNITY)
     devices = [Device(name=f"agent{p}", host="127.0.0.1",
                       snmp=SnmpTarget(credentials="bench", port=p, timeout=5, retries=1))
                for p in ports]
 
     async def run() -> int:
-        collector = SnmpCollector()
+        collector = SnmpClient()
         gate_ = asyncio.Semaphore(parallel)
 
         async def one(device: Device) -> int:
@@ -121,7 +121,7 @@ def compare(label: str, base: int) -> list[dict]:
         if our_n != ref_n:
             raise SystemExit(f"{label}: varbind counts differ: ours {our_n}, net-snmp {ref_n}")
         rows.append({"network": label,
-                     "client": f"netargus SnmpCollector, {processes} process(es) = shards",
+                     "client": f"netargus SnmpClient, {processes} process(es) = shards",
                      "seconds": our_s, "varbinds": our_n, "ratio_vs_netsnmp": our_s / ref_s})
     return rows + [
             {"network": label, "client": f"reference: snmpbulkwalk, xargs -P {PARALLEL}",

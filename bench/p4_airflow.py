@@ -28,8 +28,8 @@ from lab.demo import airflow_api, trigger_and_wait
 from lab.procs import read_pid
 from lab.recordings import recordings
 from netargus.inventory.file import FileInventory
-from netargus.polling import Target, poll_devices
-from netargus.profiles import load_profiles
+from netargus.jobs.polling import poll
+from netargus.profiles import Traits, load_profiles
 
 SIZES = [int(a) for a in sys.argv[1:]] or [100, 200, 400]
 ROOT = REPO / ".lab-bench" / "p4"
@@ -93,8 +93,7 @@ def direct(cfg: LabConfig, inventory: Path, profiles: Path) -> float:
     spec = load_profiles(profiles)
     groups = {g: spec.metric_groups[g] for g in spec.profiles["bench"].metric_groups}
     t0 = time.perf_counter()
-    asyncio.run(poll_devices([Target(d, "unknown") for d in devices], groups,
-                             cfg.snmp_credentials, datetime.now(UTC)))
+    asyncio.run(poll([(d, Traits()) for d in devices], groups, cfg.auth, datetime.now(UTC)))
     return time.perf_counter() - t0
 
 

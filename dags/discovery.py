@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from netargus.airflow import tasks
 from netargus.airflow.dags import collection_dag
 from netargus.inventory.file import check_inventory
 
@@ -23,9 +24,9 @@ collection_dag(
     schedule="0 */6 * * *",
     doc_md=__doc__,
     tags=["discovery"],
-    plan="netargus.airflow.plan.plan_shards",
+    plan=tasks.plan_inventory,
     plan_kwargs={"shards": 4},
-    work="netargus.airflow.discovery.discover_shard",
+    work=tasks.discover_shard,
     work_task_id="discover_shard",
     work_kwargs={},
     shards=4,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from netargus.airflow import tasks
 from netargus.airflow.dags import collection_dag
 
 collection_dag(
@@ -18,9 +19,9 @@ collection_dag(
     schedule="0 * * * *",
     doc_md=__doc__,
     tags=["enrichment"],
-    plan="netargus.airflow.plan.plan_shards",
+    plan=tasks.plan_inventory,
     plan_kwargs={"shards": 4},
-    work="netargus.airflow.enrichment.enrich_shard",
+    work=tasks.enrich_shard,
     work_task_id="enrich_shard",
     work_kwargs={},
     shards=4,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from netargus.airflow import tasks
 from netargus.airflow.dags import CLICKHOUSE, collection_dag
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
@@ -24,9 +25,9 @@ for name, profile in load_profiles(profiles_path()).profiles.items():
         schedule=profile.schedule,
         doc_md=__doc__,
         tags=["polling", name],
-        plan="netargus.airflow.polling.plan_shards",
+        plan=tasks.plan_polling,
         plan_kwargs={"profile_name": name, "clickhouse_conn_id": CLICKHOUSE},
-        work="netargus.airflow.polling.poll_shard",
+        work=tasks.poll_shard,
         work_task_id="poll_shard",
         work_kwargs={"profile_name": name},
         shards=profile.shards,

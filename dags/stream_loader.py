@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
+from netargus.airflow import run_stamp, tasks
 from netargus.airflow.dags import CLICKHOUSE, KAFKA
 from netargus.streaming.config import load_streaming
 
@@ -33,24 +34,17 @@ LOADERS = list(range(load_streaming().loaders))
 def stream_loader() -> None:
     @task(execution_timeout=timedelta(minutes=5))
     def ensure_schema() -> dict:
-        from netargus.airflow.schema import ensure_schema
-
-        return ensure_schema(CLICKHOUSE)
+        return tasks.ensure_schema(CLICKHOUSE)
 
     @task(execution_timeout=timedelta(minutes=5))
     def load(worker: int) -> dict:
-        from netargus.airflow.streaming import load_stream
-
-        return load_stream(clickhouse_conn_id=CLICKHOUSE, kafka_conn_id=KAFKA, worker=worker,
-                           workers=len(LOADERS), time_budget=45)
+        return tasks.load_stream(clickhouse_conn_id=CLICKHOUSE, kafka_conn_id=KAFKA,
+                                 worker=worker, workers=len(LOADERS))
 
     @task(execution_timeout=timedelta(minutes=5))
     def rate_counters(loaded: list[dict], **context) -> dict:
-        from netargus.airflow import run_stamp
-        from netargus.airflow.streaming import stream_rates
-
-        return stream_rates(loaded, clickhouse_conn_id=CLICKHOUSE,
-                            data_interval_end=run_stamp(context)["interval_end"])
+        return tasks.stream_rates(loaded, clickhouse_conn_id=CLICKHOUSE,
+                                  data_interval_end=run_stamp(context)["interval_end"])
 
     ensure_schema() >> rate_counters(load.expand(worker=LOADERS))
 

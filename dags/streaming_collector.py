@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
+from netargus.airflow import tasks
 from netargus.airflow.dags import CLICKHOUSE, KAFKA
 from netargus.streaming.config import load_streaming
 
@@ -29,10 +30,8 @@ def streaming_collector() -> None:
     @task(retries=1, retry_delay=timedelta(seconds=30),
           execution_timeout=LEASE + timedelta(minutes=15))
     def collect(**context: Any) -> dict:
-        from netargus.airflow.streaming import collect_shard
-
-        return collect_shard(context["dag_run"].conf or {}, clickhouse_conn_id=CLICKHOUSE,
-                             kafka_conn_id=KAFKA)
+        return tasks.collect_shard(context["dag_run"].conf or {}, clickhouse_conn_id=CLICKHOUSE,
+                                   kafka_conn_id=KAFKA)
 
     collect()
 

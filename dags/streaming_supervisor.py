@@ -17,6 +17,7 @@ from typing import Any
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import dag, task
 
+from netargus.airflow import tasks
 from netargus.airflow.dags import CLICKHOUSE
 from netargus.airflow.sensors import FreeShardsSensor
 
@@ -27,18 +28,14 @@ from netargus.airflow.sensors import FreeShardsSensor
 def streaming_supervisor() -> None:
     @task
     def ensure_schema() -> dict:
-        from netargus.airflow.schema import ensure_schema
-
-        return ensure_schema(CLICKHOUSE)
+        return tasks.ensure_schema(CLICKHOUSE)
 
     free = FreeShardsSensor(task_id="wait_for_free_shards", clickhouse_conn_id=CLICKHOUSE,
                             poll_interval=15, timeout=timedelta(days=7))
 
     @task
     def grant_leases(shards: list[int], **context: Any) -> list[dict]:
-        from netargus.airflow.streaming import grant_leases
-
-        return grant_leases(shards, CLICKHOUSE, context["run_id"])
+        return tasks.grant_leases(shards, CLICKHOUSE, context["run_id"])
 
     grants = grant_leases(free.output)
     ensure_schema() >> free

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from netargus.collect import SnmpCredentials
+from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
 from netargus.store import ClickHouseSettings
 
@@ -202,10 +202,18 @@ class LabConfig:
             c.get("extra"))
         return settings if database is None else replace(settings, database=database)
 
-    def snmp_credentials(self, conn_id: str) -> SnmpCredentials:
+    def auth(self, protocol: str, conn_id: str) -> Any:
+        """A protocol's auth object from a lab connection id, as the Airflow hook builds it
+        (:func:`netargus.airflow.hooks.protocol_auth`)."""
+        from netargus.protocols import drivers
+
+        c = self.connections()[conn_id]
+        return drivers()[protocol]().auth(c.get("login"), c.get("password"), c.get("extra"))
+
+    def snmp_credentials(self, conn_id: str) -> SnmpAuth:
         """SNMP credentials of a lab connection id, converted as the Airflow hook does."""
         c = self.connections()[conn_id]
-        return SnmpCredentials.from_connection(c.get("login"), c.get("password"), c.get("extra"))
+        return SnmpAuth.from_connection(c.get("login"), c.get("password"), c.get("extra"))
 
     def airflow_env(self) -> dict[str, str]:
         """Environment for Airflow processes (standalone or ``dag.test()``) using this lab."""

@@ -108,44 +108,33 @@ def find_device(name: str, inventory: Path | None) -> Device:
     return devices[name]
 
 
-def _credentials() -> tuple[Any, Any]:
-    """The DAGs' credential lookups (Airflow Connections), imported only when needed."""
+def _lookup() -> Any:
+    """The DAGs' credentials lookup (Airflow Connections), imported only when needed."""
     import logging
 
-    from netargus.airflow.hooks import netconf_credentials, snmp_credentials
+    from netargus.airflow.hooks import protocol_auth
 
     # Airflow warns on stderr for every secret too short to mask (a lab's community): noise
     logging.getLogger("airflow.sdk._shared.secrets_masker.secrets_masker").setLevel(
         logging.ERROR)
-    return snmp_credentials, netconf_credentials
+    return protocol_auth
 
 
-def _facts(device: Device, observed_at: datetime) -> tuple[Any, list[PollResult]]:
+def _traits(device: Device, observed_at: datetime) -> tuple[Any, list[PollResult]]:
     """What discovery would learn of ``device`` now (vendor, platform, sysObjectID, YANG
-    modules), for choosing the metric groups that serve it, and how each probe went."""
-    from netargus.collect import netconf
-    from netargus.discovery import probe_devices
-    from netargus.profiles import Facts
+    modules), for choosing the metric groups that apply to it, and how each probe went."""
+    from netargus.jobs.discovery import discover
+    from netargus.profiles import Traits
 
-    snmp_lookup, netconf_lookup = _credentials()
-    vendor, platform, model, modules = "unknown", "", "", ()
-    probes: list[PollResult] = []
-    if device.snmp is not None:
-        report = asyncio.run(probe_devices([device], snmp_lookup, observed_at))
-        probes += report.results
-        if report.facts:
-            f = report.facts[0]
-            vendor, platform, model = f.vendor, f.platform, f.sys_object_id
-    if device.netconf is not None:
-        for found, result in netconf.run_each(
-                [device], netconf_lookup, lambda d, nc: netconf.discover(d, nc, observed_at),
-                observed_at, what="discovery"):
-            probes.append(result)
-            if found is not None:
-                modules = tuple(sorted({row[0] for row in found[1]}))
-                if vendor == "unknown":
-                    vendor, platform = found[0].vendor, found[0].platform
-    return Facts(vendor=vendor, platform=platform, model=model, modules=modules), probes
+    report = asyncio.run(discover([device], _lookup(), observed_at))
+    vendor, platform, model = "unknown", "", ""
+    for facts in report.facts:  # SNMP's first: its sysObjectID is the model
+        if vendor == "unknown":
+            vendor, platform, model = facts.vendor, facts.platform, facts.sys_object_id
+    modules = tuple(sorted({row["module"] for row in
+                            report.tables.get("netconf_capabilities", [])}))
+    return Traits(vendor=vendor, platform=platform, model=model, modules=modules), \
+        report.results
 
 
 def _store(samples: list[Sample], results: list[PollResult], conn_id: str,
@@ -191,8 +180,7 @@ def poll(device: Annotated[str, typer.Argument(help="The device's name in the in
 
 def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Path | None,
           profiles_file: Path | None, store: bool, conn_id: str) -> int:
-    from netargus.airflow.polling import poll_netconf
-    from netargus.polling import Target, poll_devices
+    from netargus.jobs.polling import poll as poll_targets
     from netargus.profiles import load_profiles
 
     device = find_device(name, inventory)
@@ -200,10 +188,10 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
     unknown = [p for p in chosen if p not in spec.profiles]
     if unknown:
         raise Usage(f"no profile {unknown[0]!r} (profiles: {', '.join(sorted(spec.profiles))})")
-    facts, probes = _facts(device, datetime.now(UTC))
-    names = chosen or [n for n, p in spec.profiles.items() if p.select.matches(device, facts)]
+    traits, probes = _traits(device, datetime.now(UTC))
+    names = chosen or [n for n, p in spec.profiles.items() if p.select.matches(device, traits)]
     groups = {g: spec.metric_groups[g] for n in names for g in spec.profiles[n].metric_groups
-              if spec.metric_groups[g].serves(device, facts)}
+              if spec.metric_groups[g].applies(traits)}
     failed = [r for r in probes if r.status is not PollOutcome.OK]
     if not groups and failed:  # the device did not answer: say how, as a poll would
         for result in failed:
@@ -211,32 +199,20 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
         return 1
     if not groups:
         raise Usage(f"no metric group of {', '.join(names) or 'any profile'} serves {name} "
-                    f"(vendor {facts.vendor!r}, modules {list(facts.modules)})")
-    snmp_lookup, _ = _credentials()
-    snmp_groups = {k: g for k, g in groups.items() if g.protocol == "snmp"}
+                    f"(vendor {traits.vendor!r}, modules {list(traits.modules)})")
     worst = 0
     for i in range(count):
         if i:
             time.sleep(every)
-        now = datetime.now(UTC)
-        samples: list[Sample] = []
-        results: list[PollResult] = []
-        if snmp_groups and device.snmp is not None:
-            report = asyncio.run(poll_devices([Target(device, facts.vendor)], snmp_groups,
-                                              snmp_lookup, now))
-            samples += report.samples
-            results += report.results
-        nc_samples, nc_results = poll_netconf([Target(device, facts.vendor)], groups,
-                                              {device.name: facts.modules}, now)
-        samples += nc_samples
-        results += nc_results
-        for sample in samples:
+        report = asyncio.run(poll_targets([(device, traits)], groups, _lookup(),
+                                          datetime.now(UTC)))
+        for sample in report.samples:
             emit(sample_json(sample))
-        for result in results:
+        for result in report.results:
             emit(outcome_json(result))
             worst = max(worst, 0 if result.status is PollOutcome.OK else 1)
         if store:
-            worst = max(worst, _store(samples, results, conn_id))
+            worst = max(worst, _store(report.samples, report.results, conn_id))
     return worst
 
 
@@ -250,32 +226,18 @@ def enrich(device: Annotated[str, typer.Argument(help="The device's name in the 
 
 
 def _enrich(name: str, inventory: Path | None, store: bool, conn_id: str) -> int:
-    from netargus.collect import netconf
-    from netargus.enrichment import enrich_devices
+    from netargus.jobs.enrichment import enrich as enrich_devices
 
     device = find_device(name, inventory)
-    snmp_lookup, netconf_lookup = _credentials()
-    now = datetime.now(UTC)
-    rows: dict[str, list[Any]] = {}
-    results: list[PollResult] = []
-    if device.snmp is not None:
-        report = asyncio.run(enrich_devices([device], snmp_lookup, observed_at=now))
-        rows.update(report.rows)
-        results += report.results
-    if device.netconf is not None:
-        for found, result in netconf.run_each(
-                [device], netconf_lookup, lambda d, nc: netconf.interface_rows(d, nc, now),
-                now, what="enrich"):
-            rows.setdefault("interfaces", []).extend(found or [])
-            results.append(result)
-    for table, items in rows.items():
+    report = asyncio.run(enrich_devices([device], _lookup(), datetime.now(UTC)))
+    for table, items in report.rows.items():
         for item in items:
             emit({"table": table, **{f.name: getattr(item, f.name) for f in fields(item)}})
-    for result in results:
+    for result in report.results:
         emit(outcome_json(result))
-    code = 0 if all(r.status is PollOutcome.OK for r in results) else 1
+    code = 0 if all(r.status is PollOutcome.OK for r in report.results) else 1
     if store:
-        code = max(code, _store([], results, conn_id, rows))
+        code = max(code, _store([], report.results, conn_id, report.rows))
     return code
 
 
@@ -319,7 +281,8 @@ def read_samples(lines: Iterable[str]) -> Iterator[Sample]:
 
 
 def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
-    from netargus.derive import (
+    from netargus.profiles import load_profiles
+    from netargus.transform.derive import (
         CounterSpec,
         RateRow,
         StoredSample,
@@ -327,7 +290,6 @@ def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
         default_ceiling,
         rates_from_samples,
     )
-    from netargus.profiles import load_profiles
 
     profiles = load_profiles(profiles_path(profiles_file))
     rows: dict[str, list[StoredSample]] = {}

@@ -2,7 +2,7 @@
 
 Collectors yield these, sinks accept them, DAG tasks pass their ``to_dict()`` forms through
 XCom. Nothing here holds a secret: credentials are referenced by Airflow Connection id
-(``Device.credentials``) and resolved into ``netargus.collect`` settings objects at run time.
+(``Device.credentials``) and resolved into :mod:`netargus.auth` objects at run time.
 """
 
 from __future__ import annotations

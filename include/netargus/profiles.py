@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -149,47 +149,63 @@ class NetconfMetrics(_Strict):
 
 
 class MetricGroup(_Strict):
-    """SNMP scalars (full OIDs, ``.0``) and/or one table, for devices of ``vendors`` (empty:
-    all); or a NETCONF ``<get>`` for devices announcing the YANG modules in ``requires``."""
+    """What to poll, for devices of ``vendors`` (empty: all) announcing the YANG modules in
+    ``requires``: SNMP scalars (full OIDs, ``.0``) and/or one table; or a NETCONF ``<get>``;
+    or a plugin protocol's group (``protocol: <name>`` and its ``options``,
+    :mod:`netargus.protocols`)."""
 
     scalars: list[MetricSpec] = []
     table: TableSpec | None = None
     netconf: NetconfMetrics | None = None
+    protocol_name: str | None = Field(default=None, alias="protocol",
+                                      pattern=r"^[a-z][a-z0-9_]*$")
+    options: dict[str, Any] = {}
     vendors: list[str] = []
     requires: list[str] = []
 
-    def applies_to(self, vendor: str) -> bool:
-        return not self.vendors or vendor in self.vendors
-
     @property
     def protocol(self) -> str:
+        """The protocol that polls this group (its driver's name)."""
+        if self.protocol_name is not None:
+            return self.protocol_name
         return "netconf" if self.netconf is not None else "snmp"
 
-    def serves(self, device: Device, facts: Facts) -> bool:
-        """Whether this group can be polled from ``device`` (its protocol, vendor, modules)."""
-        if not self.applies_to(facts.vendor):
-            return False
-        if self.netconf is not None:
-            return device.netconf is not None and set(self.requires) <= set(facts.modules)
-        return device.snmp is not None
+    def applies(self, traits: Traits) -> bool:
+        """Whether this group is meant for a device of these traits (vendor, modules)."""
+        return ((not self.vendors or traits.vendor in self.vendors)
+                and set(self.requires) <= set(traits.modules))
 
     @model_validator(mode="after")
-    def _not_empty(self) -> MetricGroup:
-        if not self.scalars and self.table is None and self.netconf is None:
-            raise ValueError("a metric group needs scalars, a table or netconf")
-        if self.netconf is not None and (self.scalars or self.table is not None):
-            raise ValueError("a metric group is SNMP (scalars, table) or netconf, not both")
+    def _one_kind(self) -> MetricGroup:
+        kinds = [k for k, there in (("SNMP (scalars, table)", self.scalars or self.table),
+                                    ("netconf", self.netconf),
+                                    ("a plugin protocol", self.protocol_name)) if there]
+        if not kinds:
+            raise ValueError("a metric group needs scalars, a table, netconf or a protocol")
+        if len(kinds) > 1:
+            raise ValueError(f"a metric group is one of {', '.join(kinds)}, not several")
         return self
 
 
 @dataclass(frozen=True)
-class Facts:
+class Traits:
     """What discovery and enrichment know of a device, for selectors and metric groups."""
 
     vendor: str = "unknown"
     platform: str = ""
     model: str = ""  # the chassis model (ENTITY-MIB), else the sysObjectID
     modules: tuple[str, ...] = ()  # YANG modules announced over NETCONF
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize for XCom."""
+        return {"vendor": self.vendor, "platform": self.platform, "model": self.model,
+                "modules": list(self.modules)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Traits:
+        """Inverse of :meth:`to_dict`."""
+        return cls(data.get("vendor", "unknown"), data.get("platform", ""),
+                   data.get("model", ""), tuple(data.get("modules", ())))
 
 
 class Selector(_Strict):
@@ -205,11 +221,11 @@ class Selector(_Strict):
     devices: list[str] = []
     capabilities: list[str] = []  # YANG modules the device must announce (all of them)
 
-    def matches(self, device: Device, facts: Facts) -> bool:
-        return ((not self.vendors or facts.vendor in self.vendors)
-                and set(self.capabilities) <= set(facts.modules)
-                and (not self.platforms or facts.platform in self.platforms)
-                and (not self.models or facts.model.startswith(tuple(self.models)))
+    def matches(self, device: Device, traits: Traits) -> bool:
+        return ((not self.vendors or traits.vendor in self.vendors)
+                and set(self.capabilities) <= set(traits.modules)
+                and (not self.platforms or traits.platform in self.platforms)
+                and (not self.models or traits.model.startswith(tuple(self.models)))
                 and (not self.roles or device.role in self.roles)
                 and (not self.sites or device.site in self.sites)
                 and (not self.devices or device.name in self.devices))

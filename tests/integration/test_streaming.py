@@ -17,7 +17,7 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from lab import services
 from lab.recordings import interfaces, octet_rate
-from netargus.derive import CounterSpec, derive_rates
+from netargus.transform.derive import CounterSpec, derive_rates
 from netargus.store import connect
 from netargus.streaming.raw import DEADLETTER
 from tests.helpers.streaming import Pipeline, wait_until

@@ -1,6 +1,6 @@
 """Rates derived from stored samples: previous readings, uptime and speed limits joined right."""
 
-from netargus.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
+from netargus.transform.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
 from netargus.transform.rates import WRAP32, Reason
@@ -110,7 +110,7 @@ def test_bundled_profile_counters():
 
 
 def test_backfilled_slot_gets_the_average_rate_with_confidence():
-    from netargus.derive import interpolate_slot
+    from netargus.transform.derive import interpolate_slot
 
     # readings at 0 and 180 s; the slot [60, 120) had no poll: 18000 octets / 180 s
     rows = [s("interface.in_octets", 0, 0), s("interface.in_octets", 180, 18000)]
@@ -120,7 +120,7 @@ def test_backfilled_slot_gets_the_average_rate_with_confidence():
 
 
 def test_nothing_is_invented_across_a_reboot_or_where_a_reading_exists():
-    from netargus.derive import interpolate_slot
+    from netargus.transform.derive import interpolate_slot
 
     spec = {"interface.in_octets": CounterSpec()}
     rebooted = [s("system.uptime", 0, 9000, series=""), s("interface.in_octets", 0, 5000),

@@ -1,10 +1,10 @@
 """The handed field cases 01, 03 and 04 (``../shared/bugcases``) as stored samples through the
-same code the polling DAGs run (``netargus.derive`` with the bundled profile), with the right
+same code the polling DAGs run (``netargus.transform.derive`` with the bundled profile), with the right
 values from each case's expected.txt worked out by hand."""
 
 import pytest
 
-from netargus.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
+from netargus.transform.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
 

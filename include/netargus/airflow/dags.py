@@ -3,30 +3,29 @@
 ``ensure_schema >> plan_shards >> <work>.expand(shard) >> summarize``: the schema is brought up
 to date, the devices are spread over shards by stable hash, one mapped task per shard collects
 (in the shared SNMP pool), and the shards' counts are added up. DAG files call
-:func:`collection_dag` with their schedule and the two callables (by import path, imported
-inside the task so parsing a DAG file loads no collector or database library).
+:func:`collection_dag` with their schedule and the two callables from
+:mod:`netargus.airflow.tasks` (which import their libraries inside, so parsing a DAG file
+loads no collector or database library).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Any
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
+
+from netargus.airflow import tasks
 
 CLICKHOUSE = "netargus_clickhouse"
 KAFKA = "netargus_kafka"
 SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
 
 
-def _call(path: str, *args: Any, **kwargs: Any) -> Any:
-    module, name = path.rsplit(".", 1)
-    return getattr(import_module(module), name)(*args, **kwargs)
-
-
 def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list[str],
-                   plan: str, plan_kwargs: dict[str, Any], work: str, work_task_id: str,
+                   plan: Callable[..., list[dict[str, Any]]], plan_kwargs: dict[str, Any],
+                   work: Callable[..., dict[str, Any]], work_task_id: str,
                    work_kwargs: dict[str, Any], shards: int, work_timeout: timedelta,
                    retries: int = 2, retry_delay: timedelta = timedelta(seconds=30)) -> Any:
     """Declare a sharded collection DAG.
@@ -36,9 +35,9 @@ def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list
         schedule: cron in UTC; runs carry real ``[start, end)`` data intervals.
         doc_md: the DAG file's docstring.
         tags: DAG tags (``netargus`` is added).
-        plan: import path of the planner, returning the shard list (XCom).
+        plan: the planner, returning the shard list (XCom).
         plan_kwargs: its keyword arguments.
-        work: import path of the per-shard callable; called with the shard, ``work_kwargs``,
+        work: the per-shard callable; called with the shard, ``work_kwargs``,
             the ClickHouse connection id and the run's dag_id, run_id and interval_end.
         work_task_id: the mapped task's id (a verb: ``poll_shard``).
         work_kwargs: its extra keyword arguments.
@@ -59,21 +58,19 @@ def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list
     def collection() -> None:
         @task
         def ensure_schema() -> dict:
-            from netargus.airflow.schema import ensure_schema
-
-            return ensure_schema(CLICKHOUSE)
+            return tasks.ensure_schema(CLICKHOUSE)
 
         @task
         def plan_shards() -> list[dict]:
-            return _call(plan, **plan_kwargs)
+            return plan(**plan_kwargs)
 
         @task(task_id=work_task_id, pool=SNMP_POOL, max_active_tis_per_dagrun=shards,
               execution_timeout=work_timeout)
         def work_shard(shard: dict, **context: Any) -> dict:
             from netargus.airflow import run_stamp
 
-            return _call(work, shard, clickhouse_conn_id=CLICKHOUSE, **work_kwargs,
-                         **run_stamp(context))
+            return work(shard, clickhouse_conn_id=CLICKHOUSE, **work_kwargs,
+                        **run_stamp(context))
 
         @task
         def summarize(results: list[dict]) -> dict:

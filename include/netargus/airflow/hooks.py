@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from airflow.sdk import BaseHook
 
-from netargus.collect import LoginCredentials, SnmpCredentials
-from netargus.collect.netconf import NetconfCredentials
+from netargus.auth import LoginAuth
 from netargus.store import ClickHouseSettings, connect
 
 
@@ -37,16 +37,29 @@ class ClickHouseHook(BaseHook):
         return connect(self.get_settings())
 
 
-def snmp_credentials(conn_id: str) -> SnmpCredentials:
-    """SNMP credentials from a Connection (see :meth:`SnmpCredentials.from_connection`)."""
+def protocol_auth(protocol: str, conn_id: str) -> Any:
+    """A protocol's auth object (:mod:`netargus.auth`) from Connection ``conn_id``, built by
+    the protocol's driver (:meth:`netargus.protocols.Driver.auth`).
+
+    Raises:
+        airflow.sdk.exceptions.AirflowNotFoundException: no such Connection.
+        ValueError: the Connection cannot serve the protocol.
+    """
     conn = BaseHook.get_connection(conn_id)
-    return SnmpCredentials.from_connection(conn.login, conn.password, conn.extra_dejson)
+    return _driver(protocol).auth(conn.login, conn.password, conn.extra_dejson)
 
 
-def login_credentials(conn_id: str) -> LoginCredentials:
+@functools.cache
+def _driver(protocol: str) -> Any:
+    from netargus.protocols import drivers
+
+    return drivers()[protocol]()
+
+
+def login_auth(conn_id: str) -> LoginAuth:
     """A login and password from a Connection (gNMI targets)."""
     conn = BaseHook.get_connection(conn_id)
-    return LoginCredentials(conn.login or "", conn.password or "")
+    return LoginAuth(conn.login or "", conn.password or "")
 
 
 def kafka_config(conn_id: str) -> dict[str, Any]:
@@ -56,9 +69,3 @@ def kafka_config(conn_id: str) -> dict[str, Any]:
     if "bootstrap.servers" not in config:
         raise ValueError(f"connection {conn_id!r}: its extra needs 'bootstrap.servers'")
     return config
-
-
-def netconf_credentials(conn_id: str) -> NetconfCredentials:
-    """NETCONF (SSH) credentials from a Connection (login, password or key, host key)."""
-    conn = BaseHook.get_connection(conn_id)
-    return NetconfCredentials.from_connection(conn.login, conn.password, conn.extra_dejson)

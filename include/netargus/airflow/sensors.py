@@ -30,7 +30,7 @@ class FreeShardsTrigger(BaseTrigger):
                  "poll_interval": self.poll_interval})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from netargus.airflow.streaming import free_shards
+        from netargus.airflow.tasks import free_shards
 
         while True:
             try:
@@ -54,7 +54,7 @@ class FreeShardsSensor(BaseSensorOperator):
         self.poll_interval = poll_interval
 
     def execute(self, context: Any) -> list[int]:
-        from netargus.airflow.streaming import free_shards
+        from netargus.airflow.tasks import free_shards
 
         shards = free_shards(self.clickhouse_conn_id)
         if shards:

@@ -28,10 +28,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from netargus.collect.snmptext import check_charset
 from netargus.config import SourceMap, read_yaml, validate
 from netargus.inventory import register
 from netargus.model import Device, NetconfTarget, SnmpTarget
+from netargus.protocols.snmp.text import check_charset
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")

@@ -33,7 +33,7 @@ from netargus.model import (
 from netargus.store import epoch
 
 if TYPE_CHECKING:
-    from netargus.derive import RateRow
+    from netargus.transform.derive import RateRow
 
 SAMPLE_COLUMNS = ["ts", "ts_ms", "device", "source", "metric", "series",
                   "labels.key", "labels.value", "value", "kind", "counter_value", "bits"]
@@ -150,6 +150,14 @@ class ClickHouseSink:
         columns = [f.name for f in fields(records[0])]
         rows = [[_cell(getattr(r, c)) for c in columns] for r in records]
         return self._insert(table, columns, transpose(rows))
+
+    def write_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert rows given as column -> value mappings (all with the same columns)."""
+        if not rows:
+            return 0
+        columns = list(rows[0])
+        return self._insert(table, columns,
+                            transpose([[_cell(r[c]) for c in columns] for r in rows]))
 
     def write_devices(self, facts: Sequence[DeviceFacts]) -> int:
         """Insert one ``devices`` row per discovered device."""

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from netargus.collect import LoginCredentials
+from netargus.auth import LoginAuth
 from netargus.sink.guarded import Guarded
 from netargus.streaming.collectors.gnmi import GnmiSubscriber
 from netargus.streaming.collectors.jti import JtiListener
@@ -45,10 +45,10 @@ class StreamCollector:
 
     def __init__(self, config: StreamingConfig, targets: list[GnmiTarget | Listener],
                  sink: Guarded[RawMessage],
-                 credentials: Callable[[str], LoginCredentials] | None = None,
+                 credentials: Callable[[str], LoginAuth] | None = None,
                  flush_interval: float = 0.5, tls_root: Path | None = None) -> None:
         self.config, self.targets, self.sink = config, targets, sink
-        self.credentials = credentials or (lambda conn_id: LoginCredentials())
+        self.credentials = credentials or (lambda conn_id: LoginAuth())
         self.flush_interval = flush_interval
         self.tls_root = tls_root
         self.queue: queue.Queue[RawMessage] = queue.Queue(maxsize=200_000)

@@ -1,5 +1,5 @@
 """Rates of streamed counters for one run's window: plain code the ``stream_loader`` DAG
-calls (``netargus.airflow.streaming.stream_rates``).
+calls (:func:`netargus.jobs.streaming.stream_rates`).
 
 The window is ``[end - window, end)`` with ``end`` the run's data interval end, never the
 clock, so a rerun or backfill of a run recomputes exactly its rates (``rates`` is a
@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from netargus.derive import CounterSpec, default_ceiling, derive_rates
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import epoch
 from netargus.streaming.decoders.names import STREAM_COUNTERS
+from netargus.transform.derive import CounterSpec, default_ceiling, derive_rates
 
 STREAM_SOURCES = ("gnmi", "mdt", "jti")
 RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much

@@ -1,4 +1,4 @@
--- Rates derived from counters (netargus.derive). One row per counter reading that has a
+-- Rates derived from counters (netargus.transform.derive). One row per counter reading that has a
 -- previous reading: ts is the later reading's time, seconds the span covered. value is NULL
 -- when no rate can be trusted (reason discontinuity or implausible). interpolated rows fill a
 -- backfilled gap from the counters on either side, with confidence < 1.

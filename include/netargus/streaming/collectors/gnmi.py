@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
-from netargus.collect import LoginCredentials
+from netargus.auth import LoginAuth
 from netargus.streaming.config import GnmiTarget, SensorPath
 from netargus.streaming.decoders.gnmi import FORMAT, parse_path
 
@@ -46,7 +46,7 @@ class GnmiSubscriber:
     re-subscribes when the target says nothing for ``silence`` seconds."""
 
     def __init__(self, target: GnmiTarget, paths: list[SensorPath], emit: Emit,
-                 credentials: LoginCredentials | None, silence: float,
+                 credentials: LoginAuth | None, silence: float,
                  on_state: Callable[[str, bool, str], None] | None = None,
                  tls_root: Path | None = None, max_backoff: float = 60.0) -> None:
         self.target, self.paths, self.emit = target, paths, emit

@@ -12,11 +12,9 @@ from netargus.settings import inventory_path
 log = logging.getLogger(__name__)
 
 
-def plan_shards(shards: int, path: str | None = None) -> list[dict[str, Any]]:
-    """Load the inventory and spread its SNMP and NETCONF devices over ``shards`` batches by
-    stable hash."""
-    devices = [d for d in FileInventory(inventory_path(path)).load()
-               if d.snmp is not None or d.netconf is not None]
+def plan_inventory(shards: int, path: str | None = None) -> list[dict[str, Any]]:
+    """Load the inventory and spread its devices over ``shards`` batches by stable hash."""
+    devices = FileInventory(inventory_path(path)).load()
     plan = [{"shard": i, "devices": [d.to_dict() for d in batch]}
             for i, batch in enumerate(shard_devices(devices, shards))]
     log.info("%d devices over %d shards: %s", len(devices), shards,

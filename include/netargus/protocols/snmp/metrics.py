@@ -1,14 +1,4 @@
-"""Polling: collect a profile's metric groups from devices over SNMP into samples.
-
-Plain asyncio code the ``polling_<profile>`` DAGs call once per shard. Every device ends with
-exactly one :class:`~netargus.model.PollResult`:
-
-- ``ok``: every metric group that applies to the device's vendor returned data;
-- ``partial``: some did, some did not (a MIB missing, or a request failing halfway);
-- ``missing_metrics``: the device answered but none of its groups had data;
-- ``timeout`` / ``auth_failure`` / ``network_failure``: no metric group could be read (the
-  device's state read first does not count: a timeout after it is still a timeout);
-- ``internal_failure``: a bug or a broken credentials connection, for this device only.
+"""A profile's metric groups over SNMP: scalars and tables read into samples.
 
 The device's state is read first on every poll, so counter rates can tell a reboot, an agent
 restart and a sysUpTime rollover apart (:mod:`netargus.transform.rates`): sysUpTime
@@ -21,23 +11,22 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from netargus.collect import CollectError, Judgement, SnmpCredentials, attempt
-from netargus.collect.snmp import SnmpCollector, for_each_device
-from netargus.collect.snmptext import DEFAULT_CHARSET, display_text
-from netargus.collect.snmpvalues import as_int, wire_bits
-from netargus.derive import (
+from netargus.auth import SnmpAuth
+from netargus.model import Device, Kind, Sample, Source
+from netargus.profiles import MetricGroup, MetricSpec, TableSpec
+from netargus.protocols import GroupResult
+from netargus.protocols.snmp.client import SnmpClient
+from netargus.protocols.snmp.text import DEFAULT_CHARSET, display_text
+from netargus.protocols.snmp.values import as_int, wire_bits
+from netargus.transform.derive import (
     ENGINE_BOOTS_METRIC,
     ENGINE_TIME_METRIC,
     HOST_UPTIME_METRIC,
     UPTIME_METRIC,
 )
-from netargus.model import Device, Kind, PollOutcome, PollResult, Sample, Source, outcome_counts
-from netargus.profiles import MetricGroup, MetricSpec, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +37,6 @@ SIGNALS = {
     "1.3.6.1.6.3.10.2.1.2.0": (ENGINE_BOOTS_METRIC, 1.0),  # SNMP-FRAMEWORK-MIB snmpEngineBoots
     "1.3.6.1.6.3.10.2.1.3.0": (ENGINE_TIME_METRIC, 1.0),  # snmpEngineTime, seconds
 }
-
-
-@dataclass(frozen=True)
-class Target:
-    """A device to poll, with the vendor discovery found for it."""
-
-    device: Device
-    vendor: str
-
-
-@dataclass(frozen=True)
-class PollReport:
-    samples: list[Sample]
-    results: list[PollResult]
-
-    def counts(self) -> dict[str, int]:
-        return outcome_counts(self.results)
 
 
 def _now() -> datetime:
@@ -155,17 +127,6 @@ def table_samples(device: str, group: MetricGroup, walked: dict[str, dict[str, A
     return out
 
 
-@dataclass(frozen=True)
-class GroupResult:
-    """What polling one metric group gave: its samples, and ``problems``: walks that ended
-    early, each naming its column (an agent returning non-increasing OIDs, far more rows than
-    expected, an error at the column, no answer halfway). A group with problems makes the
-    poll ``partial`` even when it has samples."""
-
-    samples: list[Sample]
-    problems: list[str] = field(default_factory=list)
-
-
 def _fallbacks_needed(table: TableSpec, walked: dict[str, dict[str, Any]]) -> list[str]:
     """Fallback columns to walk: those whose own column misses a row the table has (or is
     missing altogether: no ifXTable, or SNMPv1, which cannot carry Counter64)."""
@@ -176,17 +137,16 @@ def _fallbacks_needed(table: TableSpec, walked: dict[str, dict[str, Any]]) -> li
                                        or any(walked[c.oid].get(i) is None for i in rows))))
 
 
-async def _expected_rows(collector: SnmpCollector, target: Target, creds: SnmpCredentials,
+async def _expected_rows(client: SnmpClient, device: Device, auth: SnmpAuth,
                          table: TableSpec) -> int:
     if table.rows_oid is None:
         return table.expected_rows
-    count = as_int((await collector.get(target.device, creds, [table.rows_oid]))
-                   .get(table.rows_oid))
+    count = as_int((await client.get(device, auth, [table.rows_oid])).get(table.rows_oid))
     return table.expected_rows if count is None else count
 
 
-async def _collect_group(collector: SnmpCollector, target: Target, creds: SnmpCredentials,
-                         group: MetricGroup) -> GroupResult:
+async def poll_group(client: SnmpClient, device: Device, auth: SnmpAuth,
+                     group: MetricGroup) -> GroupResult:
     """Poll one metric group from one device: its scalars (one GET, with their fallbacks) and
     its table (a walk bounded by the table's expected size, then a walk of the fallback
     columns where rows lack their own).
@@ -194,14 +154,13 @@ async def _collect_group(collector: SnmpCollector, target: Target, creds: SnmpCr
     Raises:
         CollectError: the device could not be read at all.
     """
-    device = target.device
     charset = device.snmp.charset if device.snmp is not None else DEFAULT_CHARSET
     out: list[Sample] = []
     problems: list[str] = []
     if group.scalars:
         oids = [s.oid for s in group.scalars] + [s.fallback.oid for s in group.scalars
                                                  if s.fallback is not None]
-        values = await collector.get(device, creds, list(dict.fromkeys(oids)))
+        values = await client.get(device, auth, list(dict.fromkeys(oids)))
         ts = _now()
         as_row = {oid: {"": value} for oid, value in values.items()}  # scalars: one row
         for spec in group.scalars:
@@ -210,98 +169,32 @@ async def _collect_group(collector: SnmpCollector, target: Target, creds: SnmpCr
                 out.append(s)
     if group.table is not None:
         table = group.table
-        expected = await _expected_rows(collector, target, creds, table)
+        expected = await _expected_rows(client, device, auth, table)
         oids = [c.oid for c in table.columns] + list(table.labels.values())
-        walk = await collector.walk(device, creds, oids, expected_rows=expected)
+        walk = await client.walk(device, auth, oids, expected_rows=expected)
         walked = dict(walk.columns)
         problems += [str(p) for p in walk.problems]
         fallbacks = _fallbacks_needed(table, walked)
         if fallbacks:
-            more = await collector.walk(device, creds, fallbacks, expected_rows=expected)
+            more = await client.walk(device, auth, fallbacks, expected_rows=expected)
             walked.update(more.columns)
             problems += [str(p) for p in more.problems]
         out += table_samples(device.name, group, walked, _now(), charset)
     return GroupResult(out, problems)
 
 
-async def poll_one(collector: SnmpCollector, target: Target, groups: dict[str, MetricGroup],
-                   lookup: Callable[[str], SnmpCredentials], interval_end: datetime,
-                   time_bound: float) -> tuple[list[Sample], PollResult]:
-    """Poll one device for every group that applies to it; never raises."""
-    device = target.device
-    samples: list[Sample] = []
-    applicable = {n: g for n, g in groups.items() if g.applies_to(target.vendor)}
-    answered: list[str] = []  # the groups that returned data: what makes a poll partial
-
-    async def work(creds: SnmpCredentials) -> Judgement:
-        samples.extend(await device_state(collector, device, creds))
-        missing: list[str] = []
-        failed: list[tuple[str, CollectError]] = []
-        problems: list[str] = []
-        for name, group in applicable.items():
-            try:
-                got = await _collect_group(collector, target, creds, group)
-            except CollectError as exc:
-                if exc.outcome is PollOutcome.AUTH_FAILURE:
-                    raise
-                failed.append((name, exc))
-                continue
-            problems += [f"{name}: {problem}" for problem in got.problems]
-            if got.samples:
-                samples.extend(got.samples)
-                answered.append(name)
-            else:
-                missing.append(name)
-        if not applicable:
-            return (PollOutcome.MISSING_METRICS,
-                    f"no metric group applies to vendor {target.vendor!r}")
-        error = "; ".join([f"{n}: {e.outcome.value} ({e})" for n, e in failed]
-                          + [f"{n}: no data" for n in missing] + problems)
-        if len(answered) == len(applicable) and not problems:
-            return PollOutcome.OK, error
-        if answered:
-            return PollOutcome.PARTIAL, error
-        return (failed[0][1].outcome if failed else PollOutcome.MISSING_METRICS), error
-
-    result = await attempt(device, lookup, work, what="poll", interval_end=interval_end,
-                           time_bound=time_bound, rows=lambda: len(samples),
-                           answered=lambda: len(answered))
-    return samples, result
-
-
-async def device_state(collector: SnmpCollector, device: Device, creds: SnmpCredentials
-                       ) -> list[Sample]:
+async def device_state(client: SnmpClient, device: Device, auth: SnmpAuth) -> list[Sample]:
     """sysUpTime (required: it also tells the device answers) and the :data:`SIGNALS` the
     agent has, as samples stamped when the answer arrived (one GET; an SNMPv1 agent's
-    noSuchName for an object it lacks is handled by :meth:`SnmpCollector.get`).
+    noSuchName for an object it lacks is handled by :meth:`SnmpClient.get`).
 
     Raises:
         CollectError: the device did not answer (timeout, auth_failure, ...).
     """
-    values = await collector.get(device, creds, [SYS_UPTIME, *SIGNALS])
+    values = await client.get(device, auth, [SYS_UPTIME, *SIGNALS])
     ts = _now()
     wanted = {SYS_UPTIME: (UPTIME_METRIC, 0.01), **SIGNALS}
     return [Sample(ts=ts, device=device.name, source=Source.SNMP, metric=metric,
                    value=number * scale)
             for oid, (metric, scale) in wanted.items()
             if (number := as_int(values.get(oid))) is not None]
-
-
-async def poll_devices(targets: list[Target], groups: dict[str, MetricGroup],
-                       lookup: Callable[[str], SnmpCredentials], interval_end: datetime,
-                       concurrency: int = 64, time_bound: float = 45.0) -> PollReport:
-    """Poll ``targets`` concurrently (at most ``concurrency`` at once) from one collector.
-
-    Args:
-        targets: devices with their discovered vendor (which selects the metric groups).
-        groups: the profile's metric groups by name.
-        lookup: resolves a credentials Connection id into :class:`SnmpCredentials`.
-        interval_end: the run's data interval end, stamped on ``poll_status`` rows.
-        concurrency: the most devices in flight at once.
-        time_bound: the longest one device may take, all its groups included.
-    """
-    pairs = await for_each_device(
-        targets, lambda c, t: poll_one(c, t, groups, lookup, interval_end, time_bound),
-        concurrency)
-    return PollReport(samples=[s for batch, _ in pairs for s in batch],
-                      results=[r for _, r in pairs])

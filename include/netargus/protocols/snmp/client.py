@@ -1,14 +1,14 @@
-"""SNMP collection over pysnmp 7's asyncio API (v1, v2c, v3 authPriv; over IPv4 or IPv6).
+"""SNMP requests over pysnmp 7's asyncio API (v1, v2c, v3 authPriv; over IPv4 or IPv6).
 
-One :class:`SnmpCollector` talks to many devices concurrently from as few ``SnmpEngine``s as
+One :class:`SnmpClient` talks to many devices concurrently from as few ``SnmpEngine``s as
 correctness allows (one for every community, one per SNMPv3 key set; an engine per host is a
 known slowdown, worst for v3). MIB lookup is off
 and OIDs are numeric: IF-MIB, ENTITY-MIB and friends are not bundled with pysnmp and fetching
 them fails offline, so netargus names OIDs itself.
 
-Values come back undecoded (:mod:`netargus.collect.snmpvalues`): the caller knows each
-column's meaning and decodes it (:mod:`netargus.collect.snmptext`). Walks are bounded and
-adapt to the agent (:mod:`netargus.collect.snmpwalk`).
+Values come back undecoded (:mod:`netargus.protocols.snmp.values`): the caller knows each
+column's meaning and decodes it (:mod:`netargus.protocols.snmp.text`). Walks are bounded and
+adapt to the agent (:mod:`netargus.protocols.snmp.walk`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import asyncio
 import hashlib
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
@@ -36,14 +35,12 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind
 
-from netargus.collect import COLLECTORS, CollectError, SnmpCredentials, scrub
-from netargus.collect.snmptext import display_text
-from netargus.collect.snmpvalues import plain
-from netargus.collect.snmpwalk import DEFAULT_EXPECTED_ROWS, TableWalk, WalkResult
+from netargus.auth import SnmpAuth
 from netargus.model import Device, PollOutcome, SnmpTarget
-
-T = TypeVar("T")
-R = TypeVar("R")
+from netargus.protocols import CollectError, scrub
+from netargus.protocols.snmp.text import display_text
+from netargus.protocols.snmp.values import plain
+from netargus.protocols.snmp.walk import DEFAULT_EXPECTED_ROWS, TableWalk, WalkResult
 
 SYSTEM_OIDS = {
     "sys_descr": "1.3.6.1.2.1.1.1.0",
@@ -84,7 +81,7 @@ AUTH_ERRORS = (
 )
 
 
-def security_data(creds: SnmpCredentials) -> CommunityData | UsmUserData:
+def security_data(creds: SnmpAuth) -> CommunityData | UsmUserData:
     """pysnmp's security parameters for ``creds``.
 
     Raises:
@@ -139,7 +136,7 @@ def _outcome(indication: Any) -> PollOutcome:
     return PollOutcome.NETWORK_FAILURE
 
 
-def engine_key(creds: SnmpCredentials) -> str:
+def engine_key(creds: SnmpAuth) -> str:
     """Which engine serves ``creds``: one for all communities, one per distinct v3 key set."""
     if creds.version != "3":
         return ""
@@ -147,7 +144,7 @@ def engine_key(creds: SnmpCredentials) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-class SnmpCollector:
+class SnmpClient:
     """SNMP requests to many devices from few engines, inside one asyncio loop.
 
     pysnmp keys an engine's USM users by user name and swaps the keys in place when another
@@ -167,7 +164,7 @@ class SnmpCollector:
             raise CollectError(PollOutcome.INTERNAL_FAILURE, f"{device.name} has no SNMP settings")
         return device.snmp
 
-    def engine_for(self, creds: SnmpCredentials) -> SnmpEngine:
+    def engine_for(self, creds: SnmpAuth) -> SnmpEngine:
         key = engine_key(creds)
         if key not in self.engines:
             self.engines[key] = SnmpEngine()
@@ -185,10 +182,10 @@ class SnmpCollector:
             raise CollectError(PollOutcome.NETWORK_FAILURE,
                                f"cannot reach {device.host}:{port}: {exc}") from None
 
-    async def get(self, device: Device, creds: SnmpCredentials, oids: list[str]) -> dict[str, Any]:
+    async def get(self, device: Device, creds: SnmpAuth, oids: list[str]) -> dict[str, Any]:
         """GET ``oids`` from ``device``: ``{oid: value}``, values undecoded as
-        :func:`~netargus.collect.snmpvalues.plain` gives them (``bytes`` for OCTET STRINGs,
-        :class:`~netargus.collect.snmpvalues.Counter64` ...); absent objects map to ``None``.
+        :func:`~netargus.protocols.snmp.values.plain` gives them (``bytes`` for OCTET STRINGs,
+        :class:`~netargus.protocols.snmp.values.Counter64` ...); absent objects map to ``None``.
 
         An SNMPv1 agent answers a GET naming an object it lacks with ``noSuchName`` for the
         whole PDU (RFC 1157 §4.1.2): that object maps to ``None`` and the others are asked
@@ -223,9 +220,9 @@ class SnmpCollector:
             break
         return out
 
-    async def walk(self, device: Device, creds: SnmpCredentials, columns: list[str], *,
+    async def walk(self, device: Device, creds: SnmpAuth, columns: list[str], *,
                    expected_rows: int | None = None) -> WalkResult:
-        """Walk table ``columns`` together; always ends (see :mod:`netargus.collect.snmpwalk`).
+        """Walk table ``columns`` together; always ends (see :mod:`netargus.protocols.snmp.walk`).
 
         SNMPv2c/v3 use GETBULK with the device's ``max_repetitions`` (halved when the agent
         answers tooBig), unless the device is set to ``walk: getnext``; SNMPv1 has no GETBULK
@@ -239,7 +236,7 @@ class SnmpCollector:
                 bounds the walk; default ``DEFAULT_EXPECTED_ROWS``.
 
         Returns:
-            A :class:`~netargus.collect.snmpwalk.WalkResult`: ``columns`` as
+            A :class:`~netargus.protocols.snmp.walk.WalkResult`: ``columns`` as
             ``{column: {index: value}}`` (values undecoded, as :meth:`get`), and the
             ``problems`` of columns that ended early (non-increasing OIDs, too many rows, an
             error at the column, no answer halfway), which callers report as ``partial``.
@@ -287,7 +284,7 @@ class SnmpCollector:
             state.take(sent, [(str(oid), value) for oid, value in var_binds])
         return state.result
 
-    async def probe(self, device: Device, creds: SnmpCredentials) -> dict[str, Any]:
+    async def probe(self, device: Device, creds: SnmpAuth) -> dict[str, Any]:
         """Read sysName and sysDescr (text: DisplayString, decoded with the device's charset),
         sysObjectID (dotted) and sysUpTime (``uptime_seconds``) from ``device``; absent ones
         are ``None``.
@@ -315,23 +312,3 @@ class SnmpCollector:
         for engine in self.engines.values():
             engine.close_dispatcher()
         self.engines.clear()
-
-
-async def for_each_device(items: list[T], work: Callable[[SnmpCollector, T], Awaitable[R]],
-                          concurrency: int) -> list[R]:
-    """Run ``work(collector, item)`` for every item, at most ``concurrency`` at once, sharing
-    one :class:`SnmpCollector` that is closed at the end. Results keep the items' order."""
-    collector = SnmpCollector()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(item: T) -> R:
-        async with gate:
-            return await work(collector, item)
-
-    try:
-        return list(await asyncio.gather(*(one(i) for i in items)))
-    finally:
-        collector.close()
-
-
-COLLECTORS["snmp"] = SnmpCollector

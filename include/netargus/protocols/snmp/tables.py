@@ -1,25 +1,27 @@
-"""Enrichment: slow-changing metadata over SNMP into the dimension tables.
+"""The dimension tables over SNMP: which columns to walk and how to read them.
 
 Interfaces (IF-MIB ifTable + ifXTable), physical inventory (ENTITY-MIB), LLDP neighbours
 (LLDP-MIB), ARP (IP-MIB ipNetToPhysical and ipNetToMedia) and MAC tables (BRIDGE-MIB and
 Q-BRIDGE-MIB). A device that lacks a MIB simply has no rows for it: that is normal, not an
 error. The parsers are pure functions of walked columns (``{column: {index: value}}``, values
 undecoded as the collector returns them) and decode each column by what its MIB says it is
-(:mod:`netargus.collect.snmptext`), with the device's fallback charset for text.
+(:mod:`netargus.protocols.snmp.text`), with the device's fallback charset for text.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from netargus.collect import Judgement, SnmpCredentials, attempt
-from netargus.collect.snmp import SnmpCollector, for_each_device
-from netargus.collect.snmptext import (
+from netargus.auth import SnmpAuth
+from netargus.model import Device, Endpoint, Interface, InventoryItem, Neighbor
+from netargus.protocols import TableRead
+from netargus.protocols.snmp.client import SnmpClient
+from netargus.protocols.snmp.text import (
     DEFAULT_CHARSET,
     display_text,
     lldp_chassis_id,
@@ -27,18 +29,8 @@ from netargus.collect.snmptext import (
     mac_text,
     phys_address,
 )
-from netargus.collect.snmpvalues import as_int
-from netargus.collect.snmpwalk import DEFAULT_EXPECTED_ROWS
-from netargus.model import (
-    Device,
-    Endpoint,
-    Interface,
-    InventoryItem,
-    Neighbor,
-    PollOutcome,
-    PollResult,
-    outcome_counts,
-)
+from netargus.protocols.snmp.values import as_int
+from netargus.protocols.snmp.walk import DEFAULT_EXPECTED_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +228,7 @@ Parser = Callable[..., list[Any]]  # (device, walked, observed_at, charset) -> r
 class Table:
     """A dimension table read over SNMP: the columns walked together, their parser, and the
     number of rows to expect given ifNumber (``None`` when the agent has none), which bounds
-    the walk (:mod:`netargus.collect.snmpwalk`)."""
+    the walk (:mod:`netargus.protocols.snmp.walk`)."""
 
     columns: list[str]
     parse: Parser
@@ -262,57 +254,18 @@ TABLES: dict[str, Table] = {
 }
 
 
-@dataclass
-class EnrichmentReport:
-    """Rows per table for every device, and one result per device."""
+async def read_tables(client: SnmpClient, device: Device, auth: SnmpAuth,
+                      observed_at: datetime) -> AsyncIterator[TableRead]:
+    """Walk the tables of :data:`TABLES` from ``device``, one at a time, each bounded by the
+    rows ifNumber lets it expect; rows stamped ``observed_at``.
 
-    rows: dict[str, list[Any]] = field(default_factory=lambda: {t: [] for t in TABLES})
-    results: list[PollResult] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {**{t: len(r) for t, r in self.rows.items()}, **outcome_counts(self.results)}
-
-
-async def enrich_one(collector: SnmpCollector, device: Device,
-                     lookup: Callable[[str], SnmpCredentials], observed_at: datetime,
-                     time_bound: float) -> tuple[dict[str, list[Any]], PollResult]:
-    """Walk every table from one device; never raises.
-
-    The result is ``ok`` when the interfaces table has rows and every walk completed,
-    ``partial`` when a walk ended early (the error names the table and column: an agent
-    returning non-increasing OIDs, far more rows than expected, an error at a column),
-    ``missing_metrics`` when the device reports no interface.
+    Raises:
+        CollectError: the device could not be read at all.
     """
-    rows: dict[str, list[Any]] = {}
     charset = device.snmp.charset if device.snmp is not None else DEFAULT_CHARSET
-
-    async def work(creds: SnmpCredentials) -> Judgement:
-        if_number = as_int((await collector.get(device, creds, [IF_NUMBER])).get(IF_NUMBER))
-        problems: list[str] = []
-        for name, table in TABLES.items():
-            walked = await collector.walk(device, creds, table.columns,
-                                          expected_rows=table.expected_rows(if_number))
-            problems += [f"{name}: {problem}" for problem in walked.problems]
-            rows[name] = table.parse(device.name, walked.columns, observed_at, charset)
-        if problems:
-            return PollOutcome.PARTIAL, "; ".join(problems)
-        if rows.get("interfaces"):
-            return PollOutcome.OK, ""
-        return PollOutcome.MISSING_METRICS, "the device reports no interfaces"
-
-    result = await attempt(device, lookup, work, what="enrich", interval_end=observed_at,
-                           time_bound=time_bound, rows=lambda: sum(map(len, rows.values())))
-    return rows, result
-
-
-async def enrich_devices(devices: list[Device], lookup: Callable[[str], SnmpCredentials],
-                         observed_at: datetime, concurrency: int = 32,
-                         time_bound: float = 120.0) -> EnrichmentReport:
-    """Enrich ``devices`` concurrently from one collector; one result per device."""
-    report = EnrichmentReport()
-    for rows, result in await for_each_device(
-            devices, lambda c, d: enrich_one(c, d, lookup, observed_at, time_bound), concurrency):
-        for table, items in rows.items():
-            report.rows[table].extend(items)
-        report.results.append(result)
-    return report
+    if_number = as_int((await client.get(device, auth, [IF_NUMBER])).get(IF_NUMBER))
+    for name, table in TABLES.items():
+        walked = await client.walk(device, auth, table.columns,
+                                   expected_rows=table.expected_rows(if_number))
+        yield TableRead(name, table.parse(device.name, walked.columns, observed_at, charset),
+                        [f"{name}: {problem}" for problem in walked.problems])

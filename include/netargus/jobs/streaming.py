@@ -1,6 +1,9 @@
-"""What the streaming DAGs' tasks do: grant leases, hold a shard, load Kafka into ClickHouse.
+"""What the streaming DAGs' tasks do: grant leases, hold a shard, load Kafka into ClickHouse,
+recompute streamed rates.
 
-Plain functions of connection ids and run facts, so tests call them without a scheduler.
+Plain functions of a ClickHouse client, a librdkafka configuration and a credentials lookup,
+so tests call them with the lab's services and no scheduler; the Airflow layer
+(:mod:`netargus.airflow.tasks`) turns Connections into those and calls them.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from netargus.airflow.hooks import ClickHouseHook, kafka_config, login_credentials
+from netargus.auth import LoginAuth
 from netargus.model import Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
@@ -37,18 +40,17 @@ def lease_ttl(cfg: StreamingConfig) -> float:
     return 4 * cfg.heartbeat_seconds
 
 
-def free_shards(clickhouse_conn_id: str) -> list[int]:
+def free_shards(client: Any) -> list[int]:
     """Shards that have targets and no live collector."""
     cfg = load_streaming()
-    leases = Leases(ClickHouseHook(clickhouse_conn_id).get_conn(), lease_ttl(cfg))
+    leases = Leases(client, lease_ttl(cfg))
     return [s for s in leases.free(cfg.shards) if cfg.shard_targets(s)]
 
 
-def grant_leases(shards: Sequence[int], clickhouse_conn_id: str, run_id: str
-                 ) -> list[dict[str, Any]]:
+def grant_leases(shards: Sequence[int], client: Any, run_id: str) -> list[dict[str, Any]]:
     """Grant each free shard to a new collector run; returns the runs to trigger."""
     cfg = load_streaming()
-    leases = Leases(ClickHouseHook(clickhouse_conn_id).get_conn(), lease_ttl(cfg))
+    leases = Leases(client, lease_ttl(cfg))
     free = set(leases.free(cfg.shards))  # again: the sensor's answer may be stale
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     runs = []
@@ -87,17 +89,17 @@ def write_spool_status(client: Any, spool: Spool, name: str, holder: str) -> Non
           s.dropped_bytes]])
 
 
-def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_id: str
-                  ) -> dict[str, Any]:
+def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
+                  lookup: Callable[[str], LoginAuth]) -> dict[str, Any]:
     """Hold ``conf["shard"]``'s targets for one lease (``conf["lease_seconds"]`` or the
-    file's), producing to Kafka through the shard's spool; release the lease at the end."""
+    file's), producing to Kafka (``kafka``: librdkafka settings) through the shard's spool;
+    release the lease at the end. ``lookup`` resolves a gNMI target's Connection id."""
     from netargus.sink.kafka import KafkaRawSink, guarded_kafka
     from netargus.streaming.collector import StreamCollector
 
     cfg = load_streaming()
     shard, holder = int(conf["shard"]), str(conf["holder"])
     lease_seconds = float(conf.get("lease_seconds", cfg.lease_seconds))
-    client = ClickHouseHook(clickhouse_conn_id).get_conn()
     leases = Leases(client, lease_ttl(cfg))
     if not leases.renew(shard, holder):
         log.warning("shard %d is not held by %s (superseded or released): nothing to do",
@@ -107,7 +109,6 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
     spool = Spool(spool_dir(name))
     lock = _lock(spool)
     try:
-        kafka = kafka_config(kafka_conn_id)
         ensure_topics(kafka, cfg.topics)
         sink = guarded_kafka(KafkaRawSink(kafka, topic=cfg.raw_topic), spool)
         if spool.has_pending():
@@ -125,7 +126,7 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
             return renewal()
 
         collector = StreamCollector(cfg, cfg.shard_targets(shard), sink,
-                                    credentials=login_credentials)
+                                    credentials=lookup)
         result = collector.run(lease_seconds, renew=heartbeat)
         try:
             write_spool_status(client, spool, name, holder)
@@ -138,9 +139,8 @@ def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_i
     return {"shard": shard, "holder": holder, **result}
 
 
-def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
-                workers: int = 1, time_budget: float = 45.0,
-                max_messages: int = 20_000) -> dict[str, Any]:
+def load_stream(client: Any, kafka: dict[str, Any], *, worker: int = 0, workers: int = 1,
+                time_budget: float = 45.0, max_messages: int = 20_000) -> dict[str, Any]:
     """Drain ``netargus.raw`` into ClickHouse in micro-batches for up to ``time_budget``
     seconds: loader ``worker`` of ``workers`` reads its share of the partitions. Returns the
     counts (messages, samples, dead letters, of which ``empty`` gave no sample, dropped
@@ -150,9 +150,8 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
     from confluent_kafka import Producer
 
     cfg = load_streaming()
-    kafka = kafka_config(kafka_conn_id)
     ensure_topics(kafka, cfg.topics)
-    sink = ClickHouseSink(ClickHouseHook(clickhouse_conn_id).get_conn())
+    sink = ClickHouseSink(client)
     producer = Producer({"linger.ms": 50, **kafka})
     c = partition_consumer(kafka, LOADER_GROUP, cfg.raw_topic, worker, workers)
     totals = {"messages": 0, "samples": 0, "rejected": 0, "empty": 0, "dropped_leaves": 0,
@@ -183,8 +182,8 @@ def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,
     return {**totals, "drop_reasons": dict(reasons), "devices": sorted(devices)}
 
 
-def stream_rates(loaded: Sequence[dict[str, Any]], *, clickhouse_conn_id: str,
-                 data_interval_end: datetime) -> dict[str, Any]:
+def stream_rates(loaded: Sequence[dict[str, Any]], client: Any, data_interval_end: datetime
+                 ) -> dict[str, Any]:
     """Recompute the rates of streamed counters for the readings of the
     :data:`~netargus.streaming.rates.RATE_WINDOW` before the run's ``data_interval_end`` (every
     streaming device and any other the loaders saw), with the same counter -> rate code as
@@ -195,7 +194,6 @@ def stream_rates(loaded: Sequence[dict[str, Any]], *, clickhouse_conn_id: str,
     are the next run's.
     """
     cfg = load_streaming()
-    client = ClickHouseHook(clickhouse_conn_id).get_conn()
     names = {d for r in loaded for d in r.get("devices", [])} | set(cfg.devices())
     result = rate_window(client, sorted(names), data_interval_end)
     log.info("streamed rates for %s .. %s: %s", *result["window"], result["rates"])

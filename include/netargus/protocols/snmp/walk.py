@@ -28,7 +28,7 @@ from typing import Any
 
 from pysnmp.proto.rfc1905 import EndOfMibView
 
-from netargus.collect.snmpvalues import plain
+from netargus.protocols.snmp.values import plain
 
 DEFAULT_EXPECTED_ROWS = 10_000
 Oid = tuple[int, ...]
@@ -59,7 +59,7 @@ class WalkProblem:
 @dataclass
 class WalkResult:
     """What a walk read: ``columns`` maps each column OID to ``{index: value}`` (values as
-    :func:`~netargus.collect.snmpvalues.plain` gives them, undecoded); ``problems`` lists the
+    :func:`~netargus.protocols.snmp.values.plain` gives them, undecoded); ``problems`` lists the
     columns that ended early (empty when the walk is complete); ``requests`` counts the PDUs
     sent."""
 
@@ -73,7 +73,7 @@ class WalkResult:
 
 
 class TableWalk:
-    """The state of one walk of ``columns``; the driver (``SnmpCollector.walk``) asks
+    """The state of one walk of ``columns``; the driver (``SnmpClient.walk``) asks
     :meth:`request` what to send and feeds back the answer with :meth:`take` or
     :meth:`take_error` until :attr:`done`.
 

@@ -1,0 +1,245 @@
+"""Polling: a profile's metric groups from its devices, over each group's protocol, into samples
+and rates.
+
+Every device ends with exactly one ``poll_status`` row per protocol it was polled over:
+
+- ``ok``: every metric group that applies to it returned data;
+- ``partial``: some did, some did not (a MIB missing, a filter refused, a request failing
+  halfway), or a read ended early;
+- ``missing_metrics``: the device answered but none of its groups had data;
+- ``timeout`` / ``auth_failure`` / ``network_failure``: no metric group could be read (the
+  device's state read first does not count: a timeout after it is still a timeout);
+- ``internal_failure``: a bug or a broken Connection, for this device only.
+
+A run for the data interval ``[start, end)`` takes the poll due at ``end`` and is idempotent:
+each protocol of a device that already has a ``poll_status`` row with samples for this DAG and
+``end`` is not polled again, and rates are recomputed from stored samples over
+``[end - interval, end + 2 * interval)``, so the same rows come out. A run that starts more
+than two intervals late is a backfill: nothing can be polled for the past, so it fills its
+slot with rates interpolated from the counters on either side
+(:func:`netargus.transform.derive.interpolate_slot`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+
+from netargus.inventory import shard_devices
+from netargus.jobs.runner import Drivers, Lookup, Progress, run
+from netargus.model import Device, PollOutcome, PollResult, Sample, outcome_counts
+from netargus.profiles import MetricGroup, Profile, Traits
+from netargus.protocols import CollectError, Driver, Judgement, Session, drivers
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import epoch
+from netargus.transform.derive import counter_specs, derive_rates, interpolate_backfill
+
+log = logging.getLogger(__name__)
+
+TRAITS = """
+SELECT d.device, d.last_vendor, d.last_platform,
+       if(i.chassis_model != '', i.chassis_model, d.last_object_id)
+FROM (
+    SELECT device, argMax(vendor, observed_at) AS last_vendor,
+           argMax(platform, observed_at) AS last_platform,
+           argMax(sys_object_id, observed_at) AS last_object_id
+    FROM devices GROUP BY device
+) AS d
+ANY LEFT JOIN (
+    SELECT device, argMax(model, observed_at) AS chassis_model
+    FROM inventory WHERE ent_class = 3 AND model != '' GROUP BY device
+) AS i USING device
+"""
+MODULES = """
+SELECT device, groupUniqArray(module) FROM netconf_capabilities
+WHERE (device, observed_at) IN (
+    SELECT device, max(observed_at) FROM netconf_capabilities GROUP BY device)
+GROUP BY device
+"""
+POLLED = """
+SELECT DISTINCT device, collector FROM poll_status FINAL
+WHERE dag_id = %(dag_id)s AND interval_end = toDateTime(%(end)s) AND sample_count > 0
+  AND device IN %(devices)s
+"""
+
+Target = tuple[Device, Traits]  # a device to poll, with what discovery knows of it
+
+
+@dataclass
+class PollReport:
+    """What one poll gave: the samples, and one result per device and protocol."""
+
+    samples: list[Sample] = field(default_factory=list)
+    results: list[PollResult] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Devices per outcome."""
+        return outcome_counts(self.results)
+
+
+def known_traits(client: Any) -> dict[str, Traits]:
+    """What discovery and enrichment know of every device: vendor, platform, chassis model
+    (ENTITY-MIB, else the sysObjectID) and YANG modules."""
+    modules = {name: tuple(mods) for name, mods in client.execute(MODULES)}
+    known = {name: Traits(vendor, platform, model, modules.get(name, ()))
+             for name, vendor, platform, model in client.execute(TRAITS)}
+    for name, mods in modules.items():
+        known.setdefault(name, Traits(modules=mods))
+    return known
+
+
+def plan_shards(profile: Profile, groups: Sequence[MetricGroup], devices: Sequence[Device],
+                known: dict[str, Traits]) -> list[dict[str, Any]]:
+    """The devices ``profile`` selects and one of its groups applies to (over a protocol the
+    device speaks), with their traits, spread over the profile's shards by stable hash."""
+    chosen = []
+    with Drivers.open(drivers()) as available:
+        for device in devices:
+            traits = known.get(device.name, Traits())
+            if profile.select.matches(device, traits) and any(
+                    group.applies(traits) and driver.serves(group) and driver.speaks(device)
+                    for group in groups for driver in available.values()):
+                chosen.append((device, traits))
+    by_name = {d.name: t for d, t in chosen}
+    return [{"shard": i, "devices": [{"device": d.to_dict(), "traits": by_name[d.name].to_dict()}
+                                     for d in batch]}
+            for i, batch in enumerate(shard_devices([d for d, _ in chosen], profile.shards))]
+
+
+def targets_of(shard: dict[str, Any]) -> list[Target]:
+    """A planned shard's devices and traits (inverse of :func:`plan_shards`' items)."""
+    return [(Device.from_dict(t["device"]), Traits.from_dict(t.get("traits", {})))
+            for t in shard["devices"]]
+
+
+async def poll(targets: Sequence[Target], groups: dict[str, MetricGroup], lookup: Lookup,
+               interval_end: datetime, *, concurrency: int = 64,
+               factories: dict[str, Callable[[], Driver]] | None = None,
+               skip: set[tuple[str, str]] = frozenset()) -> PollReport:
+    """Poll ``groups`` from ``targets``, each group over its protocol (protocols side by
+    side, at most ``concurrency`` devices of one protocol at once).
+
+    Args:
+        targets: devices with their traits (which select the groups that apply).
+        groups: the profile's metric groups by name.
+        lookup: ``(protocol, Connection id)`` -> the protocol's auth object.
+        interval_end: stamped on ``poll_status`` rows.
+        concurrency: the most devices in flight per protocol (a driver may allow fewer).
+        factories: the protocols' drivers (default: every registered one).
+        skip: ``(device, protocol)`` pairs already polled for this interval.
+    """
+    report = PollReport()
+    with Drivers.open(factories or drivers()) as available:
+        runs = []
+        for name, driver in available.items():
+            mine = {g: group for g, group in groups.items() if driver.serves(group)}
+            todo = [(d, t) for d, t in targets
+                    if mine and driver.speaks(d) and (d.name, name) not in skip]
+            if not todo:
+                continue
+            traits = {d.name: t for d, t in todo}
+            runs.append(run([d for d, _ in todo], driver, lookup,
+                            _poll_work(mine, traits), list, what="polling",
+                            interval_end=interval_end,
+                            concurrency=min(concurrency, driver.concurrency)))
+        for pairs in await asyncio.gather(*runs):
+            for samples, result in pairs:
+                report.samples.extend(samples)
+                report.results.append(result)
+    return report
+
+
+def _poll_work(groups: dict[str, MetricGroup], traits: dict[str, Traits]):
+    """The per-device work of :func:`poll`: the device's state, then each group that applies
+    to it, judged from the groups asked for."""
+
+    async def work(session: Session, device: Device, progress: Progress[list[Sample]]
+                   ) -> Judgement:
+        applicable = {n: g for n, g in groups.items() if g.applies(traits[device.name])}
+        progress.payload.extend(await session.state())
+        progress.rows = len(progress.payload)
+        missing: list[str] = []
+        failed: list[tuple[str, CollectError]] = []
+        problems: list[str] = []
+        for name, group in applicable.items():
+            try:
+                got = await session.poll(name, group)
+            except CollectError as exc:
+                if exc.outcome is PollOutcome.AUTH_FAILURE:
+                    raise
+                failed.append((name, exc))
+                continue
+            problems += [f"{name}: {problem}" for problem in got.problems]
+            progress.payload.extend(got.samples)
+            progress.rows = len(progress.payload)
+            if got.samples:
+                progress.answered += 1
+            elif not got.problems:
+                missing.append(name)
+        if not applicable:
+            vendor = traits[device.name].vendor
+            return PollOutcome.MISSING_METRICS, f"no metric group applies to vendor {vendor!r}"
+        error = "; ".join([f"{n}: {e.outcome.value} ({e})" for n, e in failed]
+                          + [f"{n}: no data" for n in missing] + problems)
+        if progress.answered == len(applicable) and not problems:
+            return PollOutcome.OK, error
+        if progress.answered:
+            return PollOutcome.PARTIAL, error
+        if failed:
+            return failed[0][1].outcome, error
+        return PollOutcome.MISSING_METRICS, error
+
+    return work
+
+
+def interval_of(profile: Profile, end: datetime) -> timedelta:
+    """The profile's polling interval (the cron period ending at ``end``)."""
+    nxt = croniter(profile.schedule, end).get_next(datetime)
+    return nxt - end if nxt > end else timedelta(minutes=1)
+
+
+def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, MetricGroup],
+               client: Any, lookup: Lookup, *, dag_id: str, run_id: str,
+               interval_end: datetime, now: datetime | None = None) -> dict[str, Any]:
+    """Poll one shard for the interval ending ``interval_end`` (unless already polled, or too
+    late: then interpolate), store samples and ``poll_status``, and recompute rates."""
+    targets = targets_of(shard)
+    names = [d.name for d, _ in targets]
+    sink = ClickHouseSink(client)
+    interval = interval_of(profile, interval_end)
+    now = now or datetime.now(UTC)
+    counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(targets)}
+    done = {(d, c) for d, c in client.execute(POLLED, {
+        "dag_id": dag_id, "end": epoch(interval_end), "devices": tuple(names)})} \
+        if names else set()
+    counts["already_polled"] = len(done)
+    if now < interval_end + 2 * interval:
+        report = asyncio.run(poll(targets, groups, lookup, interval_end,
+                                  concurrency=profile.concurrency, skip=done))
+        if report.results:
+            counts["samples"] = sink.write_samples(report.samples)
+            sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
+            counts.update(report.counts())
+    else:  # too late to poll: fill the slot from the counters on either side
+        filled = interpolate_backfill(client, names, counter_specs(
+            g for g in groups.values() if g.protocol == "snmp"), interval_end,
+            interval_end + interval)
+        counts["interpolated"] = sink.write_rates(filled)
+        log.info("interval ending %s is past (now %s): backfill, %d interpolated rates",
+                 interval_end, now, counts["interpolated"])
+    # readings of this run and its neighbours: overlapping windows recompute identical rows
+    counts["rates"] = 0
+    for source in sorted({g.protocol for g in groups.values()}):
+        specs = counter_specs(g for g in groups.values() if g.protocol == source)
+        if names and specs:  # a counter's width is its protocol's (Counter32 vs counter64)
+            counts["rates"] += sink.write_rates(derive_rates(
+                client, names, specs, interval_end - interval, interval_end + 2 * interval,
+                source=source))
+    log.info("shard %s: %s", shard["shard"], counts)
+    return counts
