@@ -23,7 +23,7 @@ from confluent_kafka import Producer
 from lab.certs import ensure_certs
 from lab.config import LabConfig
 from lab.streamsim import StreamSim
-from netargus.collect import LoginCredentials
+from netargus.auth import LoginAuth
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.kafka import KafkaRawSink, guarded_kafka
 from netargus.sink.spool import Spool
@@ -84,7 +84,7 @@ class Pipeline:
         self.sink_kafka = KafkaRawSink(self.kafka, topic=self.raw, delivery_timeout=5)
         self.sink = guarded_kafka(self.sink_kafka, Spool(spool_dir), retry_after=2.0)
         self.collector = StreamCollector(self.cfg, self.cfg.targets(), self.sink,
-                                         credentials=lambda _: LoginCredentials(*login))
+                                         credentials=lambda _: LoginAuth(*login))
         self.producer = Producer(self.kafka)  # the loader's, for observations and dead letters
         self.stop_collector = threading.Event()
         self.stop_loader = threading.Event()

@@ -9,8 +9,8 @@ import pytest
 
 from netargus.collect.netconf import (
     IETF_INTERFACES,
+    NetconfAuth,
     NetconfClient,
-    NetconfCredentials,
     NetconfFailure,
     extract,
     modules,
@@ -18,10 +18,10 @@ from netargus.collect.netconf import (
 from netargus.model import PollOutcome
 
 
-def creds(lab, conn_id: str = "netconf_lab", **change) -> NetconfCredentials:
+def creds(lab, conn_id: str = "netconf_lab", **change) -> NetconfAuth:
     c = lab.connections()[conn_id]
-    base = NetconfCredentials.from_connection(c.get("login"), c.get("password"), c.get("extra"))
-    return NetconfCredentials(**{**base.__dict__, **change})
+    base = NetconfAuth.from_connection(c.get("login"), c.get("password"), c.get("extra"))
+    return NetconfAuth(**{**base.__dict__, **change})
 
 
 def poll(lab, **kw):

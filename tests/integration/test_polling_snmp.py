@@ -5,7 +5,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from netargus.collect import SnmpCredentials
+from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
 from netargus.model import Device, SnmpTarget
 from netargus.polling import Target, poll_devices
@@ -20,9 +20,9 @@ def test_wrong_community_and_unreachable_are_isolated(lab, lab_credentials):
                    snmp=SnmpTarget(credentials="wrong_community", port=lab.snmp_port,
                                    version="2c", timeout=1, retries=0))
 
-    def lookup(conn_id: str) -> SnmpCredentials:
+    def lookup(conn_id: str) -> SnmpAuth:
         if conn_id == "wrong_community":
-            return SnmpCredentials(version="2c", community="not-a-lab-device")
+            return SnmpAuth(version="2c", community="not-a-lab-device")
         return lab_credentials(conn_id)
 
     profiles = load_profiles(profiles_path())

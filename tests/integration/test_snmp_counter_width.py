@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from pysnmp.proto import rfc1902
 
-from netargus.collect import SnmpCredentials
+from netargus.auth import SnmpAuth
 from netargus.model import Device, SnmpTarget
 from netargus.polling import Target, poll_devices
 from netargus.profiles import load_profiles
@@ -28,7 +28,7 @@ def poll(port: int, community: str, version: str):
     groups = {"ifc": load_profiles(profiles_path()).metric_groups["interface_counters"]}
     rep = asyncio.run(poll_devices(
         [Target(dev, "unknown")], groups,
-        lambda _: SnmpCredentials(version=version, community=community), T, time_bound=20))
+        lambda _: SnmpAuth(version=version, community=community), T, time_bound=20))
     got = {(s.metric.removeprefix("interface."), dict(s.labels)["ifIndex"]): (s.value, s.bits)
            for s in rep.samples if s.metric != "system.uptime"}
     return rep, got
@@ -118,6 +118,6 @@ def test_scalars_fall_back_too(recorded_agents, version, value, bits):
         credentials="c", port=recorded_agents.port, version=version, timeout=2, retries=0))
     rep = asyncio.run(poll_devices(
         [Target(dev, "unknown")], {"g": group},
-        lambda _: SnmpCredentials(version=version, community="if64"), T, time_bound=20))
+        lambda _: SnmpAuth(version=version, community="if64"), T, time_bound=20))
     assert [(s.value, s.bits) for s in rep.samples if s.metric == "interface.in_octets"] == \
         [(value, bits)]

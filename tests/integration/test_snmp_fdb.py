@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from netargus.collect import SnmpCredentials
+from netargus.auth import SnmpAuth
 from netargus.enrichment import enrich_devices
 from netargus.model import Device, SnmpTarget
 from tests.helpers.snmpagents import net_snmp
@@ -25,7 +25,7 @@ VLAN_FDB = "1.3.6.1.2.1.17.7.1.4.2.1.3"
 def enrich(port: int, community: str):
     dev = Device(name=community, host="127.0.0.1", snmp=SnmpTarget(
         credentials="c", port=port, version="2c", timeout=5, retries=1))
-    return asyncio.run(enrich_devices([dev], lambda _: SnmpCredentials(community=community), T,
+    return asyncio.run(enrich_devices([dev], lambda _: SnmpAuth(community=community), T,
                                       time_bound=120))
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from netargus.collect import SnmpCredentials
+from netargus.auth import SnmpAuth
 from netargus.discovery import probe_devices
 from netargus.enrichment import enrich_devices
 from netargus.model import Device, SnmpTarget
@@ -27,8 +27,8 @@ def device(port: int, name: str, charset: str = "latin-1", version: str = "2c") 
         charset=charset))
 
 
-def lookup(conn_id: str) -> SnmpCredentials:
-    return SnmpCredentials(community=conn_id)  # the connection id is the recording's name
+def lookup(conn_id: str) -> SnmpAuth:
+    return SnmpAuth(community=conn_id)  # the connection id is the recording's name
 
 
 def by_device(rows) -> dict[str, list]:

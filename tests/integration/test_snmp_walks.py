@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from pysnmp.proto import rfc1902
 
-from netargus.collect import SnmpCredentials
+from netargus.auth import SnmpAuth
 from netargus.collect.snmp import SnmpCollector
 from netargus.discovery import probe_devices
 from netargus.enrichment import enrich_devices
@@ -35,7 +35,7 @@ def device(port: int, version: str = "2c", host: str = "127.0.0.1", **snmp) -> D
 
 
 def creds(community: str, version: str = "2c"):
-    return lambda _: SnmpCredentials(version=version, community=community)
+    return lambda _: SnmpAuth(version=version, community=community)
 
 
 COMMUNITY = creds("c0mm")  # the scripted agent answers any community
@@ -54,7 +54,7 @@ def samples_by(report) -> dict[tuple[str, str], object]:
 async def walk(dev: Device, community: str, columns: list[str], version: str = "2c", **kw):
     collector = SnmpCollector()
     try:
-        return await collector.walk(dev, SnmpCredentials(version=version, community=community),
+        return await collector.walk(dev, SnmpAuth(version=version, community=community),
                                     columns, **kw)
     finally:
         collector.close()
@@ -117,7 +117,7 @@ def test_v1_get_of_a_missing_object_keeps_the_others(recorded_agents):
         collector = SnmpCollector()
         try:
             dev = device(recorded_agents.port, "1")
-            c = SnmpCredentials(version="1", community="v1end")
+            c = SnmpAuth(version="1", community="v1end")
             return (await collector.get(dev, c, ["1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.2.0",
                                                  "1.3.6.1.2.1.1.3.0"]),
                     await collector.probe(dev, c))

@@ -17,9 +17,9 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from lab import services
 from lab.recordings import interfaces, octet_rate
-from netargus.transform.derive import CounterSpec, derive_rates
 from netargus.store import connect
 from netargus.streaming.raw import DEADLETTER
+from netargus.transform.derive import CounterSpec, derive_rates
 from tests.helpers.streaming import Pipeline, wait_until
 from tests.integration.test_stream_loader import read_all
 

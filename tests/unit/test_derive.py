@@ -1,8 +1,8 @@
 """Rates derived from stored samples: previous readings, uptime and speed limits joined right."""
 
-from netargus.transform.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
+from netargus.transform.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
 from netargus.transform.rates import WRAP32, Reason
 
 LBL = (("ifIndex", "1"), ("ifName", "Gi0/1"))

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from netargus.enrichment import (
+from netargus.protocols.snmp.tables import (
     ARP,
     ENT,
     FDB,

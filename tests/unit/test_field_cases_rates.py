@@ -1,12 +1,12 @@
 """The handed field cases 01, 03 and 04 (``../shared/bugcases``) as stored samples through the
-same code the polling DAGs run (``netargus.transform.derive`` with the bundled profile), with the right
-values from each case's expected.txt worked out by hand."""
+same code the polling DAGs run (``netargus.transform.derive`` with the bundled profile), with
+the right values from each case's expected.txt worked out by hand."""
 
 import pytest
 
-from netargus.transform.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
+from netargus.transform.derive import CounterSpec, StoredSample, counter_specs, rates_from_samples
 
 SPECS = counter_specs([load_profiles(profiles_path()).metric_groups["interface_counters"]])
 SPEC32_LIMITED = {"interface.in_octets": CounterSpec(bits=32, limit_metric="interface.speed_mbps",

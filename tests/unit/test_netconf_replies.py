@@ -6,16 +6,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from netargus.collect.netconf import (
-    IETF_INTERFACES,
-    NetconfCredentials,
-    YangLeaf,
-    YangList,
-    extract,
-    judge,
-    modules,
-)
+from netargus.auth import NetconfAuth
 from netargus.model import Kind, PollOutcome
+from netargus.protocols.netconf.client import judge, modules
+from netargus.protocols.netconf.yang import IETF_INTERFACES, YangLeaf, YangList, extract
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "netconf"
 T = datetime(2026, 11, 24, 5, 14, tzinfo=UTC)
@@ -59,14 +53,14 @@ def test_capabilities_name_modules_and_revisions():
 
 
 def test_credentials_from_an_ssh_connection_hide_secrets():
-    c = NetconfCredentials.from_connection("ops", "s3cret", {
+    c = NetconfAuth.from_connection("ops", "s3cret", {
         "private_key": "-----BEGIN KEY-----", "host_key": "AAAAC3Nz", "no_host_key_check": "false"})
     assert c.verify_host_key and c.host_key == "AAAAC3Nz"
     assert "s3cret" not in repr(c) and "BEGIN" not in repr(c)
-    assert not NetconfCredentials.from_connection("ops", None, {"no_host_key_check": True}) \
+    assert not NetconfAuth.from_connection("ops", None, {"no_host_key_check": True}) \
         .verify_host_key
     with pytest.raises(ValueError, match="login"):
-        NetconfCredentials.from_connection(None, "x", {})
+        NetconfAuth.from_connection(None, "x", {})
 
 
 def test_errors_become_outcomes():
@@ -78,7 +72,7 @@ def test_errors_become_outcomes():
 
 
 def test_interface_rows_from_ietf_and_openconfig_leaves():
-    from netargus.collect.netconf import _find, interface_row
+    from netargus.protocols.netconf.yang import _find, interface_row
 
     ietf = [interface_row("nc1", T, e) for e in _find(data(), "interfaces-state/interface")]
     assert {(i.if_name, i.oper_status, i.source) for i in ietf} == {

@@ -4,8 +4,8 @@ import pytest
 
 from netargus.config import ConfigError
 from netargus.model import Device
-from netargus.polling import table_samples
-from netargus.profiles import Facts, Selector, load_profiles
+from netargus.profiles import Selector, Traits, load_profiles
+from netargus.protocols.snmp.metrics import table_samples
 from netargus.settings import profiles_path
 
 GROUPS = """\
@@ -55,7 +55,7 @@ def test_errors_name_file_line_and_field(tmp_path, text, where, words):
 
 def test_selector():
     core = Device(name="c1", host="h", role="core", site="par")
-    cisco = Facts(vendor="cisco", platform="ios", model="WS-C3560G-48TS-E")
+    cisco = Traits(vendor="cisco", platform="ios", model="WS-C3560G-48TS-E")
     assert Selector().matches(core, cisco)
     assert Selector(vendors=["cisco"], roles=["core"]).matches(core, cisco)
     assert Selector(models=["WS-C3560", "DCS-7150"], platforms=["ios"]).matches(core, cisco)
@@ -63,7 +63,7 @@ def test_selector():
     assert not Selector(platforms=["nxos"]).matches(core, cisco)
     assert not Selector(vendors=["juniper"]).matches(core, cisco)
     assert not Selector(sites=["lon"]).matches(core, cisco)
-    no_entity = Facts(vendor="juniper", model="1.3.6.1.4.1.2636.1.1.1.2.21")
+    no_entity = Traits(vendor="juniper", model="1.3.6.1.4.1.2636.1.1.1.2.21")
     assert Selector(models=["1.3.6.1.4.1.2636."]).matches(core, no_entity)
 
 
@@ -99,23 +99,27 @@ profiles:
 
 def test_netconf_groups_serve_netconf_devices_announcing_their_modules(tmp_path):
     from netargus.model import NetconfTarget, SnmpTarget
+    from netargus.protocols.netconf.driver import NetconfDriver
+    from netargus.protocols.snmp.driver import SnmpDriver
 
     spec = load(tmp_path, NETCONF_GROUP)
     group, profile = spec.metric_groups["nc"], spec.profiles["nc"]
     nc = Device(name="r1", host="h", netconf=NetconfTarget("c"))
     snmp_only = Device(name="r2", host="h", snmp=SnmpTarget("c"))
-    with_modules = Facts(modules=("ietf-interfaces", "ietf-system"))
+    with_modules = Traits(modules=("ietf-interfaces", "ietf-system"))
     assert group.protocol == "netconf"
-    assert group.serves(nc, with_modules) and profile.select.matches(nc, with_modules)
-    assert not group.serves(nc, Facts()) and not profile.select.matches(nc, Facts())
-    assert not group.serves(snmp_only, with_modules)
+    driver = NetconfDriver()
+    assert driver.serves(group) and not SnmpDriver().serves(group)
+    assert group.applies(with_modules) and profile.select.matches(nc, with_modules)
+    assert not group.applies(Traits()) and not profile.select.matches(nc, Traits())
+    assert driver.speaks(nc) and not driver.speaks(snmp_only)
 
 
 @pytest.mark.parametrize(("old", "new", "words"), [
     ("      xpath: /if:interfaces-state/if:interface\n", "",
      "give exactly one of subtree and xpath"),
     ("    requires:", "    scalars: [{oid: 1.3.6.1.2.1.1.3.0, metric: system.uptime}]\n"
-                    "    requires:", "SNMP \\(scalars, table\\) or netconf, not both"),
+                    "    requires:", "one of SNMP \\(scalars, table\\), netconf, not several"),
 ])
 def test_netconf_group_errors(tmp_path, old, new, words):
     with pytest.raises(ConfigError, match=words):
@@ -140,7 +144,7 @@ profiles:
 
 
 def test_fallback_columns_fill_the_rows_their_column_lacks(tmp_path):
-    from netargus.collect.snmpvalues import Counter32, Counter64
+    from netargus.protocols.snmp.values import Counter32, Counter64
 
     group = load(tmp_path, FALLBACKS).metric_groups["ifc"]
     assert group.table.rows_oid == "1.3.6.1.2.1.2.1.0"

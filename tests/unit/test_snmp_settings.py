@@ -1,13 +1,14 @@
 import pytest
 from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
 
-from netargus.collect import CollectError, SnmpCredentials, scrub
-from netargus.collect.snmp import engine_key, security_data
-from netargus.collect.snmptext import text_or_hex
+from netargus.auth import SnmpAuth
+from netargus.protocols import CollectError, scrub
+from netargus.protocols.snmp.client import engine_key, security_data
+from netargus.protocols.snmp.text import text_or_hex
 
 
 def test_v2c_from_connection_uses_password_as_community():
-    creds = SnmpCredentials.from_connection(None, "s3cret", {"version": "2c"})
+    creds = SnmpAuth.from_connection(None, "s3cret", {"version": "2c"})
     assert (creds.version, creds.community) == ("2c", "s3cret")
     assert "s3cret" not in repr(creds)
     data = security_data(creds)
@@ -15,7 +16,7 @@ def test_v2c_from_connection_uses_password_as_community():
 
 
 def test_v3_from_connection():
-    creds = SnmpCredentials.from_connection(
+    creds = SnmpAuth.from_connection(
         "ops", "authkey123", {"version": 3, "auth_protocol": "sha256", "priv_protocol": "aes256",
                               "priv_passphrase": "privkey123"})
     assert (creds.user, creds.auth_protocol, creds.priv_protocol) == ("ops", "sha256", "aes256")
@@ -25,18 +26,18 @@ def test_v3_from_connection():
 
 def test_v3_needs_a_user_and_known_protocols():
     with pytest.raises(ValueError, match="user name"):
-        SnmpCredentials(version="3")
-    bad = SnmpCredentials(version="3", user="u", auth_key="k" * 10, auth_protocol="rot13")
+        SnmpAuth(version="3")
+    bad = SnmpAuth(version="3", user="u", auth_key="k" * 10, auth_protocol="rot13")
     with pytest.raises(CollectError) as err:
         security_data(bad)
     assert err.value.outcome.value == "auth_failure"
 
 
 def test_distinct_v3_key_sets_get_distinct_engines():
-    a = SnmpCredentials(version="3", user="u", auth_key="k1" * 5)
-    b = SnmpCredentials(version="3", user="u", auth_key="k2" * 5)
-    c = SnmpCredentials(version="2c", community="x")
-    d = SnmpCredentials(version="2c", community="y")
+    a = SnmpAuth(version="3", user="u", auth_key="k1" * 5)
+    b = SnmpAuth(version="3", user="u", auth_key="k2" * 5)
+    c = SnmpAuth(version="2c", community="x")
+    d = SnmpAuth(version="2c", community="y")
     assert engine_key(a) != engine_key(b)
     assert engine_key(c) == engine_key(d) == ""
 
@@ -60,27 +61,27 @@ def test_octet_strings_of_unknown_meaning_are_text_or_hex(raw, text):
 def test_the_inventory_version_applies_to_a_community():
     """A community serves SNMPv1 and v2c: the inventory's version decides (a shared
     community connection serves v1 and v2c devices alike)."""
-    from netargus.collect import credentials_for
     from netargus.model import Device, SnmpTarget
+    from netargus.protocols.snmp.driver import with_version
 
-    community = SnmpCredentials(version="2c", community="public")
+    community = SnmpAuth(version="2c", community="public")
     v1 = Device(name="ups", host="192.0.2.9", snmp=SnmpTarget("c", version="1"))
-    assert credentials_for(v1, lambda _: community).version == "1"
+    assert with_version(community, v1.snmp.version, "c").version == "1"
     unset = Device(name="sw", host="192.0.2.8", snmp=SnmpTarget("c"))
-    assert credentials_for(unset, lambda _: community).version == "2c"
+    assert with_version(community, unset.snmp.version, "c").version == "2c"
 
 
 @pytest.mark.parametrize("inventory,creds,held", [
-    ("3", SnmpCredentials(version="2c", community="public"), "a community"),
-    ("2c", SnmpCredentials(version="3", user="u", auth_key="k" * 8), "an SNMPv3 user")])
+    ("3", SnmpAuth(version="2c", community="public"), "a community"),
+    ("2c", SnmpAuth(version="3", user="u", auth_key="k" * 8), "an SNMPv3 user")])
 def test_an_inventory_version_the_connection_cannot_speak_fails_that_device(inventory, creds,
                                                                             held):
-    from netargus.collect import credentials_for
     from netargus.model import Device, PollOutcome, SnmpTarget
+    from netargus.protocols.snmp.driver import with_version
 
     device = Device(name="sw", host="192.0.2.8", snmp=SnmpTarget("conn1", version=inventory))
     with pytest.raises(CollectError) as err:
-        credentials_for(device, lambda _: creds)
+        with_version(creds, device.snmp.version, device.snmp.credentials)
     assert err.value.outcome is PollOutcome.INTERNAL_FAILURE
     assert f"version {inventory}" in str(err.value) and held in str(err.value)
     assert "public" not in str(err.value)
@@ -88,8 +89,8 @@ def test_an_inventory_version_the_connection_cannot_speak_fails_that_device(inve
 
 def test_short_v3_keys_and_unknown_versions_are_refused_clearly():
     with pytest.raises(ValueError, match="auth key must be at least 8 characters"):
-        SnmpCredentials.from_connection("u", "short", {"version": "3"})
+        SnmpAuth.from_connection("u", "short", {"version": "3"})
     with pytest.raises(ValueError, match="privacy passphrase must be at least 8"):
-        SnmpCredentials.from_connection("u", "long-enough", {"priv_passphrase": "tiny"})
+        SnmpAuth.from_connection("u", "long-enough", {"priv_passphrase": "tiny"})
     with pytest.raises(ValueError, match="unsupported SNMP version '7'"):
-        SnmpCredentials.from_connection("u", "long-enough", {"version": "7"})
+        SnmpAuth.from_connection("u", "long-enough", {"version": "7"})

@@ -1,9 +1,9 @@
-"""OCTET STRINGs decoded by what their column is (netargus.collect.snmptext). Expected texts
+"""OCTET STRINGs decoded by what their column is (netargus.protocols.snmp.text). Expected texts
 are the bytes decoded by hand (code points noted)."""
 
 import pytest
 
-from netargus.collect.snmptext import (
+from netargus.protocols.snmp.text import (
     check_charset,
     display_text,
     lldp_chassis_id,

@@ -1,10 +1,10 @@
-"""The walk's bookkeeping (netargus.collect.snmpwalk), fed answers by hand."""
+"""The walk's bookkeeping (netargus.protocols.snmp.walk), fed answers by hand."""
 
 from pysnmp.proto import rfc1902
 from pysnmp.proto.rfc1905 import EndOfMibView
 
-from netargus.collect.snmpvalues import Counter32, Counter64, plain
-from netargus.collect.snmpwalk import TableWalk, row_limit
+from netargus.protocols.snmp.values import Counter32, Counter64, plain
+from netargus.protocols.snmp.walk import TableWalk, row_limit
 
 A, B = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.3"
 

@@ -1,9 +1,9 @@
 """One contract for every request/response protocol: SNMP and NETCONF built in, more as plugins.
 
-A :class:`Driver` (one per protocol) knows which devices speak it, which Connection holds their secrets, how
-long a job may take on one device, which metric groups it polls, and opens a :class:`Session`
-to one device. Every session answers the same four questions, each with the one data model
-(:mod:`netargus.model`):
+A :class:`Driver` (one per protocol) knows which devices speak it, which Connection holds
+their secrets, how long a job may take on one device, which metric groups it polls, and
+opens a :class:`Session` to one device. Every session answers the same four questions, each
+with the one data model (:mod:`netargus.model`):
 
 - :meth:`Session.discover`: who the device is (a ``devices`` row, plus any rows of the
   protocol's own tables, e.g. NETCONF capabilities);
@@ -43,8 +43,8 @@ from netargus.profiles import MetricGroup
 
 ENTRY_POINTS = "netargus.protocols"
 PLUGINS_ENV = "NETARGUS_PLUGINS"
-BUILT_IN = {"snmp": "netargus.protocols.snmp:SnmpDriver",
-            "netconf": "netargus.protocols.netconf:NetconfDriver"}
+BUILT_IN = {"snmp": "netargus.protocols.snmp.driver:SnmpDriver",
+            "netconf": "netargus.protocols.netconf.driver:NetconfDriver"}
 
 Judgement = tuple[PollOutcome, str]
 

@@ -18,8 +18,8 @@ from netargus.profiles import MetricGroup
 from netargus.store import epoch
 from netargus.transform.rates import Rate, Reading, judge
 
-# The device's state polled beside its counters (netargus.protocols.snmp.metrics), and what each becomes in
-# a reading (netargus.transform.rates.Reading).
+# The device's state polled beside its counters (netargus.protocols.snmp.metrics), and what
+# each becomes in a reading (netargus.transform.rates.Reading).
 UPTIME_METRIC = "system.uptime"  # SNMPv2-MIB sysUpTime, seconds
 HOST_UPTIME_METRIC = "system.host_uptime"  # HOST-RESOURCES-MIB hrSystemUptime, seconds
 ENGINE_BOOTS_METRIC = "snmp.engine_boots"  # SNMP-FRAMEWORK-MIB snmpEngineBoots

@@ -186,7 +186,6 @@ def system_facts(device: Device, system: etree._Element | None, observed_at: dat
                                                          leaves.get("machine", "")) if v),
         vendor=NETCONF_VENDORS.get(os_name.lower(), "unknown"), platform=os_name.lower(),
         protocols=("netconf",))
-    return facts
 
 
 def capability_rows(capabilities: list[str]) -> list[dict[str, str]]:

@@ -1,9 +1,10 @@
-"""gNMI dial-in: Subscribe (STREAM; SAMPLE and ON_CHANGE) and the notification decoder.
+"""The gNMI notification decoder.
 
-The subscriber forwards each received ``Notification`` as it came (serialized protobuf) to
-``netargus.raw``; the stream loader turns it into samples with :func:`decode`, so a message the
-decoder cannot read lands in the dead-letter topic instead of being lost in a collector.
-Uses the official gnmi.proto (OpenConfig, Apache 2.0) as bundled by ``pygnmi``.
+The subscriber (:mod:`netargus.streaming.collectors.gnmi`) forwards each received
+``Notification`` as it came (serialized protobuf) to ``netargus.raw``; the stream loader turns
+it into samples with :func:`decode`, so a message the decoder cannot read lands in the
+dead-letter topic instead of being lost in a collector. Uses the official gnmi.proto
+(OpenConfig, Apache 2.0) as bundled by ``pygnmi``.
 
 The decoder reads every ``TypedValue`` kind of the gNMI specification (section 2.2.3):
 ``int_val``/``uint_val`` (exact ints), ``float_val``/``double_val``, ``decimal_val``,
@@ -11,10 +12,10 @@ The decoder reads every ``TypedValue`` kind of the gNMI specification (section 2
 status enumerations their IF-MIB number), ``leaflist_val`` (one sample per element, labelled
 by position), ``json_val``/``json_ietf_val`` (RFC 7951, a leaf or a whole subtree:
 :mod:`netargus.streaming.decoders.yangjson`) and 4-byte ``bytes_val`` (OpenConfig
-``ieeefloat32``, as Telegraf reads it). Paths are named and labelled by :mod:`netargus.streaming.leaves` (module
-prefixes stripped, list keys labelled for their own list). What cannot become a sample
-(text, ``any_val``, a deleted path, a counter outside 0..2**64-1) is returned as a
-:class:`~netargus.streaming.leaves.Dropped` leaf with its reason.
+``ieeefloat32``, as Telegraf reads it). Paths are named and labelled by
+:mod:`netargus.streaming.leaves` (module prefixes stripped, list keys labelled for their own
+list). What cannot become a sample (text, ``any_val``, a deleted path, a counter outside
+0..2**64-1) is returned as a :class:`~netargus.streaming.leaves.Dropped` leaf with its reason.
 """
 
 from __future__ import annotations
