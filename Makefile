@@ -41,6 +41,7 @@ bench: venv
 
 lint: venv
 	@$(VENV)/bin/ruff check include dags lab tests bench && echo "ruff: clean"
+	@$(VENV)/bin/mypy && echo "mypy: clean"
 
 clean: down
 	rm -rf .lab .lab-test .lab-bench $(VENV)

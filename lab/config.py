@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
 from netargus.store import ClickHouseSettings
 
@@ -209,11 +208,6 @@ class LabConfig:
 
         c = self.connections()[conn_id]
         return drivers()[protocol]().auth(c.get("login"), c.get("password"), c.get("extra"))
-
-    def snmp_credentials(self, conn_id: str) -> SnmpAuth:
-        """SNMP credentials of a lab connection id, converted as the Airflow hook does."""
-        c = self.connections()[conn_id]
-        return SnmpAuth.from_connection(c.get("login"), c.get("password"), c.get("extra"))
 
     def airflow_env(self) -> dict[str, str]:
         """Environment for Airflow processes (standalone or ``dag.test()``) using this lab."""

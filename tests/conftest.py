@@ -62,5 +62,6 @@ def migrated_db(fresh_db: ClickHouseSettings) -> ClickHouseSettings:
 
 @pytest.fixture(scope="session")
 def lab_credentials(lab: LabConfig):
-    """Resolve a lab Connection id into SNMP credentials, as the Airflow hook would."""
-    return lab.snmp_credentials
+    """Resolve ``(protocol, lab Connection id)`` into the protocol's auth object, as the
+    Airflow hook would."""
+    return lab.auth

@@ -295,10 +295,10 @@ def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
     rows: dict[str, list[StoredSample]] = {}
     counters: dict[str, set[str]] = {}
     for s in read_samples(lines):
-        rows.setdefault(s.source.value, []).append(StoredSample(
+        rows.setdefault(str(s.source), []).append(StoredSample(
             s.device, s.metric, s.series, s.labels, s.ts.timestamp(), s.value, s.bits))
         if s.kind is Kind.COUNTER:
-            counters.setdefault(s.source.value, set()).add(s.metric)
+            counters.setdefault(str(s.source), set()).add(s.metric)
     out: list[RateRow] = []
     for source, stored in rows.items():
         # judged as the DAGs judge them: the profiles' groups of that protocol (SNMP and

@@ -8,13 +8,15 @@ XCom. Nothing here holds a secret: credentials are referenced by Airflow Connect
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 
 class Source(enum.StrEnum):
-    """Where a sample came from (the protocol or ingestion path)."""
+    """Where a sample came from: the built-in protocols and ingestion paths. A protocol added
+    by a plugin (:mod:`netargus.protocols`) names its samples' source by its own name."""
 
     SNMP = "snmp"
     NETCONF = "netconf"
@@ -24,6 +26,24 @@ class Source(enum.StrEnum):
     REST = "rest"
     MQTT = "mqtt"
     OTLP = "otlp"
+
+
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def source_name(name: str) -> Source | str:
+    """A sample's source: a :class:`Source` for the built-in ones, else a plugin protocol's
+    name as given.
+
+    Raises:
+        ValueError: not a protocol name (lower-case letters, digits, ``_``; 1-32 long).
+    """
+    try:
+        return Source(name)
+    except ValueError:
+        if isinstance(name, str) and SOURCE_NAME.match(name):
+            return name
+        raise ValueError(f"source {name!r} is not a protocol name (a-z, 0-9, _)") from None
 
 
 class Kind(enum.StrEnum):
@@ -141,7 +161,7 @@ class Sample:
 
     ts: datetime
     device: str
-    source: Source
+    source: Source | str  # a protocol name (source_name)
     metric: str
     value: float | int
     kind: Kind = Kind.GAUGE
@@ -152,7 +172,7 @@ class Sample:
         if self.bits not in (0, 32, 64):
             raise ValueError(f"bits must be 0, 32 or 64, got {self.bits!r}")
         object.__setattr__(self, "ts", utc(self.ts))
-        object.__setattr__(self, "source", Source(self.source))
+        object.__setattr__(self, "source", source_name(self.source))
         object.__setattr__(self, "kind", Kind(self.kind))
         object.__setattr__(self, "labels", _labels(self.labels))
         object.__setattr__(self, "value", counter_value(self.value)
@@ -223,6 +243,8 @@ class Device:
     tags: tuple[str, ...] = ()
     snmp: SnmpTarget | None = None
     netconf: NetconfTarget | None = None
+    # settings of protocols added by plugins, by protocol name (Connection ids, never secrets)
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for XCom (contains no secret)."""
@@ -240,6 +262,7 @@ class Device:
             tags=tuple(data.get("tags", ())),
             snmp=SnmpTarget(**snmp) if snmp else None,
             netconf=NetconfTarget(**data["netconf"]) if data.get("netconf") else None,
+            protocols={k: dict(v) for k, v in data.get("protocols", {}).items()},
         )
 
 

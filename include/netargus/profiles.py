@@ -137,7 +137,7 @@ class NetconfMetrics(_Strict):
 
     subtree: str | None = None
     xpath: str | None = None
-    list: str
+    entry: str = Field(alias="list", description="the YANG list's path from <data>")
     keys: dict[str, str] = {}
     leaves: list[NetconfLeaf] = Field(min_length=1)
 

@@ -4,8 +4,8 @@ import asyncio
 import time
 
 from lab.recordings import octet_rate
-from netargus.collect.snmp import SnmpCollector
 from netargus.inventory.file import FileInventory
+from netargus.protocols.snmp.client import SnmpClient
 from netargus.transform.rates import Reading, Reason, counter_rate
 
 IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
@@ -18,13 +18,13 @@ def test_polled_octet_rates_match_the_lab_truth(lab, lab_credentials):
     targets = [("lab-c3560", "1"), ("lab-mx960-a", "1"), ("lab-c3750", "1")]
 
     async def read_all() -> dict:
-        collector = SnmpCollector()
+        client = SnmpClient()
         try:
             out = {}
             for name, if_index in targets:
                 device = devices[name]
                 oids = [f"{IF_HC_IN_OCTETS}.{if_index}", f"{IF_IN_OCTETS}.{if_index}", SYS_UPTIME]
-                values = await collector.get(device, lab_credentials(device.snmp.credentials),
+                values = await client.get(device, lab_credentials("snmp", device.snmp.credentials),
                                              oids)
                 # stamp at the response: a first v3 request spends a round trip on engine
                 # discovery before the agent reads the counter (a stamp taken before the
@@ -32,7 +32,7 @@ def test_polled_octet_rates_match_the_lab_truth(lab, lab_credentials):
                 out[name] = (time.time(), [values[o] for o in oids])
             return out
         finally:
-            collector.close()
+            client.close()
 
     first = asyncio.run(read_all())
     time.sleep(3)  # the measurement interval, not a wait for readiness

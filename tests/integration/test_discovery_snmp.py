@@ -1,14 +1,14 @@
 """Discovery against the lab's SNMP agents replaying recordings of real devices."""
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
 import pytest
 
 from lab.recordings import recordings
-from netargus.discovery import probe_devices, time_bound
 from netargus.inventory.file import FileInventory
+from netargus.protocols.snmp.driver import SnmpDriver
+from tests.helpers.jobs import discover_snmp
 
 EXPECTED = {  # device -> (vendor, platform) that its recording must classify as
     "lab-c3560": ("cisco", "ios"), "lab-n5000": ("cisco", "nxos"),
@@ -23,8 +23,8 @@ EXPECTED = {  # device -> (vendor, platform) that its recording must classify as
 def report(lab, lab_credentials):
     devices = [d for d in FileInventory(lab.inventory()).load() if d.snmp is not None]
     start = time.monotonic()
-    result = asyncio.run(probe_devices(devices, lab_credentials,
-                                       observed_at=datetime(2026, 11, 1, tzinfo=UTC)))
+    result = discover_snmp(devices, lab_credentials,
+                           datetime(2026, 11, 1, tzinfo=UTC))
     return result, time.monotonic() - start, devices
 
 
@@ -57,8 +57,8 @@ def test_failures_are_recorded_and_isolated(report, lab):
     assert "digest" in wrong.error.lower() or "auth" in wrong.error.lower()
     assert lab.secrets()["v3_priv_key"] not in wrong.error
     # the dead device costs its own bound, not a queue of timeouts for everyone
-    slowest = max(time_bound(d) for d in devices)
+    slowest = max(SnmpDriver().time_bound(d, "discovery") for d in devices)
     assert elapsed < slowest + 5
-    assert status["lab-unreachable"].duration_s <= time_bound(
-        next(d for d in devices if d.name == "lab-unreachable")) + 0.5
+    assert status["lab-unreachable"].duration_s <= SnmpDriver().time_bound(
+        next(d for d in devices if d.name == "lab-unreachable"), "discovery") + 0.5
     assert sum(r.status.value == "ok" for r in result.results) == len(recordings())

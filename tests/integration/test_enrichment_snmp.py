@@ -1,15 +1,14 @@
 """Enrichment against the lab's recordings of real devices, written to ClickHouse."""
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
 from lab.recordings import recordings
-from netargus.enrichment import enrich_devices
 from netargus.inventory.file import FileInventory
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import connect, epoch
+from tests.helpers.jobs import enrich_snmp
 
 T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -17,7 +16,7 @@ T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def report(lab, lab_credentials):
     devices = [d for d in FileInventory(lab.inventory()).load() if d.snmp is not None]
-    return asyncio.run(enrich_devices(devices, lab_credentials, observed_at=T))
+    return enrich_snmp(devices, lab_credentials, T)
 
 
 def by_device(rows) -> dict[str, list]:

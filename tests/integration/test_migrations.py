@@ -96,11 +96,12 @@ def test_migrations_on_a_current_clickhouse_via_chdb(tmp_path):
     db.session.close()
 
 
-def test_device_facts_query_runs_on_both_engines(fresh_db, tmp_path):
-    """The selector's facts (vendor, platform, chassis model else sysObjectID) on 18.16 and 26.9."""
+def test_device_traits_query_runs_on_both_engines(fresh_db, tmp_path):
+    """The selector's traits (vendor, platform, chassis model else sysObjectID) on 18.16 and
+    26.9."""
     from datetime import datetime
 
-    from netargus.airflow.polling import FACTS
+    from netargus.jobs.polling import TRAITS
 
     expected = [("a", "cisco", "ios", "WS-C3560G-48TS-E"),
                 ("b", "juniper", "junos", "1.3.6.1.4.1.2636.1")]
@@ -112,7 +113,7 @@ def test_device_facts_query_runs_on_both_engines(fresh_db, tmp_path):
                               ("b", t, "juniper", "junos", "1.3.6.1.4.1.2636.1")])
     client.execute("INSERT INTO inventory (device, ent_index, observed_at, ent_class, model) "
                    "VALUES", [("a", 1001, t, 3, "WS-C3560G-48TS-E"), ("a", 2, t, 9, "module")])
-    assert sorted(client.execute(FACTS)) == expected
+    assert sorted(client.execute(TRAITS)) == expected
 
     db = ChdbExecutor(str(tmp_path / "chdb"), "netargus")
     migrate(db)
@@ -122,7 +123,7 @@ def test_device_facts_query_runs_on_both_engines(fresh_db, tmp_path):
     db.execute("INSERT INTO inventory (device, ent_index, observed_at, ent_class, model) VALUES "
                "('a', 1001, '2026-01-01 00:00:00', 3, 'WS-C3560G-48TS-E'), "
                "('a', 2, '2026-01-01 00:00:00', 9, 'module')")
-    assert sorted(db.query(FACTS)) == expected
+    assert sorted(db.query(TRAITS)) == expected
     db.session.close()
 
 

@@ -7,15 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from netargus.collect.netconf import (
-    IETF_INTERFACES,
-    NetconfAuth,
-    NetconfClient,
-    NetconfFailure,
-    extract,
-    modules,
-)
+from netargus.auth import NetconfAuth
 from netargus.model import PollOutcome
+from netargus.profiles import Traits
+from netargus.protocols.netconf.client import NetconfClient, NetconfFailure, modules
+from netargus.protocols.netconf.yang import IETF_INTERFACES, extract
 
 
 def creds(lab, conn_id: str = "netconf_lab", **change) -> NetconfAuth:
@@ -74,25 +70,30 @@ def test_a_profile_group_the_server_refuses_is_recorded_not_raised(lab):
     """A polling job with one good group and one whose filter the server rejects: the device
     is 'partial' with the server's error-tag, the good group's samples are kept; with only
     the bad group it is 'missing_metrics'."""
-    from dataclasses import replace as dc_replace
+    import asyncio
 
-    from netargus.collect import netconf
+    from netargus.jobs.polling import poll
     from netargus.model import Device, NetconfTarget
+    from netargus.profiles import load_profiles
+    from netargus.settings import profiles_path
 
     device = Device(name="lab-netconf", host="127.0.0.1",
                     netconf=NetconfTarget("netconf_lab", lab.netconf_port, 5))
-    bad = dc_replace(IETF_INTERFACES, subtree=None, xpath="/if:interfaces-state[[")
+    good = load_profiles(profiles_path()).metric_groups["netconf_interface_counters"]
+    bad = good.model_copy(update={"netconf": good.netconf.model_copy(
+        update={"subtree": None, "xpath": "/if:interfaces-state[["})})
+    traits = Traits(modules=("ietf-interfaces",))
 
     def run(groups):
-        (samples, result), = netconf.run_each(
-            [device], lambda _: creds(lab),
-            lambda d, nc: netconf.poll(d, nc, groups, lambda: datetime.now(UTC)),
-            datetime.now(UTC), what="poll")
-        return samples, result
+        report = asyncio.run(poll([(device, traits)], groups, lab.auth, datetime.now(UTC)))
+        (result,) = report.results
+        return report.samples, result
 
-    samples, result = run([IETF_INTERFACES, bad])
+    samples, result = run({"good": good, "bad": bad})
     assert result.status == PollOutcome.PARTIAL and result.collector == "netconf"
-    assert result.error.startswith("rpc-error bad-attribute") and samples
+    assert result.error.startswith("bad: rpc-error bad-attribute") and samples
+    assert {s.device for s in samples} == {"lab-netconf"}
     assert result.sample_count == len(samples)
-    samples, result = run([bad])
+    samples, result = run({"bad": bad})
     assert result.status == PollOutcome.MISSING_METRICS and not samples
+    assert result.error.startswith("bad: rpc-error bad-attribute")

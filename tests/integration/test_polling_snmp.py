@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
+from netargus.jobs.polling import poll
 from netargus.model import Device, SnmpTarget
-from netargus.polling import Target, poll_devices
-from netargus.profiles import load_profiles
+from netargus.profiles import Traits, load_profiles
 from netargus.settings import profiles_path
+from tests.helpers.jobs import snmp_only
 
 
 def test_wrong_community_and_unreachable_are_isolated(lab, lab_credentials):
@@ -20,16 +21,16 @@ def test_wrong_community_and_unreachable_are_isolated(lab, lab_credentials):
                    snmp=SnmpTarget(credentials="wrong_community", port=lab.snmp_port,
                                    version="2c", timeout=1, retries=0))
 
-    def lookup(conn_id: str) -> SnmpAuth:
+    def lookup(protocol: str, conn_id: str) -> SnmpAuth:
         if conn_id == "wrong_community":
             return SnmpAuth(version="2c", community="not-a-lab-device")
-        return lab_credentials(conn_id)
+        return lab_credentials(protocol, conn_id)
 
     profiles = load_profiles(profiles_path())
     groups = {"interface_counters": profiles.metric_groups["interface_counters"]}
     started = time.monotonic()
-    report = asyncio.run(poll_devices([Target(d, "unknown") for d in [*devices, wrong]], groups,
-                                      lookup, datetime.now(UTC), time_bound=10))
+    report = asyncio.run(poll([(d, Traits()) for d in [*devices, wrong]], groups, lookup,
+                              datetime.now(UTC), factories=snmp_only(poll_bound=10)))
     elapsed = time.monotonic() - started
     status = {r.device: r for r in report.results}
     # an agent drops a wrong v2c community silently: it can only be seen as a timeout

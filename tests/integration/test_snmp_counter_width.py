@@ -6,7 +6,6 @@ width it read (``Sample.bits``, from Counter32 / Counter64 on the wire).
 Expected values are the recordings' (``if64.snmprec``, ``v1end.snmprec``).
 """
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -14,9 +13,9 @@ from pysnmp.proto import rfc1902
 
 from netargus.auth import SnmpAuth
 from netargus.model import Device, SnmpTarget
-from netargus.polling import Target, poll_devices
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
+from tests.helpers.jobs import poll_snmp
 from tests.helpers.snmpagents import mib_agent, net_snmp, oid, scripted
 
 T = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -26,9 +25,9 @@ def poll(port: int, community: str, version: str):
     dev = Device(name=community, host="127.0.0.1", snmp=SnmpTarget(
         credentials="c", port=port, version=version, timeout=2, retries=0))
     groups = {"ifc": load_profiles(profiles_path()).metric_groups["interface_counters"]}
-    rep = asyncio.run(poll_devices(
-        [Target(dev, "unknown")], groups,
-        lambda _: SnmpAuth(version=version, community=community), T, time_bound=20))
+    rep = poll_snmp(
+        [dev], groups,
+        SnmpAuth(version=version, community=community), T, bound=20)
     got = {(s.metric.removeprefix("interface."), dict(s.labels)["ifIndex"]): (s.value, s.bits)
            for s in rep.samples if s.metric != "system.uptime"}
     return rep, got
@@ -116,8 +115,8 @@ def test_scalars_fall_back_too(recorded_agents, version, value, bits):
          "fallback": "1.3.6.1.2.1.2.2.1.10.1"}]})
     dev = Device(name="if64", host="127.0.0.1", snmp=SnmpTarget(
         credentials="c", port=recorded_agents.port, version=version, timeout=2, retries=0))
-    rep = asyncio.run(poll_devices(
-        [Target(dev, "unknown")], {"g": group},
-        lambda _: SnmpAuth(version=version, community="if64"), T, time_bound=20))
+    rep = poll_snmp(
+        [dev], {"g": group},
+        SnmpAuth(version=version, community="if64"), T, bound=20)
     assert [(s.value, s.bits) for s in rep.samples if s.metric == "interface.in_octets"] == \
         [(value, bits)]

@@ -7,14 +7,13 @@ the code under test; the issue's own count of the doubling (7,348 rows for 3,686
 checked against the same walk.
 """
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
 from netargus.auth import SnmpAuth
-from netargus.enrichment import enrich_devices
 from netargus.model import Device, SnmpTarget
+from tests.helpers.jobs import enrich_snmp
 from tests.helpers.snmpagents import net_snmp
 
 T = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -25,8 +24,8 @@ VLAN_FDB = "1.3.6.1.2.1.17.7.1.4.2.1.3"
 def enrich(port: int, community: str):
     dev = Device(name=community, host="127.0.0.1", snmp=SnmpTarget(
         credentials="c", port=port, version="2c", timeout=5, retries=1))
-    return asyncio.run(enrich_devices([dev], lambda _: SnmpAuth(community=community), T,
-                                      time_bound=120))
+    return enrich_snmp([dev], SnmpAuth(community=community), T,
+                       bound=120)
 
 
 def walked(port: int, community: str, column: str) -> list[tuple[list[int], str]]:

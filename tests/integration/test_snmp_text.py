@@ -5,17 +5,14 @@ dropped), address columns are MACs whatever their bytes look like, LLDP IDs are 
 their subtype. Expected strings are the recordings' bytes decoded by hand (noted beside each).
 """
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
 from netargus.auth import SnmpAuth
-from netargus.discovery import probe_devices
-from netargus.enrichment import enrich_devices
 from netargus.model import Device, SnmpTarget
-from netargus.polling import Target, poll_devices
 from netargus.profiles import MetricGroup
+from tests.helpers.jobs import discover_snmp, enrich_snmp, poll_snmp
 from tests.helpers.snmpagents import net_snmp
 
 T = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -27,7 +24,7 @@ def device(port: int, name: str, charset: str = "latin-1", version: str = "2c") 
         charset=charset))
 
 
-def lookup(conn_id: str) -> SnmpAuth:
+def lookup(protocol: str, conn_id: str) -> SnmpAuth:
     return SnmpAuth(community=conn_id)  # the connection id is the recording's name
 
 
@@ -41,8 +38,8 @@ def by_device(rows) -> dict[str, list]:
 @pytest.fixture(scope="module")
 def case08(recorded_agents):
     port = recorded_agents.port
-    return asyncio.run(enrich_devices([device(port, "text"), device(port, "text@gbk", "gbk")],
-                                      lookup, T, time_bound=20))
+    return enrich_snmp([device(port, "text"), device(port, "text@gbk", "gbk")],
+                       lookup, T, bound=20)
 
 
 def test_case08_text_columns_are_text_never_hex(case08, recorded_agents):
@@ -87,9 +84,9 @@ def test_case08_addresses_are_macs_even_when_printable(case08):
 @pytest.fixture(scope="module")
 def text2(recorded_agents):
     port = recorded_agents.port
-    return asyncio.run(enrich_devices(
+    return enrich_snmp(
         [device(port, "text2"), device(port, "text2@cp1251", "cp1251")], lookup, T,
-        time_bound=20))
+        bound=20)
 
 
 def test_interface_texts_and_addresses(text2):
@@ -139,7 +136,7 @@ def test_lldp_ids_by_subtype(text2):
 
 
 def test_discovery_decodes_sysdescr_and_sysname(recorded_agents):
-    report = asyncio.run(probe_devices([device(recorded_agents.port, "text2")], lookup, T))
+    report = discover_snmp([device(recorded_agents.port, "text2")], lookup, T)
     (facts,) = report.facts
     assert (facts.sys_descr, facts.sys_name, facts.sys_object_id) == \
         ("Commutateur réseau", "core-été", "1.3.6.1.4.1.9.1.1")
@@ -149,9 +146,9 @@ def test_polled_labels_are_text_in_the_device_charset(recorded_agents):
     group = MetricGroup.model_validate({"table": {
         "index_label": "ifIndex", "labels": {"ifDescr": "1.3.6.1.2.1.2.2.1.2"},
         "columns": [{"oid": "1.3.6.1.2.1.2.2.1.8", "metric": "interface.oper_status"}]}})
-    rep = asyncio.run(poll_devices([Target(device(recorded_agents.port, "text2@cp1251",
-                                                  "cp1251"), "unknown")],
-                                   {"g": group}, lookup, T, time_bound=20))
+    rep = poll_snmp([device(recorded_agents.port, "text2@cp1251",
+                    "cp1251")],
+                    {"g": group}, lookup, T, bound=20)
     labels = [dict(s.labels) for s in rep.samples if s.metric == "interface.oper_status"]
     assert [(d["ifIndex"], d["ifDescr"]) for d in labels] == \
         [("1", "Port 1"), ("2", "Порт 2"), ("3", "Gi0/3"), ("4", "Gi0/4")]

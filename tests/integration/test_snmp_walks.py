@@ -14,14 +14,12 @@ import pytest
 from pysnmp.proto import rfc1902
 
 from netargus.auth import SnmpAuth
-from netargus.collect.snmp import SnmpCollector
-from netargus.discovery import probe_devices
-from netargus.enrichment import enrich_devices
 from netargus.inventory.file import FileInventory
 from netargus.model import Device, SnmpTarget
-from netargus.polling import Target, poll_devices
 from netargus.profiles import MetricGroup, load_profiles
+from netargus.protocols.snmp.client import SnmpClient
 from netargus.settings import profiles_path
+from tests.helpers.jobs import discover_snmp, enrich_snmp, poll_snmp
 from tests.helpers.snmpagents import Reply, mib_agent, net_snmp, oid, scripted
 
 T = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -35,7 +33,7 @@ def device(port: int, version: str = "2c", host: str = "127.0.0.1", **snmp) -> D
 
 
 def creds(community: str, version: str = "2c"):
-    return lambda _: SnmpAuth(version=version, community=community)
+    return SnmpAuth(version=version, community=community)
 
 
 COMMUNITY = creds("c0mm")  # the scripted agent answers any community
@@ -52,20 +50,20 @@ def samples_by(report) -> dict[tuple[str, str], object]:
 
 
 async def walk(dev: Device, community: str, columns: list[str], version: str = "2c", **kw):
-    collector = SnmpCollector()
+    client = SnmpClient()
     try:
-        return await collector.walk(dev, SnmpAuth(version=version, community=community),
+        return await client.walk(dev, SnmpAuth(version=version, community=community),
                                     columns, **kw)
     finally:
-        collector.close()
+        client.close()
 
 
 # ------------------------------------------------------------------ case 06 and SNMPv1 relatives
 
 def test_case06_v1_end_of_view_enrichment(recorded_agents):
     """Case 06: before, network_failure 'agent error noSuchName walking [...]', 0 interfaces."""
-    rep = asyncio.run(enrich_devices([device(recorded_agents.port, "1")], creds("v1end", "1"),
-                                     T, time_bound=20))
+    rep = enrich_snmp([device(recorded_agents.port, "1")], creds("v1end", "1"),
+                      T, bound=20)
     assert [(r.status.value, r.error) for r in rep.results] == [("ok", "")]
     # net-snmp's snmpwalk -v1 of ifDescr gives the same two rows, then "End of MIB"
     assert net_snmp("snmpwalk", "-v1", "-c", "v1end", f"127.0.0.1:{recorded_agents.port}",
@@ -79,8 +77,8 @@ def test_case06_v1_end_of_view_enrichment(recorded_agents):
 
 def test_case06_v1_end_of_view_polling(recorded_agents):
     """Case 06: before, network_failure with only system.uptime (1 sample)."""
-    rep = asyncio.run(poll_devices([Target(device(recorded_agents.port, "1"), "unknown")],
-                                   interface_counters(), creds("v1end", "1"), T, time_bound=20))
+    rep = poll_snmp([device(recorded_agents.port, "1")],
+                    interface_counters(), creds("v1end", "1"), T, bound=20)
     assert [(r.status.value, r.error) for r in rep.results] == [("ok", "")]
     got = {k: (s.value, s.bits) for k, s in samples_by(rep).items()}
     # values from v1end.snmprec; octets from ifInOctets/ifOutOctets (Counter32: v1 has no
@@ -114,15 +112,15 @@ def test_v1_noSuchName_ends_only_the_column_at_the_error_index(recorded_agents):
 def test_v1_get_of_a_missing_object_keeps_the_others(recorded_agents):
     """RFC 1157: a v1 GET naming an absent object fails the whole PDU with noSuchName."""
     async def run():
-        collector = SnmpCollector()
+        client = SnmpClient()
         try:
             dev = device(recorded_agents.port, "1")
             c = SnmpAuth(version="1", community="v1end")
-            return (await collector.get(dev, c, ["1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.2.0",
+            return (await client.get(dev, c, ["1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.2.0",
                                                  "1.3.6.1.2.1.1.3.0"]),
-                    await collector.probe(dev, c))
+                    await client.probe(dev, c))
         finally:
-            collector.close()
+            client.close()
 
     values, identity = asyncio.run(run())
     assert values == {"1.3.6.1.2.1.1.5.0": b"ups-v1", "1.3.6.1.2.1.1.2.0": None,
@@ -162,8 +160,8 @@ def looping_mib(rows: int = 3):
 @pytest.mark.parametrize("mode", ["bulk", "getnext"])
 def test_non_increasing_oid_ends_the_column_at_once(quirk, words, mode):
     with scripted(mib_agent(looping_mib(), quirk)) as agent:
-        rep = asyncio.run(enrich_devices([device(agent.port, walk=mode)], COMMUNITY, T,
-                                         time_bound=20))
+        rep = enrich_snmp([device(agent.port, walk=mode)], COMMUNITY, T,
+                          bound=20)
         sent = len(agent.requests)
     (result,) = rep.results
     assert result.status.value == "partial"
@@ -185,12 +183,12 @@ def test_an_agent_counting_up_for_ever_is_bounded_by_the_table_size(mode, max_re
         return None
 
     with scripted(mib_agent(looping_mib(), forever)) as agent:
-        rep = asyncio.run(poll_devices(
-            [Target(device(agent.port, walk=mode), "unknown")],
+        rep = poll_snmp(
+            [device(agent.port, walk=mode)],
             {"g": MetricGroup.model_validate({"table": {
                 "index_label": "ifIndex", "rows_oid": IF_NUMBER, "labels": {"descr": IF_DESCR},
                 "columns": [{"oid": IF_TYPE, "metric": "interface.type"}]}})},
-            COMMUNITY, T, time_bound=20))
+            COMMUNITY, T, bound=20)
         walk_requests = agent.count(mode.replace("bulk", "getbulk"))
     (result,) = rep.results
     assert result.status.value == "partial"
@@ -205,11 +203,11 @@ def test_an_agent_counting_up_for_ever_is_bounded_by_the_table_size(mode, max_re
 def test_getnext_walk_for_an_agent_that_drops_getbulk():
     mib = looping_mib()
     with scripted(mib_agent(mib, refuse_bulk=True)) as agent:
-        bulk = asyncio.run(enrich_devices([device(agent.port, timeout=0.3)], COMMUNITY, T,
-                                          time_bound=20))
+        bulk = enrich_snmp([device(agent.port, timeout=0.3)], COMMUNITY, T,
+                           bound=20)
         agent.requests.clear()
-        plain = asyncio.run(enrich_devices([device(agent.port, walk="getnext")], COMMUNITY, T,
-                                           time_bound=20))
+        plain = enrich_snmp([device(agent.port, walk="getnext")], COMMUNITY, T,
+                            bound=20)
         assert agent.count("getbulk") == 0
     assert bulk.results[0].status.value == "timeout"
     assert plain.results[0].status.value == "ok"
@@ -269,12 +267,12 @@ def test_an_agent_that_stops_answering_halfway_keeps_what_was_read():
 def test_ipv6_literals(recorded_agents, host):
     """Before: network_failure 'Bad IPv4/UDP transport address ... Address family for
     hostname not supported'. snmpsim listens on [::1] too."""
-    rep = asyncio.run(poll_devices([Target(device(recorded_agents.port, host=host), "unknown")],
-                                   interface_counters(), creds("v1end"), T, time_bound=20))
+    rep = poll_snmp([device(recorded_agents.port, host=host)],
+                    interface_counters(), creds("v1end"), T, bound=20)
     assert [(r.status.value, r.error) for r in rep.results] == [("ok", "")]
     assert samples_by(rep)[("interface.in_octets", "1")].value == 123456
-    discovered = asyncio.run(probe_devices([device(recorded_agents.port, host=host)],
-                                           creds("v1end"), T))
+    discovered = discover_snmp([device(recorded_agents.port, host=host)],
+                               creds("v1end"), T)
     assert [(f.sys_name, f.sys_descr) for f in discovered.facts] == [("ups-v1", "Old UPS card")]
     # net-snmp reads the same agent over udp6
     assert net_snmp("snmpget", "-v2c", "-c", "v1end", f"udp6:[::1]:{recorded_agents.port}",
@@ -295,14 +293,14 @@ def test_a_name_with_only_an_aaaa_record(recorded_agents, monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     dev = device(recorded_agents.port, host="v6only.test")
-    rep = asyncio.run(enrich_devices([dev], creds("v1end"), T, time_bound=20))
+    rep = enrich_snmp([dev], creds("v1end"), T, bound=20)
     assert [(r.status.value, r.error) for r in rep.results] == [("ok", "")]
     assert [i.if_descr for i in rep.rows["interfaces"]] == ["eth0", "eth1"]
 
 
 def test_an_unresolvable_name_is_a_network_failure():
-    rep = asyncio.run(enrich_devices([device(161, host="no-such-host.invalid")], COMMUNITY, T,
-                                     time_bound=20))
+    rep = enrich_snmp([device(161, host="no-such-host.invalid")], COMMUNITY, T,
+                      bound=20)
     assert rep.results[0].status.value == "network_failure"
     assert "cannot reach no-such-host.invalid:161" in rep.results[0].error
 
@@ -323,8 +321,8 @@ def test_an_error_at_the_column_past_its_last_row(status, outcome, words):
         return inner(request)
 
     with scripted(at_the_end) as agent:
-        rep = asyncio.run(enrich_devices([device(agent.port, walk="getnext")], COMMUNITY, T,
-                                         time_bound=20))
+        rep = enrich_snmp([device(agent.port, walk="getnext")], COMMUNITY, T,
+                          bound=20)
     (result,) = rep.results
     assert (result.status.value, result.error) == (outcome, f"interfaces: {words}" if words
                                                    else "")

@@ -80,6 +80,6 @@ def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list
 
         planned = plan_shards()
         ensure_schema() >> planned
-        summarize(work_shard.expand(shard=planned))
+        summarize(work_shard.expand(shard=planned))  # type: ignore[arg-type]  # an XComArg
 
     return collection()

@@ -62,7 +62,7 @@ def plan_polling(profile_name: str, clickhouse_conn_id: str) -> list[dict[str, A
 
     profiles = load_profiles(profiles_path())
     profile = profiles.profiles[profile_name]
-    return plan_shards(profile, [profiles.metric_groups[g] for g in profile.metric_groups],
+    return plan_shards(profile, {g: profiles.metric_groups[g] for g in profile.metric_groups},
                        FileInventory(inventory_path()).load(),
                        known_traits(ClickHouseHook(clickhouse_conn_id).get_conn()))
 

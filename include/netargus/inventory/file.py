@@ -41,6 +41,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _check_conn_id(value: str | None) -> str | None:
+    """A ``credentials`` field names an Airflow Connection id, never a secret."""
+    if value is not None and not CONN_ID.match(value):
+        raise ValueError("must be an Airflow Connection id (letters, digits, _ . -)")
+    return value
+
+
 class SnmpSpec(_Strict):
     """SNMP settings; every field optional here, required-ness is checked after merging."""
 
@@ -69,12 +76,7 @@ class SnmpSpec(_Strict):
     def _version_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
 
-    @field_validator("credentials")
-    @classmethod
-    def _conn_id(cls, value: str | None) -> str | None:
-        if value is not None and not CONN_ID.match(value):
-            raise ValueError("must be an Airflow Connection id (letters, digits, _ . -)")
-        return value
+    _conn_id = field_validator("credentials")(_check_conn_id)
 
 
 class NetconfSpec(_Strict):
@@ -84,7 +86,7 @@ class NetconfSpec(_Strict):
     credentials: str | None = Field(default=None, description="Airflow Connection id (ssh)")
     timeout: float | None = Field(default=None, gt=0, le=120)
 
-    _conn_id = field_validator("credentials")(SnmpSpec._conn_id.__func__)
+    _conn_id = field_validator("credentials")(_check_conn_id)
 
 
 class Common(_Strict):
@@ -96,6 +98,21 @@ class Common(_Strict):
     tags: list[str] | None = None
     snmp: SnmpSpec | None = None
     netconf: NetconfSpec | None = None
+    protocols: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="settings of protocols added by plugins, by protocol name "
+        "(each merged key by key like snmp; Connection ids, never secrets)")
+
+    @field_validator("protocols")
+    @classmethod
+    def _plugin_settings(cls, value: dict[str, dict[str, Any]] | None
+                         ) -> dict[str, dict[str, Any]] | None:
+        for name, settings in (value or {}).items():
+            if name in ("snmp", "netconf"):
+                raise ValueError(f"{name} has its own section: write '{name}:' beside "
+                                 "'protocols:'")
+            if "credentials" in settings:
+                _check_conn_id(settings["credentials"])
+        return value
 
 
 class DeviceSpec(Common):
@@ -121,15 +138,21 @@ class InventoryFile(_Strict):
 
 
 def _merge(layers: list[Common]) -> dict[str, Any]:
-    """Merge layers, later ones winning; ``snmp`` merges key by key."""
+    """Merge layers, later ones winning; ``snmp``, ``netconf`` and each plugin protocol's
+    settings merge key by key."""
     merged: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {"snmp": {}, "netconf": {}}
+    plugins: dict[str, dict[str, Any]] = {}
     for layer in layers:
         values = layer.model_dump(exclude_none=True, exclude={"name", "groups"})
         for key, settings in nested.items():
             settings.update(values.pop(key, {}))
+        for name, settings in values.pop("protocols", {}).items():
+            plugins.setdefault(name, {}).update(settings)
         merged.update(values)
     merged.update({k: v for k, v in nested.items() if v})
+    if plugins:
+        merged["protocols"] = plugins
     return merged
 
 

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def plan_inventory(shards: int, path: str | None = None) -> list[dict[str, Any]]:
     """Load the inventory and spread its devices over ``shards`` batches by stable hash."""
     devices = FileInventory(inventory_path(path)).load()
-    plan = [{"shard": i, "devices": [d.to_dict() for d in batch]}
+    plan: list[dict[str, Any]] = [{"shard": i, "devices": [d.to_dict() for d in batch]}
             for i, batch in enumerate(shard_devices(devices, shards))]
     log.info("%d devices over %d shards: %s", len(devices), shards,
              [len(p["devices"]) for p in plan])

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from croniter import croniter
 
+from netargus.config import ConfigError
 from netargus.inventory import shard_devices
 from netargus.jobs.runner import Drivers, Lookup, Progress, run
 from netargus.model import Device, PollOutcome, PollResult, Sample, outcome_counts
@@ -94,17 +95,32 @@ def known_traits(client: Any) -> dict[str, Traits]:
     return known
 
 
-def plan_shards(profile: Profile, groups: Sequence[MetricGroup], devices: Sequence[Device],
+def plan_shards(profile: Profile, groups: dict[str, MetricGroup], devices: Sequence[Device],
                 known: dict[str, Traits]) -> list[dict[str, Any]]:
     """The devices ``profile`` selects and one of its groups applies to (over a protocol the
-    device speaks), with their traits, spread over the profile's shards by stable hash."""
+    device speaks), with their traits, spread over the profile's shards by stable hash.
+
+    Args:
+        profile: the profile.
+        groups: its metric groups by name.
+        devices: the inventory's devices.
+        known: what discovery and enrichment know of them (:func:`known_traits`).
+
+    Raises:
+        ConfigError: a group names a protocol no driver (built in or plugin) provides.
+    """
     chosen = []
     with Drivers.open(drivers()) as available:
+        for name, group in groups.items():
+            if not any(driver.serves(group) for driver in available.values()):
+                raise ConfigError(f"metric group {name!r} names protocol {group.protocol!r}, "
+                                  f"which is not installed (installed: "
+                                  f"{', '.join(available)}; see netargus.protocols)")
         for device in devices:
             traits = known.get(device.name, Traits())
             if profile.select.matches(device, traits) and any(
                     group.applies(traits) and driver.serves(group) and driver.speaks(device)
-                    for group in groups for driver in available.values()):
+                    for group in groups.values() for driver in available.values()):
                 chosen.append((device, traits))
     by_name = {d.name: t for d, t in chosen}
     return [{"shard": i, "devices": [{"device": d.to_dict(), "traits": by_name[d.name].to_dict()}
@@ -121,7 +137,7 @@ def targets_of(shard: dict[str, Any]) -> list[Target]:
 async def poll(targets: Sequence[Target], groups: dict[str, MetricGroup], lookup: Lookup,
                interval_end: datetime, *, concurrency: int = 64,
                factories: dict[str, Callable[[], Driver]] | None = None,
-               skip: set[tuple[str, str]] = frozenset()) -> PollReport:
+               skip: Set[tuple[str, str]] = frozenset()) -> PollReport:
     """Poll ``groups`` from ``targets``, each group over its protocol (protocols side by
     side, at most ``concurrency`` devices of one protocol at once).
 

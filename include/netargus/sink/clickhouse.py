@@ -76,7 +76,9 @@ def sample_columns(samples: Sequence[Sample]) -> list[np.ndarray]:
     stamps: dict[int, int] = {}
     series: dict[tuple, tuple[str, list[str], list[str]]] = {}
     micros = np.empty(n, np.int64)
-    text, keys, values = [None] * n, [None] * n, [None] * n
+    text: list[str | None] = [None] * n
+    keys: list[list[str] | None] = [None] * n
+    values: list[list[str] | None] = [None] * n
     for i, s in enumerate(samples):
         t = stamps.get(id(s.ts))
         if t is None:

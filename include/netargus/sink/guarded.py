@@ -37,7 +37,7 @@ class Undelivered(RuntimeError):
 
 def encode_samples(samples: Sequence[Sample]) -> bytes:
     """Samples as compact JSON (one list per sample), for the spool."""
-    return json.dumps([[s.ts.isoformat(), s.device, s.source.value, s.metric, s.value,
+    return json.dumps([[s.ts.isoformat(), s.device, str(s.source), s.metric, s.value,
                         s.kind.value, s.labels] for s in samples],
                       separators=(",", ":")).encode()
 

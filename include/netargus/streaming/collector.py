@@ -87,7 +87,7 @@ class StreamCollector:
         """``stream.up`` per expected device: 0 once silent for a heartbeat."""
         now = time.monotonic()
         ts = datetime.now(UTC).isoformat()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for device, protocol in device_protocols(self.targets).items():
             # a device is silent once a heartbeat passed with nothing from it, counted from
             # when this collector began to listen (a first TLS handshake is not silence)
@@ -101,7 +101,7 @@ class StreamCollector:
                          "value": 1 if alive else 0, "kind": "gauge",
                          "labels": {"collector": protocol}})
         for row in rows:
-            self.emit(row["device"], JSON_FORMAT, json.dumps(row).encode())
+            self.emit(str(row["device"]), JSON_FORMAT, json.dumps(row).encode())
 
     # ------------------------------------------------------------------ running
 

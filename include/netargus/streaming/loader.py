@@ -92,7 +92,7 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
     dropped: Counter[str] = Counter()
     leaves: dict[tuple[bytes, str], Counter[tuple[str, str, str]]] = {}  # (device, format)
     samples: list[Sample] = []
-    decoded: list[tuple[bytes | None, list[Sample]]] = []  # (key, samples) per good message
+    decoded: list[tuple[bytes, list[Sample]]] = []  # (device, samples) per good message
     rejects: list[tuple[Any, str]] = []
     deadline = time.monotonic() + time_budget
     idle, assigned_at, seen = 0, None, False
@@ -105,7 +105,7 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
             # after the assignment can take a while (Tansu on S3: ~1 s): the topic counts as
             # drained after two empty polls once messages came, or `settle` s after assignment
             idle = idle + 1 if assigned_at is not None else 0
-            if idle >= 2 and (seen or time.monotonic() - assigned_at >= settle):
+            if idle >= 2 and (seen or time.monotonic() - (assigned_at or 0.0) >= settle):
                 break
             continue
         idle, seen = 0, True
@@ -124,7 +124,7 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
             samples.extend(got)
             decoded.append((got[0].device.encode(), got))
             if result.dropped:
-                fmt = got[0].source
+                fmt = str(got[0].source)
                 dropped.update(f"{fmt}: {d.reason}" for d in result.dropped)
                 leaves.setdefault((got[0].device.encode(), fmt), Counter()).update(
                     (d.path, d.reason, d.value) for d in result.dropped)
@@ -140,8 +140,8 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                  [("format", fmt.encode()), ("kind", b"dropped-leaves"),
                   ("reason", f"{sum(counts.values())} leaves dropped from messages that gave "
                              "samples".encode())])
-    for key, got in decoded:  # one observation message per raw message: its samples, normalized
-        _produce(producer, OBSERVATIONS, key, encode_many(got))
+    for device, got in decoded:  # one observation message per raw message: its samples
+        _produce(producer, OBSERVATIONS, device, encode_many(got))
     if producer.flush(30):
         raise RuntimeError("observations or dead letters not delivered within 30 s; "
                            "offsets not committed")

@@ -103,7 +103,7 @@ def _sample(obj: Any, where: str) -> Sample:
         return Sample(ts=ts, device=obj["device"], source=obj["source"],
                       metric=obj["metric"], value=_value(obj["value"]),
                       kind=obj.get("kind", "gauge"),
-                      labels={str(k): str(v) for k, v in labels.items()},
+                      labels=tuple((str(k), str(v)) for k, v in labels.items()),
                       bits=obj.get("bits", 0))
     except (TypeError, ValueError) as exc:  # OutOfRange is a ValueError
         raise Rejected(f"{where}: {exc}") from None
@@ -175,7 +175,7 @@ class RawMessage:
     payload: bytes
     headers: tuple[tuple[str, str], ...] = ()
 
-    def kafka_headers(self) -> list[tuple[str, bytes]]:
+    def kafka_headers(self) -> list[tuple[str, str | bytes | None]]:
         return [(FORMAT_HEADER, self.format.encode()),
                 *((k, v.encode()) for k, v in self.headers)]
 

@@ -43,7 +43,7 @@ class YangList:
     @classmethod
     def of(cls, spec: Any) -> YangList:
         """From a profile's ``netconf`` section (:class:`netargus.profiles.NetconfMetrics`)."""
-        return cls(subtree=spec.subtree, xpath=spec.xpath, entry=spec.list,
+        return cls(subtree=spec.subtree, xpath=spec.xpath, entry=spec.entry,
                    keys=tuple(spec.keys.items()),
                    leaves=tuple(YangLeaf(leaf.path, leaf.metric, Kind(leaf.kind),
                                          tuple(leaf.enum.items())) for leaf in spec.leaves))
@@ -66,9 +66,9 @@ def extract(data: etree._Element, spec: YangList, device: str, ts: datetime,
     """The samples ``spec`` takes from a ``<data>`` element."""
     out = []
     for entry in _find(data, spec.entry):
-        labels = {}
-        for leaf, label in spec.keys:
-            found = _find(entry, leaf)
+        labels: dict[str, str] = {}
+        for key, label in spec.keys:
+            found = _find(entry, key)
             if found and found[0].text is not None:
                 labels[label] = found[0].text.strip()
         for leaf in spec.leaves:
@@ -86,7 +86,7 @@ def extract(data: etree._Element, spec: YangList, device: str, ts: datetime,
                 except ValueError:
                     continue
             out.append(Sample(ts=ts, device=device, source=source, metric=leaf.metric,
-                              value=value, kind=leaf.kind, labels=labels))
+                              value=value, kind=leaf.kind, labels=tuple(labels.items())))
     return out
 
 

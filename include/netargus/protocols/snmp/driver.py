@@ -57,8 +57,12 @@ class SnmpDriver:
     name = NAME
     concurrency = 64  # requests, not sessions: one engine serves them all
 
-    def __init__(self) -> None:
+    def __init__(self, *, enrich_bound: float = ENRICH_BOUND,
+                 poll_bound: float = POLL_BOUND) -> None:
+        """``enrich_bound``, ``poll_bound``: the seconds one device's tables, or its metric
+        groups, may take."""
         self.client = SnmpClient()
+        self.bounds = {"enrichment": enrich_bound, "polling": poll_bound}
 
     def speaks(self, device: Device) -> bool:
         return device.snmp is not None
@@ -76,7 +80,7 @@ class SnmpDriver:
         if job == "discovery":  # a probe is one GET: every try's timeout plus a margin
             assert device.snmp is not None
             return device.snmp.timeout * (device.snmp.retries + 1) + 1.0
-        return ENRICH_BOUND if job == "enrichment" else POLL_BOUND
+        return self.bounds[job]
 
     def serves(self, group: MetricGroup) -> bool:
         return group.protocol == NAME

@@ -71,14 +71,16 @@ def _sample(device: str, spec: MetricSpec, value: Any, ts: datetime,
     scale = spec.scale if scale is None else scale
     if spec.kind == "gauge":
         return Sample(ts=ts, device=device, source=Source.SNMP, metric=spec.metric,
-                      value=float(number) * scale, kind=Kind.GAUGE, labels=labels)
+                      value=float(number) * scale, kind=Kind.GAUGE,
+                      labels=tuple(labels.items()))
     if isinstance(number, int) and float(scale).is_integer():
         reading: int | float = int(number) * int(scale)
     else:
         reading = number * scale
     try:
         return Sample(ts=ts, device=device, source=Source.SNMP, metric=spec.metric,
-                      value=reading, kind=Kind.COUNTER, labels=labels, bits=wire_bits(value))
+                      value=reading, kind=Kind.COUNTER, labels=tuple(labels.items()),
+                      bits=wire_bits(value))
     except ValueError:  # a negative or oversized "counter" from a broken agent: no reading
         log.debug("%s %s: unusable counter value %r", device, spec.metric, value)
         return None

@@ -58,7 +58,7 @@ class GnmiSubscriber:
         self.last_seen = 0.0
 
     def _channel(self) -> grpc.Channel:
-        options = [("grpc.keepalive_time_ms", 30_000)]
+        options: list[tuple[str, str | int]] = [("grpc.keepalive_time_ms", 30_000)]
         if self.target.tls is None:
             return grpc.insecure_channel(self.target.address, options=options)
         root = Path(self.tls_root or self.target.tls.ca_file).read_bytes()

@@ -77,7 +77,7 @@ def register(decoder: Decoder) -> None:
 def decoders() -> dict[str, Decoder]:
     """Every decoder by format: the built-in ones, then the entry points' (imported when
     first needed: the protobuf modules are not small)."""
-    found: dict[str, Decoder] = {fmt: import_module(path)  # type: ignore[misc]
+    found: dict[str, Decoder] = {fmt: import_module(path)  # a module is a Decoder
                                  for fmt, path in BUILT_IN.items()}
     for point in entry_points(group=ENTRY_POINTS):
         found[point.name] = point.load()
