@@ -15,15 +15,16 @@ from lab import services
 from lab.config import LabConfig
 from netargus.store import ClickHouseSettings, connect
 from netargus.store.migrator import DriverExecutor, ensure_database, migrate
+from tests.helpers.snmpagents import FIXTURES, SnmpSim, offset_port
 
 TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its folder: unit/, integration/, dags/, e2e/."""
+    """Mark each test by its folder: unit/, contract/, integration/, dags/, e2e/."""
     for item in items:
         kind = Path(str(item.fspath)).relative_to(TESTS).parts[0]
-        if kind in ("unit", "integration", "dags", "e2e"):
+        if kind in ("unit", "contract", "integration", "dags", "e2e"):
             item.add_marker(getattr(pytest.mark, kind))
 
 
@@ -65,3 +66,14 @@ def lab_credentials(lab: LabConfig):
     """Resolve ``(protocol, lab Connection id)`` into the protocol's auth object, as the
     Airflow hook would."""
     return lab.auth
+
+
+@pytest.fixture(scope="session")
+def recorded_agents() -> Iterator[SnmpSim]:
+    """snmpsim replaying every recording of ``tests/fixtures/snmp`` (bug cases, hand-made
+    relatives, a subset of the Ruijie M18000 walk, the contract cases) on 127.0.0.1 and
+    [::1], started once per session on a port moved by the test offset; the community is the
+    file name (a contract case's folder name)."""
+    sim = SnmpSim([FIXTURES], offset_port(1170)).start()
+    yield sim
+    sim.stop()

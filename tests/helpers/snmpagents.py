@@ -61,7 +61,8 @@ def net_snmp(tool: str, *args: str, timeout: float = 30) -> list[str]:
 @dataclass
 class SnmpSim:
     """snmpsim serving every ``*.snmprec`` (or ``.snmprec.bz2``, decompressed first) of the
-    given folders on 127.0.0.1 and [::1] at ``port``; communities are the file names."""
+    given folders on 127.0.0.1 and [::1] at ``port``; communities are the file names, and a
+    contract case's folder name for its ``<case>/input.snmprec``."""
 
     sources: list[Path]
     port: int
@@ -79,6 +80,10 @@ class SnmpSim:
                     shutil.copy(src, data / src.name)
                 elif src.name.endswith(".snmprec.bz2"):
                     (data / src.name[:-4]).write_bytes(bz2.decompress(src.read_bytes()))
+                elif (src / "input.snmprec").is_file():  # a contract case: <case>/input
+                    shutil.copy(src / "input.snmprec", data / f"{src.name}.snmprec")
+                    communities.append(src.name)
+                    continue
                 else:
                     continue
                 communities.append(src.name.split(".snmprec")[0])

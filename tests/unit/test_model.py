@@ -59,9 +59,17 @@ def test_naive_time_is_taken_as_utc():
     assert s.ts.tzinfo is UTC
 
 
-def test_unknown_source_is_rejected():
-    with pytest.raises(ValueError):
-        Sample(ts=datetime(2026, 1, 1), device="r1", source="telnet", metric="m", value=1)
+@pytest.mark.parametrize("name", ["", "Telnet", "1wire", "http-json", "a" * 33, "gnmi "])
+def test_a_source_that_is_not_a_protocol_name_is_rejected(name):
+    with pytest.raises(ValueError, match="not a protocol name"):
+        Sample(ts=datetime(2026, 1, 1), device="r1", source=name, metric="m", value=1)
+
+
+def test_a_plugin_protocol_is_a_source_and_built_ins_stay_enum_members():
+    plugin = Sample(ts=datetime(2026, 1, 1), device="r1", source="http_json", metric="m", value=1)
+    built_in = Sample(ts=datetime(2026, 1, 1), device="r1", source="gnmi", metric="m", value=1)
+    assert plugin.source == "http_json" and not isinstance(plugin.source, Source)
+    assert built_in.source is Source.GNMI
 
 
 def test_device_round_trips_through_xcom_dict():

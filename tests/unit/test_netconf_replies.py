@@ -1,4 +1,5 @@
-"""NETCONF replies recorded from the lab's netconfd (tests/fixtures/netconf) into samples."""
+"""NETCONF replies recorded from the lab's netconfd (tests/fixtures/netconf/netconfd-lab) into
+samples."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from netargus.model import Kind, PollOutcome
 from netargus.protocols.netconf.client import judge, modules
 from netargus.protocols.netconf.yang import IETF_INTERFACES, YangLeaf, YangList, extract
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "netconf"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "netconf" / "netconfd-lab"
 T = datetime(2026, 11, 24, 5, 14, tzinfo=UTC)
 
 
@@ -87,3 +88,17 @@ def test_interface_rows_from_ietf_and_openconfig_leaves():
     row = interface_row("mx1", T, _find(oc, "state")[0])
     assert (row.if_name, row.if_index, row.if_type, row.if_descr, row.admin_status,
             row.oper_status) == ("et-0/0/1", 517, 6, "uplink", 1, 7)
+
+
+def test_a_counter64_above_2_to_the_53_stays_exact():
+    """A float would round 18446744073709551557 (2**64 - 59) to 18446744073709551616."""
+    reply = etree.fromstring(
+        '<data xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+        '<interfaces-state xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface>'
+        '<name>et-0/0/1</name><statistics><in-octets>18446744073709551557</in-octets>'
+        '<out-octets>9007199254740993</out-octets></statistics></interface></interfaces-state>'
+        '</data>')
+    got = {s.metric: s.value for s in extract(reply, IETF_INTERFACES, "nc1", T)}
+    assert got == {"interface.in_octets": 18446744073709551557,
+                   "interface.out_octets": 9007199254740993}
+    assert all(type(v) is int for v in got.values())

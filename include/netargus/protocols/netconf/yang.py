@@ -80,14 +80,23 @@ def extract(data: etree._Element, spec: YangList, device: str, ts: datetime,
                 value = dict(leaf.enum).get(text)
                 if value is None:
                     continue
-            else:
-                try:
-                    value = float(text)
-                except ValueError:
-                    continue
+            elif (value := _number(text, leaf.kind)) is None:
+                continue
             out.append(Sample(ts=ts, device=device, source=source, metric=leaf.metric,
                               value=value, kind=leaf.kind, labels=tuple(labels.items())))
     return out
+
+
+def _number(text: str, kind: Kind) -> int | float | None:
+    """A leaf's value: a counter (YANG ``counter64``/``uint64``, RFC 7950 9.2) as the exact
+    integer, since a float loses it above 2**53; a gauge (``decimal64``, ``gauge64``...) as a
+    float; None for what is no number."""
+    if kind is Kind.COUNTER and text.isdigit():
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 _IF_STATUS = tuple((name.lower().replace("_", "-"), float(n)) for name, n in OPER_STATUS.items())
