@@ -1,10 +1,12 @@
-"""Airflow for the e2e tests: its own home and metadata DB, and its own ClickHouse database,
-shared by the e2e modules of one session."""
+"""Airflow for the e2e tests: one home and metadata DB per session, and a ClickHouse database
+of its own for each test (migrated, dropped afterwards), so each test owns its data and the
+modules pass in any order."""
 
 import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,15 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def airflow_env(lab, clickhouse_server, tmp_path_factory):
-    """Airflow's environment for the test lab, with its own home and ClickHouse database."""
+def airflow_home(lab, tmp_path_factory) -> dict[str, str]:
+    """Airflow's environment for the test lab: its own home and metadata DB, migrated once."""
     home = tmp_path_factory.mktemp("airflow")
-    database = "e2e"
-    connect(clickhouse_server).execute(f"DROP DATABASE IF EXISTS {database}")
-    migrate_database(lab.clickhouse_settings(database))  # the DAGs' ensure_schema then no-ops
     env = {**os.environ, **lab.airflow_env()}
-    conn = json.loads(env["AIRFLOW_CONN_NETARGUS_CLICKHOUSE"])
-    env["AIRFLOW_CONN_NETARGUS_CLICKHOUSE"] = json.dumps({**conn, "schema": database})
     env.update({"AIRFLOW_HOME": str(home),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
                 "PYTHONPATH": f"{REPO / 'include'}:{REPO}"})
@@ -33,5 +30,17 @@ def airflow_env(lab, clickhouse_server, tmp_path_factory):
                    timeout=300)
     subprocess.run([str(airflow), "pools", "set", "netargus_snmp", "4", "SNMP collection"],
                    env=env, check=True, capture_output=True, timeout=120)
+    return env
+
+
+@pytest.fixture
+def airflow_env(lab, airflow_home, clickhouse_server):
+    """``(env, database)``: Airflow's environment with its ClickHouse connection on a fresh
+    database of this test's own, migrated (the DAGs' ensure_schema then no-ops)."""
+    database = f"e2e_{uuid.uuid4().hex[:8]}"
+    migrate_database(lab.clickhouse_settings(database))
+    conn = json.loads(airflow_home["AIRFLOW_CONN_NETARGUS_CLICKHOUSE"])
+    env = {**airflow_home,
+           "AIRFLOW_CONN_NETARGUS_CLICKHOUSE": json.dumps({**conn, "schema": database})}
     yield env, database
     connect(clickhouse_server).execute(f"DROP DATABASE IF EXISTS {database}")

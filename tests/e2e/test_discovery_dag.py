@@ -43,6 +43,9 @@ def test_discovery_lands_devices_and_statuses(airflow_env, clickhouse_server, la
     # a second run for the same data interval replaces rows instead of adding them
     again = run_dag(env, "discovery", "2026-11-01T07:30:00+00:00")
     assert again["state"] == "success" and again["interval_end"] == run["interval_end"]
+    assert again["results"]["summarize"] == run["results"]["summarize"] == {
+        "devices": len(statuses), "ok": len(recordings()) + 1, "timeout": 1,
+        "auth_failure": 2, "network_failure": 1}
     assert db.execute("SELECT count() FROM devices FINAL")[0][0] == len(recordings()) + 1
     assert db.execute("SELECT count() FROM poll_status FINAL "
                       "WHERE dag_id = 'discovery'")[0][0] == len(statuses)

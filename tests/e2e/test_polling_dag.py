@@ -44,10 +44,19 @@ def test_polling_interfaces_end_to_end(airflow_env, clickhouse_server):
         "GROUP BY device"))
     assert per_device["lab-mx960-a"] == 74 and len(per_device) == len(recordings())
 
-    # another run for the same interval (a rerun): devices with samples are not polled again
+    total = first["results"]["summarize"]
+    assert total["devices"] == len(statuses) and total["already_polled"] == 0
+    assert total["ok"] == len(recordings()) and total["samples"] == db.execute(
+        "SELECT count() FROM samples")[0][0]
+
+    # another run for the same interval (a rerun): devices with samples are not polled again;
+    # the failed ones are tried again (and fail again)
     before = counts(db)
     again = poll(env, minute + timedelta(seconds=20))
     assert again["interval_end"] == first["interval_end"]
+    assert again["results"]["summarize"] == {
+        "devices": len(statuses), "already_polled": len(recordings()), "samples": 0,
+        "rates": 0, "timeout": 1, "auth_failure": 1}
     assert counts(db) == before
 
     # the next interval: a second poll, and the rates between the two
@@ -58,15 +67,21 @@ def test_polling_interfaces_end_to_end(airflow_env, clickhouse_server):
         "toString(reason) FROM rates FINAL "
         "WHERE metric IN ('interface.in_octets', 'interface.out_octets') AND device IN "
         "('lab-c3560', 'lab-mx960-a', 'lab-arista-7150s')")
-    ok = [(d, i, m, v) for d, i, m, v, reason in rows if reason == "ok"]
-    assert len(ok) >= 200, rows[:5]
+    series = db.execute(  # the octet counters the first poll read on these devices
+        "SELECT count() FROM samples WHERE metric IN ('interface.in_octets', "
+        "'interface.out_octets') AND device IN ('lab-c3560', 'lab-mx960-a', 'lab-arista-7150s') "
+        "AND ts < toDateTime(%(next)s)", {"next": epoch(minute + timedelta(minutes=1))})[0][0]
+    assert len(rows) == series and {reason for *_, reason in rows} == {"ok"}, rows[:5]
+    ok = [(d, i, m, v) for d, i, m, v, _ in rows]
     for device, if_index, metric, value in ok:
         truth = octet_rate(device, if_index, metric.split(".")[1].split("_")[0])
         assert abs(value - truth) / truth < 0.05, (device, if_index, metric, value, truth)
 
     # rates come from stored samples: a rerun of that interval recomputes the same rows
     rates_before = db.execute("SELECT count() FROM rates FINAL")[0][0]
-    poll(env, minute + timedelta(minutes=1, seconds=20))
+    rerun = poll(env, minute + timedelta(minutes=1, seconds=20))
+    assert rerun["results"]["summarize"]["already_polled"] == len(recordings())
+    assert rerun["results"]["summarize"]["rates"] == rates_before
     assert db.execute("SELECT count() FROM rates FINAL")[0][0] == rates_before
 
 

@@ -23,7 +23,8 @@ from lab.streamsim import StreamSim
 from netargus.sink.spool import Spool
 from netargus.store import connect
 from tests.helpers.dagrun import dag_command, run_dag
-from tests.helpers.streaming import gnmi_login, lab_streaming, wait_until
+from tests.helpers.streaming import gnmi_login, lab_streaming
+from tests.helpers.wait import wait_until
 
 LEASE = 10.0
 

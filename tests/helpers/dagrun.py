@@ -14,7 +14,8 @@ def dag_command(dag_id: str, logical_date: str, conf: dict | None = None) -> lis
 
 
 def run_dag(env: dict, dag_id: str, logical_date: str, conf: dict | None = None) -> dict:
-    """Run ``dag_id`` through ``dag.test()`` in a subprocess; the run's state and tasks."""
+    """Run ``dag_id`` through ``dag.test()`` in a subprocess: ``{"state", "run_id",
+    "interval_end", "tasks": {task: state}, "results": {task: what it returned}}``."""
     out = subprocess.run(dag_command(dag_id, logical_date, conf), env=env,
                          capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,18 +27,10 @@ from typing import Any
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1905
 
+from tests.helpers.wait import wait_until
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "snmp"
 NO_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               interval: float = 0.2) -> None:
-    """Poll ``condition`` until it holds; ``TimeoutError`` naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not true within {timeout:.0f}s")
-        time.sleep(interval)
 
 
 def offset_port(base: int) -> int:

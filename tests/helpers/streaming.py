@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,20 +31,10 @@ from netargus.streaming.collector import StreamCollector
 from netargus.streaming.config import StreamingConfig
 from netargus.streaming.kafka import ensure_topics, partition_consumer
 from netargus.streaming.loader import load_batch
-from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
+from netargus.streaming.raw import DEADLETTER, JSON_FORMAT, OBSERVATIONS
+from tests.helpers.wait import wait_until
 
 log = logging.getLogger(__name__)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str,
-               interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def lab_streaming(lab: LabConfig, heartbeat: float = 2.0, interval: float = 1.0,
@@ -89,6 +78,21 @@ class Pipeline:
         self.stop_collector = threading.Event()
         self.stop_loader = threading.Event()
         self.loader_errors: list[str] = []
+        self.outage = False  # set by a test that stops a service: loader batches may fail
+        self.unexpected: list[str] = []  # loader failures with no service stopped
+        self.received: Counter[str] = Counter()  # messages the collector took, per device
+        self.payloads: list[bytes] = []
+        self._received_lock = threading.Lock()
+        emit = self.collector.emit
+
+        def counted(device: str, fmt: str, payload: bytes) -> None:
+            if fmt != JSON_FORMAT:  # heartbeats are the collector's own
+                with self._received_lock:
+                    self.received[device] += 1
+                    self.payloads.append(payload)
+            emit(device, fmt, payload)
+
+        self.collector.emit = counted  # type: ignore[method-assign]
         self.loaded = {"messages": 0, "samples": 0, "rejected": 0}
         self._threads: list[threading.Thread] = []
 
@@ -127,13 +131,25 @@ class Pipeline:
             except Exception as exc:  # a sink is down: nothing committed, try again
                 self.loader_errors.append(f"{type(exc).__name__}: {exc}")
                 log.info("loader batch failed (%s): retrying", exc)
+                if not self.outage:
+                    self.unexpected.append(self.loader_errors[-1])
+                    raise  # no service was stopped: the thread ends, finish() reports it
                 self.stop_loader.wait(1.0)
 
     def stop_sending(self) -> dict[str, int]:
-        """Stop the simulators; returns the samples each device sent."""
+        """Stop the simulators once every message they sent reached the collector; returns
+        the samples each device sent."""
         sent = self.sim.stop()
-        time.sleep(1.5)  # the last datagrams and notifications reach the collector
+        with self.sim.tally._lock:
+            messages = dict(self.sim.tally.messages)
+        wait_until(lambda: all(self.received[d] >= n for d, n in messages.items()), 30,
+                   f"the collector to take every message sent ({messages})")
         return sent
+
+    def took(self, payload: bytes) -> bool:
+        """Whether the collector received ``payload``."""
+        with self._received_lock:
+            return payload in self.payloads
 
     def finish(self, timeout: float = 90.0) -> None:
         """Stop the collector once its spool is empty, then load everything."""
@@ -144,6 +160,7 @@ class Pipeline:
         self.stop_loader.set()
         for t in self._threads:
             t.join(30)
+        assert not self.unexpected, f"loader batches failed, no service stopped: {self.unexpected}"
         while self.load_once(time_budget=30.0):  # until a batch finds nothing more
             pass
 

@@ -2,7 +2,6 @@
 ietf-interfaces and ietf-system) behind OpenSSH's netconf subsystem, reporting this machine's
 interfaces."""
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +11,7 @@ from netargus.model import PollOutcome
 from netargus.profiles import Traits
 from netargus.protocols.netconf.client import NetconfClient, NetconfFailure, modules
 from netargus.protocols.netconf.yang import IETF_INTERFACES, extract
+from tests.helpers.wait import wait_until
 
 
 def creds(lab, conn_id: str = "netconf_lab", **change) -> NetconfAuth:
@@ -34,10 +34,15 @@ def test_capabilities_list_the_yang_modules(lab):
 
 def test_interface_counters_move_between_two_polls(lab):
     first = {(s.metric, s.series): s.value for s in poll(lab)}
-    time.sleep(1)  # the first session's own SSH traffic went over lo
-    second = {(s.metric, s.series): s.value for s in poll(lab)}
     key = ("interface.in_octets", "ifName=lo")
-    assert second[key] > first[key]
+    second: dict = {}
+
+    def moved() -> bool:  # each session's own SSH traffic goes over lo
+        second.update({(s.metric, s.series): s.value for s in poll(lab)})
+        return second[key] > first[key]
+
+    wait_until(moved, 20, "lo's in-octets to move between two polls")
+    assert type(second[key]) is int  # a counter64, exact
     assert {m for m, _ in second} >= {"interface.in_octets", "interface.out_octets",
                                       "interface.oper_status"}
 

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from clickhouse_driver.errors import NetworkError
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from lab import services
@@ -79,7 +80,7 @@ def test_loader_commits_only_after_clickhouse_and_dead_letters_bad_input(
     services.CLICKHOUSE.down(lab)  # ClickHouse is down while the first batch is loaded
     try:
         c = consumer(bootstrap, group, raw)
-        with pytest.raises(Exception):  # noqa: B017 (any driver error: the write failed)
+        with pytest.raises(NetworkError):  # the write failed: connection refused
             load_batch(c, producer, write, time_budget=20)
         c.close()
     finally:
@@ -94,8 +95,15 @@ def test_loader_commits_only_after_clickhouse_and_dead_letters_bad_input(
     assert db.execute("SELECT count() FROM samples FINAL")[0][0] == 1000
     assert db.execute("SELECT count() FROM samples")[0][0] == 1000
 
-    c = consumer(bootstrap, group, raw)  # committed: a next batch finds nothing new
+    # committed: every partition's committed offset is its end, and a next batch that got
+    # its partitions finds nothing new
+    c = consumer(bootstrap, group, raw)
+    partitions = [TopicPartition(raw, p) for p in range(3)]
+    ends = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions]
+    assert sum(ends) == 203
+    assert [tp.offset for tp in c.committed(partitions, timeout=10)] == ends
     assert load_batch(c, producer, write, time_budget=8).messages == 0
+    assert sorted(tp.partition for tp in c.assignment()) == [0, 1, 2]
     c.close()
 
     dead = [m for m in read_all(bootstrap, DEADLETTER)

@@ -20,13 +20,15 @@ from lab.recordings import interfaces, octet_rate
 from netargus.store import connect
 from netargus.streaming.raw import DEADLETTER
 from netargus.transform.derive import CounterSpec, derive_rates
-from tests.helpers.streaming import Pipeline, wait_until
+from tests.helpers.streaming import Pipeline
+from tests.helpers.wait import wait_until
 from tests.integration.test_stream_loader import read_all
 
 log = logging.getLogger(__name__)
 
 GNMI_DEVICE, MDT_DEVICE, JTI_DEVICE = "lab-arista-7150s", "lab-n5000", "lab-mx960-a"
 KAFKA_OUTAGE = CLICKHOUSE_OUTAGE = 30.0
+GARBAGE = b"\x0a\xff\xff not a TelemetryStream"  # a JTI datagram that is no protobuf
 
 
 @pytest.fixture
@@ -40,8 +42,8 @@ def pipeline(lab, migrated_db, tmp_path):
 def test_each_collector_lands_samples_with_device_metric_labels_and_values(pipeline):
     p = pipeline.start()
     wait_until(lambda: len(p.sim.tally.snapshot()) == 4 and min(p.sim.tally.snapshot().values())
-               > 300, 30, "every simulated device to send")
-    time.sleep(3)
+               > 300 and p.loaded["samples"] > 1000, 30,
+               "every simulated device to send, and the loader to store some")
     sent = p.stop_sending()
     p.finish()
     assert p.stored() == sent
@@ -87,6 +89,7 @@ def outage(lab, p, service, seconds: float, evidence, what: str) -> dict:
     noticed), then finish the pipeline; returns the outage and the counts."""
     p.start()
     wait_until(lambda: p.loaded["samples"] > 1000, 60, "the first samples to be loaded")
+    p.outage = True  # from here loader batches may fail
     service.down(lab)
     t0 = time.monotonic()
     try:
@@ -95,7 +98,9 @@ def outage(lab, p, service, seconds: float, evidence, what: str) -> dict:
     finally:
         service.up(lab)
     down = time.monotonic() - t0
-    time.sleep(3)
+    loaded = p.loaded["samples"]
+    wait_until(lambda: p.loaded["samples"] > loaded + 1000 and not p.sink.spool.has_pending(),
+               90, f"samples to flow again once {service.name} is back, the spool drained")
     sent = p.stop_sending()
     p.finish()
     result = {"outage_s": round(down), "sent": sent, "stored": p.stored(),
@@ -125,7 +130,7 @@ def test_malformed_protobuf_and_json_go_to_the_dead_letter_topic(lab, pipeline):
     # garbage from a JTI exporter and from an MDT router reach their listeners...
     jti = next(lst for lst in p.cfg.listeners if lst.protocol == "jti")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.sendto(b"\x0a\xff\xff not a TelemetryStream", ("127.0.0.1", jti.port))
+        s.sendto(GARBAGE, ("127.0.0.1", jti.port))
     # ...and bad messages straight onto the raw topic: a gNMI notification cut short, one
     # without a timestamp, JSON that is not JSON
     producer = Producer(p.kafka)
@@ -137,7 +142,7 @@ def test_malformed_protobuf_and_json_go_to_the_dead_letter_topic(lab, pipeline):
     for fmt, payload in bad:
         producer.produce(p.raw, key=GNMI_DEVICE, value=payload, headers=[("format", fmt)])
     assert producer.flush(10) == 0
-    time.sleep(2)
+    wait_until(lambda: p.took(GARBAGE), 30, "the collector to take the JTI garbage")
     sent = p.stop_sending()
     p.finish()
     assert p.stored() == sent  # the good messages of the same batches are all stored

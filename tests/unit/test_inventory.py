@@ -1,3 +1,4 @@
+import hashlib
 import textwrap
 from pathlib import Path
 
@@ -85,16 +86,37 @@ def test_lab_inventory_matches_lab_recordings():
     assert len(recorded) >= 20
 
 
+def blake2b_shard(name: str, shards: int) -> int:
+    """The rule docs/design.md states ("Sharding: blake2b(device name) mod shards"), with the
+    8-byte digest read big-endian that shard_of has used since the first release, computed
+    here with the standard library alone."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") % shards
+
+
 def test_shards_are_stable_and_cover_every_device():
     devices = [Device(name=f"dev{i}", host="h") for i in range(200)]
     shards = shard_devices(devices, 4)
     assert sorted(d.name for s in shards for d in s) == sorted(d.name for d in devices)
     assert all(20 < len(s) < 80 for s in shards)
-    # the hash is fixed forever: changing it would move every device to another shard
-    assert [shard_of(f"dev{i}", 4) for i in range(6)] == [shard_of(f"dev{i}", 4) for i in range(6)]
-    assert shard_of("core1", 16) == 3
+    assert [[d.name for d in s] for s in shards] == [
+        [f"dev{i}" for i in range(200) if blake2b_shard(f"dev{i}", 4) == n] for n in range(4)]
     with pytest.raises(ValueError):
         shard_devices(devices, 0)
+
+
+def test_the_shard_hash_is_fixed_forever():
+    """Changing the hash would move every device to another shard (and a streaming target's
+    lease with it), so the values are pinned: blake2b-64 digests written out, then mod n.
+    dev0 0acd5756db887130, dev1 39f82952534748f7, dev2 e38ee748bb0fd24f,
+    dev3 0c735324ec979f5f, dev4 0f47e8c1b365be22, dev5 5e98d7d76adeda95, core1 66359bcc71c85673."""
+    names = [f"dev{i}" for i in range(6)] + ["core1"]
+    assert [hashlib.blake2b(n.encode(), digest_size=8).hexdigest() for n in names] == [
+        "0acd5756db887130", "39f82952534748f7", "e38ee748bb0fd24f", "0c735324ec979f5f",
+        "0f47e8c1b365be22", "5e98d7d76adeda95", "66359bcc71c85673"]
+    assert [shard_of(n, 4) for n in names] == [0, 3, 3, 3, 2, 1, 3]
+    assert [shard_of(n, 16) for n in names] == [0, 7, 15, 15, 2, 5, 3]
+    assert [shard_of(n, 4) for n in names] == [blake2b_shard(n, 4) for n in names]
+    assert [shard_of(n, 1) for n in names] == [0] * 7
 
 
 WALKS = """\
