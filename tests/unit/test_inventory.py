@@ -9,7 +9,7 @@ from lab.config import INVENTORY, RECORDINGS
 from netargus.config import ConfigError
 from netargus.inventory import shard_devices, shard_of
 from netargus.inventory.file import FileInventory
-from netargus.model import Device
+from netargus.model import Device, NetconfTarget, SnmpTarget
 
 GOOD = """\
 defaults:
@@ -106,7 +106,8 @@ def test_shards_are_stable_and_cover_every_device():
 
 def test_the_shard_hash_is_fixed_forever():
     """Changing the hash would move every device to another shard (and a streaming target's
-    lease with it), so the values are pinned: blake2b-64 digests written out, then mod n.
+    lease with it), so the values are pinned: blake2b-64 digests written out; mod 4 and mod 16
+    read off the last hex digit.
     dev0 0acd5756db887130, dev1 39f82952534748f7, dev2 e38ee748bb0fd24f,
     dev3 0c735324ec979f5f, dev4 0f47e8c1b365be22, dev5 5e98d7d76adeda95, core1 66359bcc71c85673."""
     names = [f"dev{i}" for i in range(6)] + ["core1"]
@@ -163,3 +164,123 @@ def test_walk_settings_errors_name_file_line_and_field(tmp_path, text, where, wo
     message = str(err.value)
     assert message.startswith(str(tmp_path / "inventory.yaml") + where), message
     assert words in message
+
+
+# Precedence, as inventory/file.py's docstring states it: "A device's fields override its
+# groups' (first group wins), which override defaults; the snmp block merges key by key", and
+# plugin protocols' settings are "each merged key by key like snmp" (Common.protocols).
+PRECEDENCE = """\
+defaults:
+  host: 127.0.0.1
+  site: default-site
+  role: default-role
+  tags: [from-defaults]
+  snmp: {port: 161, version: "3", credentials: snmp_default, timeout: 1.5, retries: 2}
+  netconf: {credentials: ssh_default, port: 830}
+  protocols:
+    http_json: {port: 8080, credentials: http_default, path: /metrics}
+groups:
+  first:
+    site: first-site
+    tags: [from-first]
+    snmp: {version: 2c, credentials: snmp_first}
+    netconf: {timeout: 30}
+    protocols:
+      http_json: {port: 8081}
+  second:
+    site: second-site
+    role: second-role
+    snmp: {version: "1", credentials: snmp_second, max_repetitions: 10, walk: getnext}
+    netconf: {port: 2830, timeout: 60}
+    protocols:
+      http_json: {port: 8082, credentials: http_second, tls: true}
+      mqtt_probe: {topic: probes/second}
+  snmp-off:
+    snmp: {enabled: false}
+devices:
+  - {name: first-then-second, groups: [first, second]}
+  - {name: second-then-first, groups: [second, first]}
+  - name: own-settings
+    groups: [first, second]
+    site: own-site
+    tags: [own]
+    snmp: {credentials: snmp_own, retries: 0, charset: cp1251}
+    netconf: {port: 22}
+    protocols:
+      http_json: {path: /own, port: 9000}
+  - {name: no-groups}
+  - {name: off-by-group, groups: [snmp-off, first]}
+  - {name: back-on, groups: [snmp-off], snmp: {enabled: true}}
+"""
+
+
+def test_a_device_inherits_first_group_first_then_later_groups_then_defaults(tmp_path):
+    by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
+    d = by_name["first-then-second"]
+    # site: both groups set it, the first listed wins; role: only the second sets it
+    assert (d.host, d.site, d.role, d.tags) == (
+        "127.0.0.1", "first-site", "second-role", ("from-first",))
+    assert d.snmp == SnmpTarget(credentials="snmp_first", port=161, version="2c", context="",
+                                timeout=1.5, retries=2, max_repetitions=10, walk="getnext",
+                                charset="latin-1")
+    assert d.netconf == NetconfTarget(credentials="ssh_default", port=2830, timeout=30.0)
+    assert d.protocols == {
+        "http_json": {"port": 8081, "credentials": "http_second", "path": "/metrics",
+                      "tls": True},
+        "mqtt_probe": {"topic": "probes/second"}}
+
+
+def test_listing_the_groups_the_other_way_round_flips_what_they_both_set(tmp_path):
+    by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
+    d = by_name["second-then-first"]
+    assert (d.site, d.role, d.tags) == ("second-site", "second-role", ("from-first",))
+    assert d.snmp == SnmpTarget(credentials="snmp_second", port=161, version="1", context="",
+                                timeout=1.5, retries=2, max_repetitions=10, walk="getnext",
+                                charset="latin-1")
+    assert d.netconf == NetconfTarget(credentials="ssh_default", port=2830, timeout=60.0)
+    assert d.protocols == {
+        "http_json": {"port": 8082, "credentials": "http_second", "path": "/metrics",
+                      "tls": True},
+        "mqtt_probe": {"topic": "probes/second"}}
+
+
+def test_the_device_s_own_settings_win_key_by_key(tmp_path):
+    by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
+    d = by_name["own-settings"]
+    assert (d.site, d.role, d.tags) == ("own-site", "second-role", ("own",))
+    # retries: 0 is a value, not "unset": it beats the defaults' 2
+    assert d.snmp == SnmpTarget(credentials="snmp_own", port=161, version="2c", context="",
+                                timeout=1.5, retries=0, max_repetitions=10, walk="getnext",
+                                charset="cp1251")
+    assert d.netconf == NetconfTarget(credentials="ssh_default", port=22, timeout=30.0)
+    assert d.protocols == {
+        "http_json": {"port": 9000, "credentials": "http_second", "path": "/own", "tls": True},
+        "mqtt_probe": {"topic": "probes/second"}}
+
+
+def test_a_device_in_no_group_has_the_defaults_alone(tmp_path):
+    by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
+    d = by_name["no-groups"]
+    assert (d.host, d.site, d.role, d.tags) == (
+        "127.0.0.1", "default-site", "default-role", ("from-defaults",))
+    assert d.snmp == SnmpTarget(credentials="snmp_default", port=161, version="3", context="",
+                                timeout=1.5, retries=2, max_repetitions=25, walk="bulk",
+                                charset="latin-1")
+    assert d.netconf == NetconfTarget(credentials="ssh_default", port=830, timeout=10.0)
+    assert d.protocols == {
+        "http_json": {"port": 8080, "credentials": "http_default", "path": "/metrics"}}
+
+
+def test_snmp_enabled_merges_like_any_snmp_key(tmp_path):
+    by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
+    # snmp-off is listed first, so its enabled: false wins over the defaults' (implicit) true
+    assert by_name["off-by-group"].snmp is None
+    assert by_name["off-by-group"].netconf == NetconfTarget(credentials="ssh_default",
+                                                            port=830, timeout=30.0)
+    # the device's own enabled: true beats its group's false; the rest comes from defaults
+    assert by_name["back-on"].snmp == SnmpTarget(
+        credentials="snmp_default", port=161, version="3", context="", timeout=1.5, retries=2,
+        max_repetitions=25, walk="bulk", charset="latin-1")
+    assert [d.name for d in load(tmp_path, PRECEDENCE)] == [
+        "first-then-second", "second-then-first", "own-settings", "no-groups", "off-by-group",
+        "back-on"]
