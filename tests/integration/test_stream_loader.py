@@ -1,6 +1,7 @@
 """The stream loader against the lab's Kafka-protocol broker (Tansu) and ClickHouse 18.16."""
 
 import json
+import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -154,3 +155,57 @@ def test_receipt_stamps_and_zero_sample_messages_through_kafka(lab, kafka, migra
     dead = [m for m in read_all(bootstrap, DEADLETTER) if m.key() == device.encode()]
     assert [dict(m.headers())["reason"].decode() for m in dead] == [
         "gnmi: no samples: 1 leaf dropped (1 deleted (no value)): /a/b: deleted (no value)"]
+
+
+def raw_messages(bootstrap: str, raw: str, device: str, n: int) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap})
+    t0 = datetime(2026, 11, 2, tzinfo=UTC)
+    for i in range(n):
+        producer.produce(raw, key=device, value=json.dumps(
+            {"ts": (t0 + timedelta(seconds=i)).isoformat(), "device": device, "source": "gnmi",
+             "metric": "interface.in_octets", "value": i, "kind": "counter"}))
+    assert producer.flush(30) == 0
+
+
+def test_a_full_producer_queue_is_waited_out_not_lost(lab, kafka, migrated_db):
+    """librdkafka's queue holds 5 messages here: producing 60 observations raises BufferError
+    again and again, and the loader waits for room each time."""
+    bootstrap, raw = kafka
+    device = f"q-{uuid.uuid4().hex[:6]}"
+    raw_messages(bootstrap, raw, device, 60)
+    small = Producer({"bootstrap.servers": bootstrap, "queue.buffering.max.messages": 5})
+    with pytest.raises(BufferError):  # the queue really is that small
+        for _ in range(6):
+            small.produce("netargus-probe-unused", value=b"x")
+    small.purge()
+    c = consumer(bootstrap, f"loader-{device}", raw)
+    report = load_batch(c, small, ClickHouseSink(connect(migrated_db)).write_samples,
+                        time_budget=20)
+    c.close()
+    assert (report.messages, report.samples, report.committed) == (60, 60, True)
+    observed = [m for m in read_all(bootstrap, OBSERVATIONS) if m.key().decode() == device]
+    assert len(observed) == 60
+
+
+def test_observations_that_cannot_be_delivered_leave_the_offsets_uncommitted(
+        lab, kafka, migrated_db):
+    """The loader's producer points at a port where no broker listens and gives up on a
+    message after 1 s: the batch fails, and the next one gets every message again."""
+    bootstrap, raw = kafka
+    device = f"nd-{uuid.uuid4().hex[:6]}"
+    raw_messages(bootstrap, raw, device, 20)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nowhere = f"127.0.0.1:{s.getsockname()[1]}"
+    lost = Producer({"bootstrap.servers": nowhere, "message.timeout.ms": 1000})
+    write = ClickHouseSink(connect(migrated_db)).write_samples
+    group = f"loader-{device}"
+    c = consumer(bootstrap, group, raw)
+    with pytest.raises(RuntimeError, match=r"0 still queued after 30 s, 20 failed: "
+                                           r"netargus\.observations: .*offsets not committed"):
+        load_batch(c, lost, write, time_budget=20)
+    c.close()
+    c = consumer(bootstrap, group, raw)
+    again = load_batch(c, Producer({"bootstrap.servers": bootstrap}), write, time_budget=20)
+    c.close()
+    assert (again.messages, again.samples, again.committed) == (20, 20, True)

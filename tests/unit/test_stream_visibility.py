@@ -72,7 +72,7 @@ class Producer:
     def __init__(self):
         self.sent = []
 
-    def produce(self, topic, key=None, value=None, headers=None):
+    def produce(self, topic, key=None, value=None, headers=None, on_delivery=None):
         self.sent.append((topic, key, value, dict(headers or [])))
 
     def flush(self, timeout):

@@ -31,14 +31,42 @@ from netargus.streaming.raw import DEADLETTER, OBSERVATIONS, NoSamples, Rejected
 log = logging.getLogger(__name__)
 
 
-def _produce(producer: Any, topic: str, key: bytes | None, value: bytes,
-             headers: list | None = None) -> None:
-    while True:
-        try:
-            producer.produce(topic, key=key, value=value, headers=headers)
-            return
-        except BufferError:  # librdkafka's queue is full: let it deliver some first
-            producer.poll(0.1)
+class Deliveries:
+    """What the loader produces in one batch, and the deliveries that failed: librdkafka
+    drops a message it could not deliver within ``message.timeout.ms`` from its queue, so
+    ``flush()`` returning 0 does not mean every message arrived."""
+
+    def __init__(self, producer: Any) -> None:
+        self.producer = producer
+        self.failed: list[str] = []
+
+    def _delivered(self, err: Any, message: Any) -> None:
+        if err is not None:
+            self.failed.append(f"{message.topic()}: {err}")
+
+    def produce(self, topic: str, key: bytes | None, value: bytes,
+                headers: list | None = None) -> None:
+        """Queue one message; waits for room while librdkafka's queue is full."""
+        while True:
+            try:
+                self.producer.produce(topic, key=key, value=value, headers=headers,
+                                      on_delivery=self._delivered)
+                return
+            except BufferError:  # the queue is full: let it deliver some first
+                self.producer.poll(0.1)
+
+    def confirm(self, timeout: float = 30.0) -> None:
+        """Wait until every message is delivered.
+
+        Raises:
+            RuntimeError: some are still queued after ``timeout`` seconds, or failed.
+        """
+        left = self.producer.flush(timeout)
+        if left or self.failed:
+            raise RuntimeError(
+                f"observations or dead letters not delivered ({left} still queued after "
+                f"{timeout:.0f} s, {len(self.failed)} failed"
+                + (f": {self.failed[0]}" if self.failed else "") + "); offsets not committed")
 
 
 def dropped_leaves_record(device: bytes, fmt: str,
@@ -131,20 +159,19 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
     if not report.messages:
         return report
     write(samples)  # raises on failure: then nothing is produced or committed
+    out = Deliveries(producer)
     for message, reason in rejects:
-        _produce(producer, DEADLETTER, message.key(), message.value(),
+        out.produce(DEADLETTER, message.key(), message.value(),
                  [*(message.headers() or []), ("reason", reason), ("topic", message.topic()),
                   ("partition", str(message.partition())), ("offset", str(message.offset()))])
     for (key, fmt), counts in leaves.items():  # what became no sample, per device and batch
-        _produce(producer, DEADLETTER, key, dropped_leaves_record(key, fmt, counts),
+        out.produce(DEADLETTER, key, dropped_leaves_record(key, fmt, counts),
                  [("format", fmt.encode()), ("kind", b"dropped-leaves"),
                   ("reason", f"{sum(counts.values())} leaves dropped from messages that gave "
                              "samples".encode())])
     for device, got in decoded:  # one observation message per raw message: its samples
-        _produce(producer, OBSERVATIONS, device, encode_many(got))
-    if producer.flush(30):
-        raise RuntimeError("observations or dead letters not delivered within 30 s; "
-                           "offsets not committed")
+        out.produce(OBSERVATIONS, device, encode_many(got))
+    out.confirm(30.0)
     consumer.commit(asynchronous=False)
     report.samples, report.rejected, report.committed = len(samples), len(rejects), True
     report.empty, report.drop_reasons = empty, dropped
