@@ -6,6 +6,9 @@ acknowledged batch survives a crash. :meth:`Spool.replay` hands batches to a wri
 first and moves a durable cursor past each one the writer accepted; it stops at the first
 failure, so order is kept and nothing is skipped. A crash in the middle of an append leaves a
 torn record at the tail: it is detected by its length or checksum and cut off on open.
+Damaged bytes anywhere else (a flipped byte, a bad header) cost only the record they hit:
+reading resumes at the next intact record, and replay counts the damaged span as a dropped
+batch (``dropped_batches`` / ``dropped_bytes``, with a warning) as it passes it.
 
 The spool is bounded by a disk budget. When a new batch would exceed it, whole segments are
 dropped oldest first, with a warning log line and the ``dropped_batches`` / ``dropped_bytes``
@@ -54,20 +57,36 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _records(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(offset after the record, payload) for every intact record; stops at a torn one."""
-    with open(path, "rb") as f:
-        offset = 0
-        while True:
-            head = f.read(HEADER.size)
-            if len(head) < HEADER.size:
-                return
-            magic, length, crc = HEADER.unpack(head)
-            payload = f.read(length)
-            if magic != MAGIC or len(payload) < length or zlib.crc32(payload) != crc:
-                return
-            offset += HEADER.size + length
-            yield offset, payload
+def _record_end(data: bytes, pos: int) -> int | None:
+    """The end of the intact record starting at ``pos`` in ``data``, else None."""
+    if len(data) - pos < HEADER.size:
+        return None
+    magic, length, crc = HEADER.unpack_from(data, pos)
+    end = pos + HEADER.size + length
+    if magic != MAGIC or end > len(data) or zlib.crc32(data[pos + HEADER.size:end]) != crc:
+        return None
+    return end
+
+
+def _records(path: Path) -> Iterator[tuple[int, bytes | None]]:
+    """(offset after the record, payload) for every record, in order.
+
+    Bytes that are no intact record come as one ``(offset of the next intact record, None)``
+    and reading resumes there, so damage costs the record it hit, not the ones after it.
+    """
+    data = path.read_bytes()
+    pos = 0
+    while pos < len(data):
+        end = _record_end(data, pos)
+        if end is not None:
+            yield end, data[pos + HEADER.size:end]
+            pos = end
+            continue
+        pos = data.find(MAGIC, pos + 1)
+        while pos != -1 and _record_end(data, pos) is None:
+            pos = data.find(MAGIC, pos + 1)
+        pos = len(data) if pos == -1 else pos
+        yield pos, None
 
 
 class Spool:
@@ -123,7 +142,7 @@ class Spool:
         if not segments:
             return
         last = segments[-1]
-        good = max((end for end, _ in _records(last)), default=0)
+        good = max((end for end, payload in _records(last) if payload is not None), default=0)
         if good < last.stat().st_size:
             log.warning("spool %s: cutting a torn record at byte %d of %s (a crash during an "
                         "append; that batch was never acknowledged)", self.dir, good, last.name)
@@ -184,8 +203,9 @@ class Spool:
 
     # ------------------------------------------------------------------ reading
 
-    def pending(self) -> Iterator[tuple[str, int, bytes]]:
-        """(segment, offset after the batch, payload) of every batch not yet replayed, in order."""
+    def pending(self) -> Iterator[tuple[str, int, bytes | None]]:
+        """(segment, offset after the batch, payload) of every batch not yet replayed, in order
+        (payload None: damaged bytes, up to that offset)."""
         segment, offset = self._cursor()
         for path in self._segments():
             if segment and path.name < segment:
@@ -202,7 +222,20 @@ class Spool:
             How many batches were accepted (and will not be replayed again).
         """
         done = 0
+        cursor_segment, cursor_offset = self._cursor()
+        starts = {cursor_segment: cursor_offset}  # where each segment's next record begins
         for segment, end, payload in self.pending():
+            start, starts[segment] = starts.get(segment, 0), end
+            if payload is None:  # damaged on disk: lost, so counted and said, then passed
+                counters = self._counters()
+                counters["dropped_batches"] += 1
+                counters["dropped_bytes"] += end - start
+                self._write_json(self._stats_file, counters)
+                log.warning("spool %s: DROPPED %d damaged bytes (a checksum or header that does "
+                            "not match) at byte %d of segment %s; total dropped: %d batches",
+                            self.dir, end - start, start, segment, counters["dropped_batches"])
+                self._write_json(self._cursor_file, {"segment": segment, "offset": end})
+                continue
             try:
                 write(payload)
             except Exception as exc:
@@ -226,12 +259,12 @@ class Spool:
         return bool(self._segments())
 
     def stats(self) -> SpoolStats:
-        batches = list(self.pending())
+        batches = [p for _, _, p in self.pending() if p is not None]
         segments = self._segments()
         age = time.time() - int(segments[0].stem) / 1e9 if batches and segments else 0.0
         counters = self._counters()
         return SpoolStats(pending_batches=len(batches),
-                          pending_bytes=sum(len(p) + HEADER.size for _, _, p in batches),
+                          pending_bytes=sum(len(p) + HEADER.size for p in batches),
                           oldest_age_s=max(age, 0.0), **counters)
 
     def stats_dict(self) -> dict:
