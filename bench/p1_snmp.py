@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.common import bench_lab, record, write_file
 from lab.procs import start, stop, wait_for
 from netargus.auth import SnmpAuth
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, SnmpSettings
 from netargus.protocols.snmp.client import SnmpClient
 
 AGENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
@@ -73,7 +73,7 @@ def walk_agents(ports: list[int], parallel: int) -> int:
     """Walk both tables on ``ports`` with ``parallel`` walks in flight; varbinds read."""
     creds = SnmpAuth(version="2c", community=COMMUNITY)
     devices = [Device(name=f"agent{p}", host="127.0.0.1",
-                      snmp=SnmpTarget(credentials="bench", port=p, timeout=5, retries=1))
+                      snmp=SnmpSettings(credentials="bench", port=p, timeout=5, retries=1))
                for p in ports]
 
     async def run() -> int:

@@ -123,7 +123,7 @@ LIMIT 10
 def print_enrichment(cfg: LabConfig) -> None:
     client = connect(cfg.clickhouse_settings())
     parts = []
-    for table in ("interfaces", "inventory", "neighbors", "endpoints"):
+    for table in ("interfaces", "hardware", "neighbors", "endpoints"):
         rows, devices = client.execute(
             f"SELECT count(), uniqExact(device) FROM {table} FINAL "
             f"WHERE observed_at = (SELECT max(observed_at) FROM {table})")[0]

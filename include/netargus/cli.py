@@ -77,7 +77,7 @@ def sample_json(sample: Sample) -> dict[str, Any]:
 
 def outcome_json(result: PollResult) -> dict[str, Any]:
     return {"outcome": result.status.value, "device": result.device,
-            "collector": result.collector, "error": result.error,
+            "source": result.source, "error": result.error,
             "duration_s": round(result.duration_s, 3), "samples": result.sample_count}
 
 

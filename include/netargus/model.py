@@ -204,7 +204,7 @@ class Sample:
 
 
 @dataclass(frozen=True, slots=True)
-class SnmpTarget:
+class SnmpSettings:
     """How to reach a device over SNMP; ``credentials`` is an Airflow Connection id, no secret.
 
     ``max_repetitions`` is GETBULK's per-column row count; ``walk`` is ``bulk`` (GETBULK) or
@@ -224,7 +224,7 @@ class SnmpTarget:
 
 
 @dataclass(frozen=True, slots=True)
-class NetconfTarget:
+class NetconfSettings:
     """How to reach a device over NETCONF (SSH); ``credentials`` is a Connection id."""
 
     credentials: str
@@ -241,8 +241,8 @@ class Device:
     site: str = ""
     role: str = ""
     tags: tuple[str, ...] = ()
-    snmp: SnmpTarget | None = None
-    netconf: NetconfTarget | None = None
+    snmp: SnmpSettings | None = None
+    netconf: NetconfSettings | None = None
     # settings of protocols added by plugins, by protocol name (Connection ids, never secrets)
     protocols: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
 
@@ -260,8 +260,8 @@ class Device:
             site=data.get("site", ""),
             role=data.get("role", ""),
             tags=tuple(data.get("tags", ())),
-            snmp=SnmpTarget(**snmp) if snmp else None,
-            netconf=NetconfTarget(**data["netconf"]) if data.get("netconf") else None,
+            snmp=SnmpSettings(**snmp) if snmp else None,
+            netconf=NetconfSettings(**data["netconf"]) if data.get("netconf") else None,
             protocols={k: dict(v) for k, v in data.get("protocols", {}).items()},
         )
 
@@ -294,7 +294,7 @@ class PollResult:
     duration_s: float
     sample_count: int = 0
     error: str = ""
-    collector: str = "snmp"
+    source: str = "snmp"  # the protocol, as Sample.source
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", PollOutcome(self.status))
@@ -320,8 +320,8 @@ class Interface(Observed):
 
 
 @dataclass(frozen=True, slots=True)
-class InventoryItem(Observed):
-    """One row of ``inventory``: a physical entity (ENTITY-MIB entPhysicalTable)."""
+class HardwareItem(Observed):
+    """One row of ``hardware``: a physical entity (ENTITY-MIB entPhysicalTable)."""
 
     device: str
     ent_index: int
@@ -356,11 +356,11 @@ class Neighbor(Observed):
 
 @dataclass(frozen=True, slots=True)
 class Endpoint(Observed):
-    """One row of ``endpoints``: an ARP entry (``kind="arp"``, with ``ip``) or a forwarding
-    database entry (``kind="fdb"``, with ``vlan``) seen on a device's interface."""
+    """One row of ``endpoints``: an ARP entry (``origin="arp"``, with ``ip``) or a forwarding
+    database entry (``origin="fdb"``, with ``vlan``) seen on a device's interface."""
 
     device: str
-    kind: str
+    origin: str  # where it was learned: "arp" or "fdb"
     mac: str
     observed_at: datetime
     ip: str = ""

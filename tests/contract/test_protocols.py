@@ -42,7 +42,7 @@ from lxml import etree
 
 from netargus import protocols
 from netargus.auth import LoginAuth, SnmpAuth
-from netargus.model import Device, PollOutcome, SnmpTarget
+from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.profiles import MetricGroup, load_profiles
 from netargus.protocols import BUILT_IN, Session, drivers
 from netargus.protocols.netconf.client import NetconfFailure
@@ -59,7 +59,7 @@ Opener = Callable[[Path, Any], AbstractAsyncContextManager[Session]]
 @asynccontextmanager
 async def snmp_case(case: Path, agents: Any) -> AsyncIterator[Session]:
     driver = SnmpDriver()
-    device = Device(name=case.name, host="127.0.0.1", snmp=SnmpTarget(
+    device = Device(name=case.name, host="127.0.0.1", snmp=SnmpSettings(
         credentials="contract", port=agents.port, version="2c", timeout=2, retries=1))
     try:
         async with driver.session(device, SnmpAuth(version="2c", community=case.name)) as s:

@@ -10,7 +10,7 @@ from tests.helpers.dagrun import run_dag
 
 # a table's MIB columns (ENTITY-MIB entPhysicalTable; LLDP-MIB lldpRemTable; IP-MIB ARP and
 # BRIDGE-MIB / Q-BRIDGE-MIB forwarding tables)
-TABLE_MIBS = {"inventory": ("1.3.6.1.2.1.47.1.1.1.1.2.", "1.3.6.1.2.1.47.1.1.1.1.7."),
+TABLE_MIBS = {"hardware": ("1.3.6.1.2.1.47.1.1.1.1.2.", "1.3.6.1.2.1.47.1.1.1.1.7."),
               "neighbors": ("1.0.8802.1.1.2.1.4.1.1.",),
               "endpoints": ("1.3.6.1.2.1.4.35.1.4.", "1.3.6.1.2.1.4.22.1.2.",
                             "1.3.6.1.2.1.17.4.3.1.2.", "1.3.6.1.2.1.17.7.1.2.2.1.2.")}

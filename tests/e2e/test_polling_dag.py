@@ -128,7 +128,7 @@ def test_netconf_profile_polls_ietf_interfaces_into_samples_and_rates(airflow_en
     minute = datetime.now(UTC).replace(second=0, microsecond=0)
     first = run_dag(env, "polling_netconf_interfaces", (minute + timedelta(seconds=5)).isoformat())
     assert first["state"] == "success", first
-    status = db.execute("SELECT toString(status), collector, sample_count FROM poll_status FINAL "
+    status = db.execute("SELECT toString(status), source, sample_count FROM poll_status FINAL "
                         "WHERE dag_id = 'polling_netconf_interfaces' AND device = 'lab-netconf'")
     assert status and status[0][:2] == ("ok", "netconf") and status[0][2] > 0
     wait_for(lambda: datetime.now(UTC) >= minute + timedelta(minutes=1), 75, "the next minute")

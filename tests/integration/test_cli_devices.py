@@ -103,7 +103,7 @@ def test_without_store_nothing_is_written(cli_env, migrated_db):
 def test_a_netconf_device_refusing_the_login_is_an_auth_failure(cli_env):
     code, lines, err = run(cli_env, "poll", "lab-netconf-wrong-password")
     assert code == 1, err
-    assert [(line["outcome"], line["collector"]) for line in lines] == [
+    assert [(line["outcome"], line["source"]) for line in lines] == [
         ("auth_failure", "netconf")]
     assert "not-the-password" not in json.dumps(lines) + err
 

@@ -36,7 +36,7 @@ def test_every_recorded_device_has_interfaces(report):
 
 
 def test_vendor_specific_tables_where_the_device_has_the_mib(report):
-    inventory = by_device(report.rows["inventory"])
+    inventory = by_device(report.rows["hardware"])
     chassis = next(i for i in inventory["lab-c3560"] if i.ent_class == 3)
     assert (chassis.model, chassis.serial) == ("WS-C3560G-48TS-E", "FOC1408Z61U")
     assert "lab-mx960-a" not in inventory  # that recording has no ENTITY-MIB: no rows, no error
@@ -44,8 +44,8 @@ def test_vendor_specific_tables_where_the_device_has_the_mib(report):
     assert {"lab-mx960-a", "lab-n5000", "lab-arista-7150s", "lab-procurve"} <= set(neighbors)
     assert any(n.remote_sys_name == "re0-SNNU-CA-CORE-1" for n in neighbors["lab-mx960-a"])
     endpoints = by_device(report.rows["endpoints"])
-    assert {e.kind for e in endpoints["lab-n5000"]} == {"arp"}
-    assert {e.kind for e in endpoints["lab-procurve"]} == {"fdb"}
+    assert {e.origin for e in endpoints["lab-n5000"]} == {"arp"}
+    assert {e.origin for e in endpoints["lab-procurve"]} == {"fdb"}
     assert all(len(e.mac) == 17 for rows in endpoints.values() for e in rows)
     status = {r.device: r.status.value for r in report.results}
     assert status["lab-mx960-a"] == "ok"

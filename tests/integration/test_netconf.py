@@ -78,12 +78,12 @@ def test_a_profile_group_the_server_refuses_is_recorded_not_raised(lab):
     import asyncio
 
     from netargus.jobs.polling import poll
-    from netargus.model import Device, NetconfTarget
+    from netargus.model import Device, NetconfSettings
     from netargus.profiles import load_profiles
     from netargus.settings import profiles_path
 
     device = Device(name="lab-netconf", host="127.0.0.1",
-                    netconf=NetconfTarget("netconf_lab", lab.netconf_port, 5))
+                    netconf=NetconfSettings("netconf_lab", lab.netconf_port, 5))
     good = load_profiles(profiles_path()).metric_groups["netconf_interface_counters"]
     bad = good.model_copy(update={"netconf": good.netconf.model_copy(
         update={"subtree": None, "xpath": "/if:interfaces-state[["})})
@@ -95,7 +95,7 @@ def test_a_profile_group_the_server_refuses_is_recorded_not_raised(lab):
         return report.samples, result
 
     samples, result = run({"good": good, "bad": bad})
-    assert result.status == PollOutcome.PARTIAL and result.collector == "netconf"
+    assert result.status == PollOutcome.PARTIAL and result.source == "netconf"
     assert result.error.startswith("bad: rpc-error bad-attribute") and samples
     assert {s.device for s in samples} == {"lab-netconf"}
     assert result.sample_count == len(samples)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
 from netargus.jobs.polling import poll
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, SnmpSettings
 from netargus.profiles import Traits, load_profiles
 from netargus.settings import profiles_path
 from tests.helpers.jobs import snmp_only
@@ -18,10 +18,10 @@ def test_wrong_community_and_unreachable_are_isolated(lab, lab_credentials):
     devices = [d for d in FileInventory(lab.inventory()).load()
                if d.name in ("lab-c3750", "lab-mx960-a", "lab-unreachable")]
     wrong = Device(name="lab-c3750-wrong-community", host="127.0.0.1",
-                   snmp=SnmpTarget(credentials="wrong_community", port=lab.snmp_port,
+                   snmp=SnmpSettings(credentials="wrong_community", port=lab.snmp_port,
                                    version="2c", timeout=1, retries=0))
     # eight silent devices, each costing two tries of 2 s: 32 s one after another, 4 s at once
-    silent = [Device(name=f"silent-{i}", host="127.0.0.1", snmp=SnmpTarget(
+    silent = [Device(name=f"silent-{i}", host="127.0.0.1", snmp=SnmpSettings(
         credentials="wrong_community", port=lab.snmp_port, version="2c", timeout=2, retries=1))
         for i in range(8)]
 

@@ -102,10 +102,10 @@ def test_one_device_over_two_protocols_keeps_both_status_rows(migrated_db):
     client = connect(migrated_db)
     sink = ClickHouseSink(client)
     results = [PollResult(device="sw1", status="ok", interval_end=T0, duration_s=0.2,
-                          collector="snmp"),
+                          source="snmp"),
                PollResult(device="sw1", status="timeout", interval_end=T0, duration_s=9.0,
-                          collector="netconf", error="no answer")]
+                          source="netconf", error="no answer")]
     for _ in range(2):
         sink.write_poll_status(results, dag_id="polling_interfaces", run_id="manual__1")
-    assert client.execute("SELECT collector, status FROM poll_status FINAL ORDER BY collector") \
+    assert client.execute("SELECT source, status FROM poll_status FINAL ORDER BY source") \
         == [("netconf", "timeout"), ("snmp", "ok")]

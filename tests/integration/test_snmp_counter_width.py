@@ -12,7 +12,7 @@ import pytest
 from pysnmp.proto import rfc1902
 
 from netargus.auth import SnmpAuth
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, SnmpSettings
 from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
 from tests.helpers.jobs import poll_snmp
@@ -22,7 +22,7 @@ T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def poll(port: int, community: str, version: str):
-    dev = Device(name=community, host="127.0.0.1", snmp=SnmpTarget(
+    dev = Device(name=community, host="127.0.0.1", snmp=SnmpSettings(
         credentials="c", port=port, version=version, timeout=2, retries=0))
     groups = {"ifc": load_profiles(profiles_path()).metric_groups["interface_counters"]}
     rep = poll_snmp(
@@ -113,7 +113,7 @@ def test_scalars_fall_back_too(recorded_agents, version, value, bits):
     group = MetricGroup.model_validate({"scalars": [
         {"oid": "1.3.6.1.2.1.31.1.1.1.6.1", "metric": "interface.in_octets", "kind": "counter",
          "fallback": "1.3.6.1.2.1.2.2.1.10.1"}]})
-    dev = Device(name="if64", host="127.0.0.1", snmp=SnmpTarget(
+    dev = Device(name="if64", host="127.0.0.1", snmp=SnmpSettings(
         credentials="c", port=recorded_agents.port, version=version, timeout=2, retries=0))
     rep = poll_snmp(
         [dev], {"g": group},

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from netargus.auth import SnmpAuth
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, SnmpSettings
 from tests.helpers.jobs import enrich_snmp
 from tests.helpers.snmpagents import net_snmp
 
@@ -22,7 +22,7 @@ VLAN_FDB = "1.3.6.1.2.1.17.7.1.4.2.1.3"
 
 
 def enrich(port: int, community: str):
-    dev = Device(name=community, host="127.0.0.1", snmp=SnmpTarget(
+    dev = Device(name=community, host="127.0.0.1", snmp=SnmpSettings(
         credentials="c", port=port, version="2c", timeout=5, retries=1))
     return enrich_snmp([dev], SnmpAuth(community=community), T,
                        bound=120)
@@ -61,7 +61,7 @@ def test_ruijie_m18000_fdb_is_not_doubled(m18000):
     # on this bridge each FDB serves one VLAN of the same number
     assert all(i[-1] == int(fdb) for i, fdb in vlans)
 
-    fdb = [e for e in report.rows["endpoints"] if e.kind == "fdb"]
+    fdb = [e for e in report.rows["endpoints"] if e.origin == "fdb"]
     assert len(fdb) == len(q) + len(d_macs - q_macs) == 3719 + 50
     assert len({e.mac for e in fdb}) == 3686
     assert {(e.mac, e.vlan) for e in fdb if e.vlan} == q_rows
@@ -71,9 +71,9 @@ def test_ruijie_m18000_fdb_is_not_doubled(m18000):
 def test_ruijie_m18000_fdb_ports_and_arp(m18000):
     report, q, _, _ = m18000
     first = next(e for e in report.rows["endpoints"]
-                 if e.kind == "fdb" and e.mac == "58:69:6c:5f:4b:25" and e.vlan == 1)
+                 if e.origin == "fdb" and e.mac == "58:69:6c:5f:4b:25" and e.vlan == 1)
     assert first.if_index == 21  # dot1qTpFdbPort 21 -> dot1dBasePortIfIndex.21 = 21
-    arp = [e for e in report.rows["endpoints"] if e.kind == "arp"]
+    arp = [e for e in report.rows["endpoints"] if e.origin == "arp"]
     assert len(arp) == 10  # ipNetToMedia and ipNetToPhysical list the same 10 neighbours
     assert ("10.7.0.1", "58:69:6c:5f:4b:26") in {(e.ip, e.mac) for e in arp}
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from netargus.auth import SnmpAuth
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, SnmpSettings
 from netargus.profiles import MetricGroup
 from tests.helpers.jobs import discover_snmp, enrich_snmp, poll_snmp
 from tests.helpers.snmpagents import net_snmp
@@ -19,7 +19,7 @@ T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def device(port: int, name: str, charset: str = "latin-1", version: str = "2c") -> Device:
-    return Device(name=name, host="127.0.0.1", snmp=SnmpTarget(
+    return Device(name=name, host="127.0.0.1", snmp=SnmpSettings(
         credentials=name.split("@")[0], port=port, version=version, timeout=2, retries=0,
         charset=charset))
 
@@ -105,7 +105,7 @@ def test_interface_texts_and_addresses(text2):
 
 
 def test_inventory_and_arp(text2):
-    (chassis,) = by_device(text2.rows["inventory"])["text2"]
+    (chassis,) = by_device(text2.rows["hardware"])["text2"]
     assert (chassis.descr, chassis.name, chassis.serial, chassis.manufacturer, chassis.model) == \
         ("Chassis", "chassis", "SN123", "Société Réseaux", "ABC-1000")
     arp = sorted((e.ip, e.mac, e.if_index) for e in by_device(text2.rows["endpoints"])["text2"])

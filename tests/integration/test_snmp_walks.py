@@ -15,7 +15,7 @@ from pysnmp.proto import rfc1902
 
 from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
-from netargus.model import Device, SnmpTarget
+from netargus.model import Device, SnmpSettings
 from netargus.profiles import MetricGroup, load_profiles
 from netargus.protocols.snmp.client import SnmpClient
 from netargus.settings import profiles_path
@@ -27,7 +27,7 @@ IF_DESCR, IF_TYPE, IF_NUMBER = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.3", "1.
 
 
 def device(port: int, version: str = "2c", host: str = "127.0.0.1", **snmp) -> Device:
-    return Device(name="dut", host=host, snmp=SnmpTarget(
+    return Device(name="dut", host=host, snmp=SnmpSettings(
         credentials="c", port=port, version=version, timeout=snmp.pop("timeout", 1),
         retries=snmp.pop("retries", 0), **snmp))
 

@@ -9,8 +9,8 @@ from netargus.protocols.snmp.tables import (
     LLDP_REM,
     mac_text,
     parse_endpoints,
+    parse_hardware,
     parse_interfaces,
-    parse_inventory,
     parse_neighbors,
 )
 
@@ -43,7 +43,7 @@ def test_interfaces_prefer_high_speed_and_keep_names():
 def test_inventory():
     walked = {ENT["descr"]: {"1001": "WS-C3560G-48TS"}, ENT["ent_class"]: {"1001": 3},
               ENT["serial"]: {"1001": "FOC1408Z61U"}, ENT["model"]: {"1001": "WS-C3560G-48TS-E"}}
-    (item,) = parse_inventory("sw1", walked, T)
+    (item,) = parse_hardware("sw1", walked, T)
     assert (item.ent_index, item.ent_class, item.serial, item.model) == \
         (1001, 3, "FOC1408Z61U", "WS-C3560G-48TS-E")
 
@@ -69,7 +69,7 @@ def test_endpoints_from_arp_and_fdb():
         FDB["dot1d_port"]: {"0.27.33.170.187.205": 6},
         FDB["base_port_ifindex"]: {"5": 10105, "6": 10106},
     }
-    got = sorted((e.kind, e.mac, e.ip, e.vlan, e.if_index)
+    got = sorted((e.origin, e.mac, e.ip, e.vlan, e.if_index)
                  for e in parse_endpoints("sw1", walked, T))
     assert got == [
         ("arp", "00:11:22:33:44:55", "10.0.0.1", 0, 2),

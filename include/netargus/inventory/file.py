@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from netargus.config import SourceMap, read_yaml, validate
 from netargus.inventory import register
-from netargus.model import Device, NetconfTarget, SnmpTarget
+from netargus.model import Device, NetconfSettings, SnmpSettings
 from netargus.protocols.snmp.text import check_charset
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -188,9 +188,9 @@ def build_devices(source: SourceMap, spec: InventoryFile) -> list[Device]:
             if not snmp.get("credentials"):
                 raise source.error((*loc, "snmp"), f"device {entry.name!r} has no snmp.credentials"
                                    " (an Airflow Connection id)")
-            target = SnmpTarget(**snmp)
+            target = SnmpSettings(**snmp)
         devices.append(Device(name=entry.name, snmp=target, tags=tuple(merged.pop("tags", ())),
-                              netconf=NetconfTarget(**netconf) if netconf else None, **merged))
+                              netconf=NetconfSettings(**netconf) if netconf else None, **merged))
     return devices
 
 

@@ -54,7 +54,7 @@ FROM (
 ) AS d
 ANY LEFT JOIN (
     SELECT device, argMax(model, observed_at) AS chassis_model
-    FROM inventory WHERE ent_class = 3 AND model != '' GROUP BY device
+    FROM hardware WHERE ent_class = 3 AND model != '' GROUP BY device
 ) AS i USING device
 """
 MODULES = """
@@ -64,12 +64,12 @@ WHERE (device, observed_at) IN (
 GROUP BY device
 """
 POLLED = """
-SELECT DISTINCT device, collector FROM poll_status FINAL
+SELECT DISTINCT device, source FROM poll_status FINAL
 WHERE dag_id = %(dag_id)s AND interval_end = toDateTime(%(end)s) AND sample_count > 0
   AND device IN %(devices)s
 """
 
-Target = tuple[Device, Traits]  # a device to poll, with what discovery knows of it
+Planned = tuple[Device, Traits]  # a device to poll, with what discovery knows of it
 
 
 @dataclass
@@ -128,21 +128,21 @@ def plan_shards(profile: Profile, groups: dict[str, MetricGroup], devices: Seque
             for i, batch in enumerate(shard_devices([d for d, _ in chosen], profile.shards))]
 
 
-def targets_of(shard: dict[str, Any]) -> list[Target]:
+def planned_of(shard: dict[str, Any]) -> list[Planned]:
     """A planned shard's devices and traits (inverse of :func:`plan_shards`' items)."""
     return [(Device.from_dict(t["device"]), Traits.from_dict(t.get("traits", {})))
             for t in shard["devices"]]
 
 
-async def poll(targets: Sequence[Target], groups: dict[str, MetricGroup], lookup: Lookup,
+async def poll(planned: Sequence[Planned], groups: dict[str, MetricGroup], lookup: Lookup,
                interval_end: datetime, *, concurrency: int = 64,
                factories: dict[str, Callable[[], Driver]] | None = None,
                skip: Set[tuple[str, str]] = frozenset()) -> PollReport:
-    """Poll ``groups`` from ``targets``, each group over its protocol (protocols side by
+    """Poll ``groups`` from the ``planned`` devices, each group over its protocol (protocols side by
     side, at most ``concurrency`` devices of one protocol at once).
 
     Args:
-        targets: devices with their traits (which select the groups that apply).
+        planned: devices with their traits (which select the groups that apply).
         groups: the profile's metric groups by name.
         lookup: ``(protocol, Connection id)`` -> the protocol's auth object.
         interval_end: stamped on ``poll_status`` rows.
@@ -155,7 +155,7 @@ async def poll(targets: Sequence[Target], groups: dict[str, MetricGroup], lookup
         runs = []
         for name, driver in available.items():
             mine = {g: group for g, group in groups.items() if driver.serves(group)}
-            todo = [(d, t) for d, t in targets
+            todo = [(d, t) for d, t in planned
                     if mine and driver.speaks(d) and (d.name, name) not in skip]
             if not todo:
                 continue
@@ -225,18 +225,18 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
                interval_end: datetime, now: datetime | None = None) -> dict[str, Any]:
     """Poll one shard for the interval ending ``interval_end`` (unless already polled, or too
     late: then interpolate), store samples and ``poll_status``, and recompute rates."""
-    targets = targets_of(shard)
-    names = [d.name for d, _ in targets]
+    planned = planned_of(shard)
+    names = [d.name for d, _ in planned]
     sink = ClickHouseSink(client)
     interval = interval_of(profile, interval_end)
     now = now or datetime.now(UTC)
-    counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(targets)}
+    counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(planned)}
     done = {(d, c) for d, c in client.execute(POLLED, {
         "dag_id": dag_id, "end": epoch(interval_end), "devices": tuple(names)})} \
         if names else set()
     counts["already_polled"] = len(done)
     if now < interval_end + 2 * interval:
-        report = asyncio.run(poll(targets, groups, lookup, interval_end,
+        report = asyncio.run(poll(planned, groups, lookup, interval_end,
                                   concurrency=profile.concurrency, skip=done))
         if report.results:
             counts["samples"] = sink.write_samples(report.samples)

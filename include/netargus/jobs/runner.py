@@ -99,7 +99,7 @@ async def attempt(device: Device, driver: Driver, lookup: Lookup, work: Work[T],
                     duration)
     return PollResult(device=device.name, status=status, interval_end=interval_end,
                       duration_s=duration, sample_count=progress.rows, error=error,
-                      collector=driver.name)
+                      source=driver.name)
 
 
 async def run(devices: Sequence[Device], driver: Driver, lookup: Lookup, work: Work[T],

@@ -7,7 +7,7 @@ with the one data model (:mod:`netargus.model`):
 
 - :meth:`Session.discover`: who the device is (a ``devices`` row, plus any rows of the
   protocol's own tables, e.g. NETCONF capabilities);
-- :meth:`Session.dimensions`: its slow-changing tables (``interfaces``, ``inventory``,
+- :meth:`Session.dimensions`: its slow-changing tables (``interfaces``, ``hardware``,
   ``neighbors``, ``endpoints``);
 - :meth:`Session.state`: the device's clocks read before its counters (sysUpTime ...), which
   tell a reboot from a wrap;
@@ -88,7 +88,7 @@ class GroupResult:
 @dataclass(frozen=True)
 class TableRead:
     """One slow-changing table read by :meth:`Session.dimensions`: its name (``interfaces``,
-    ``inventory``, ``neighbors``, ``endpoints``), its rows, and ``problems`` like
+    ``hardware``, ``neighbors``, ``endpoints``), its rows, and ``problems`` like
     :class:`GroupResult`'s."""
 
     table: str

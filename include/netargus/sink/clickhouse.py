@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 SAMPLE_COLUMNS = ["ts", "ts_ms", "device", "source", "metric", "series",
                   "labels.key", "labels.value", "value", "kind", "counter_value", "bits"]
-POLL_STATUS_COLUMNS = ["interval_end", "dag_id", "device", "collector", "status", "duration_s",
+POLL_STATUS_COLUMNS = ["interval_end", "dag_id", "device", "source", "status", "duration_s",
                        "sample_count", "error", "run_id"]
 
 RATE_COLUMNS = ["ts", "ts_ms", "device", "metric", "series", "labels.key", "labels.value",
@@ -146,7 +146,7 @@ class ClickHouseSink:
 
     def write_records(self, table: str, records: Sequence[Any]) -> int:
         """Insert model dataclasses whose field names are ``table``'s columns (dimension
-        tables: devices, interfaces, inventory, neighbors, endpoints)."""
+        tables: devices, interfaces, hardware, neighbors, endpoints)."""
         if not records:
             return 0
         columns = [f.name for f in fields(records[0])]
@@ -167,7 +167,7 @@ class ClickHouseSink:
 
     def write_poll_status(self, results: Sequence[PollResult], dag_id: str, run_id: str) -> int:
         """Insert one ``poll_status`` row per result."""
-        rows = [[epoch(r.interval_end), dag_id, r.device, r.collector, r.status.value,
+        rows = [[epoch(r.interval_end), dag_id, r.device, r.source, r.status.value,
                  r.duration_s, r.sample_count, r.error[:MAX_ERROR_CHARS], run_id]
                 for r in results]
         return self._insert("poll_status", POLL_STATUS_COLUMNS, transpose(rows))

@@ -36,7 +36,7 @@ from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind
 
 from netargus.auth import SnmpAuth
-from netargus.model import Device, PollOutcome, SnmpTarget
+from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.protocols import CollectError, scrub
 from netargus.protocols.snmp.text import display_text
 from netargus.protocols.snmp.values import plain
@@ -159,7 +159,7 @@ class SnmpClient:
         self.engines: dict[str, SnmpEngine] = {}
 
     @staticmethod
-    def _settings(device: Device) -> SnmpTarget:
+    def _settings(device: Device) -> SnmpSettings:
         if device.snmp is None:
             raise CollectError(PollOutcome.INTERNAL_FAILURE, f"{device.name} has no SNMP settings")
         return device.snmp

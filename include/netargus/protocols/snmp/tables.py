@@ -1,6 +1,6 @@
 """The dimension tables over SNMP: which columns to walk and how to read them.
 
-Interfaces (IF-MIB ifTable + ifXTable), physical inventory (ENTITY-MIB), LLDP neighbours
+Interfaces (IF-MIB ifTable + ifXTable), physical hardware (ENTITY-MIB), LLDP neighbours
 (LLDP-MIB), ARP (IP-MIB ipNetToPhysical and ipNetToMedia) and MAC tables (BRIDGE-MIB and
 Q-BRIDGE-MIB). A device that lacks a MIB simply has no rows for it: that is normal, not an
 error. The parsers are pure functions of walked columns (``{column: {index: value}}``, values
@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from netargus.auth import SnmpAuth
-from netargus.model import Device, Endpoint, Interface, InventoryItem, Neighbor
+from netargus.model import Device, Endpoint, HardwareItem, Interface, Neighbor
 from netargus.protocols import TableRead
 from netargus.protocols.snmp.client import SnmpClient
 from netargus.protocols.snmp.text import (
@@ -99,14 +99,14 @@ def parse_interfaces(device: str, walked: Walked, observed_at: datetime,
     return out
 
 
-def parse_inventory(device: str, walked: Walked, observed_at: datetime,
-                    charset: str = DEFAULT_CHARSET) -> list[InventoryItem]:
+def parse_hardware(device: str, walked: Walked, observed_at: datetime,
+                   charset: str = DEFAULT_CHARSET) -> list[HardwareItem]:
     """entPhysicalTable rows; every text column is an SnmpAdminString (ENTITY-MIB, RFC 6933)."""
     col = {k: walked.get(oid, {}) for k, oid in ENT.items()}
     return [
-        InventoryItem(device=device, ent_index=int(index), observed_at=observed_at,
-                      ent_class=_int(col["ent_class"].get(index)),
-                      **{k: _text(col[k].get(index), charset) for k in ENT if k != "ent_class"})
+        HardwareItem(device=device, ent_index=int(index), observed_at=observed_at,
+                     ent_class=_int(col["ent_class"].get(index)),
+                     **{k: _text(col[k].get(index), charset) for k in ENT if k != "ent_class"})
         for index in _sorted_indexes(col["descr"], col["name"]) if index.isdigit()
     ]
 
@@ -189,7 +189,7 @@ def parse_endpoints(device: str, walked: Walked, observed_at: datetime,
 
     def add(e: Endpoint) -> None:
         if e.mac:
-            seen.setdefault((e.kind, e.mac, e.ip, e.vlan), e)
+            seen.setdefault((e.origin, e.mac, e.ip, e.vlan), e)
 
     for index, value in walked.get(ARP["physical"], {}).items():
         # ifIndex.addressType.length.address...
@@ -244,7 +244,7 @@ TABLES: dict[str, Table] = {
     "interfaces": Table(list(IF.values()), parse_interfaces, _per_interface(1, 0)),
     # chassis, modules, ports, sensors: a few entities per port (at most 5 per ifNumber plus
     # 64 in 100+ recordings of real gear)
-    "inventory": Table(list(ENT.values()), parse_inventory, _per_interface(4, 256)),
+    "hardware": Table(list(ENT.values()), parse_hardware, _per_interface(4, 256)),
     # a port has a handful of LLDP neighbours at most
     "neighbors": Table(list(LLDP_REM.values()) + list(LLDP_LOC.values()), parse_neighbors,
                        _per_interface(4, 64)),
