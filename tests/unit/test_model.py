@@ -9,7 +9,7 @@ from netargus.model import (
     PollOutcome,
     PollResult,
     Sample,
-    SnmpTarget,
+    SnmpSettings,
     Source,
     check_storable,
 )
@@ -74,7 +74,7 @@ def test_a_plugin_protocol_is_a_source_and_built_ins_stay_enum_members():
 
 def test_device_round_trips_through_xcom_dict():
     d = Device(name="sw1", host="192.0.2.1", site="par", role="access", tags=("a",),
-               snmp=SnmpTarget(credentials="snmp_ro", port=1161, version="3", context="c1"))
+               snmp=SnmpSettings(credentials="snmp_ro", port=1161, version="3", context="c1"))
     assert Device.from_dict(d.to_dict()) == d
 
 

@@ -98,14 +98,14 @@ profiles:
 
 
 def test_netconf_groups_serve_netconf_devices_announcing_their_modules(tmp_path):
-    from netargus.model import NetconfTarget, SnmpTarget
+    from netargus.model import NetconfSettings, SnmpSettings
     from netargus.protocols.netconf.driver import NetconfDriver
     from netargus.protocols.snmp.driver import SnmpDriver
 
     spec = load(tmp_path, NETCONF_GROUP)
     group, profile = spec.metric_groups["nc"], spec.profiles["nc"]
-    nc = Device(name="r1", host="h", netconf=NetconfTarget("c"))
-    snmp_only = Device(name="r2", host="h", snmp=SnmpTarget("c"))
+    nc = Device(name="r1", host="h", netconf=NetconfSettings("c"))
+    snmp_only = Device(name="r2", host="h", snmp=SnmpSettings("c"))
     with_modules = Traits(modules=("ietf-interfaces", "ietf-system"))
     assert group.protocol == "netconf"
     driver = NetconfDriver()

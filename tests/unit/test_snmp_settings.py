@@ -61,13 +61,13 @@ def test_octet_strings_of_unknown_meaning_are_text_or_hex(raw, text):
 def test_the_inventory_version_applies_to_a_community():
     """A community serves SNMPv1 and v2c: the inventory's version decides (a shared
     community connection serves v1 and v2c devices alike)."""
-    from netargus.model import Device, SnmpTarget
+    from netargus.model import Device, SnmpSettings
     from netargus.protocols.snmp.driver import with_version
 
     community = SnmpAuth(version="2c", community="public")
-    v1 = Device(name="ups", host="192.0.2.9", snmp=SnmpTarget("c", version="1"))
+    v1 = Device(name="ups", host="192.0.2.9", snmp=SnmpSettings("c", version="1"))
     assert with_version(community, v1.snmp.version, "c").version == "1"
-    unset = Device(name="sw", host="192.0.2.8", snmp=SnmpTarget("c"))
+    unset = Device(name="sw", host="192.0.2.8", snmp=SnmpSettings("c"))
     assert with_version(community, unset.snmp.version, "c").version == "2c"
 
 
@@ -76,10 +76,10 @@ def test_the_inventory_version_applies_to_a_community():
     ("2c", SnmpAuth(version="3", user="u", auth_key="k" * 8), "an SNMPv3 user")])
 def test_an_inventory_version_the_connection_cannot_speak_fails_that_device(inventory, creds,
                                                                             held):
-    from netargus.model import Device, PollOutcome, SnmpTarget
+    from netargus.model import Device, PollOutcome, SnmpSettings
     from netargus.protocols.snmp.driver import with_version
 
-    device = Device(name="sw", host="192.0.2.8", snmp=SnmpTarget("conn1", version=inventory))
+    device = Device(name="sw", host="192.0.2.8", snmp=SnmpSettings("conn1", version=inventory))
     with pytest.raises(CollectError) as err:
         with_version(creds, device.snmp.version, device.snmp.credentials)
     assert err.value.outcome is PollOutcome.INTERNAL_FAILURE
