@@ -1,14 +1,17 @@
-"""Migrator logic: ordering, checksums, version gates, idempotence.
+"""Migrator logic: ordering, checksums, version gates, idempotence, interrupted runs.
 
-These run against a small in-memory stand-in for ClickHouse (no services in unit tests); the
-same migrator runs on the real server and on chdb in tests/integration/test_migrations.py.
+Most run against a small in-memory stand-in for ClickHouse (no services in unit tests); the
+interrupted-run tests need real guards answered by real state, so they use chdb (ClickHouse
+in-process). The same migrator runs on the lab's server in tests/integration/test_migrations.py.
 """
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from netargus.store.migrator import MigrationError, load_migrations, migrate, version_tuple
+from tests.unit.chdb_store import ChdbExecutor
 
 
 class RecordingExecutor:
@@ -130,3 +133,132 @@ def test_a_guard_runs_its_statement_only_when_its_query_says_so(tmp_path):
     migrate(db, [m])
     assert [s for s in db.statements if "a_v" in s] == [
         "CREATE TABLE IF NOT EXISTS a_v7 (x UInt8) ENGINE = Log", "DROP TABLE IF EXISTS a_v6"]
+
+
+# ------------------------------------------------------------------ interrupted, then resumed
+# On chdb (ClickHouse 26.9 in-process): a rebuild that changes a column's type, written the way
+# 007 writes one (copy, rename out, rename in, drop; each step guarded by the state the previous
+# ones leave), then an ADD COLUMN (checked against system.columns). The migrator records a file
+# in schema_migrations only once all its statements ran, so a run that stops part-way records
+# nothing for that file, and the next run must finish it from the state left behind.
+U8 = ("-- if: SELECT count() FROM system.columns WHERE database = currentDatabase() "
+      "AND table = 't' AND name = 'x' AND type = 'UInt8'\n")
+DROP_COPY = "DROP TABLE IF EXISTS t_v2"
+CREATE_COPY = "CREATE TABLE IF NOT EXISTS t_v2 (x UInt16) ENGINE = MergeTree ORDER BY x"
+COPY_ROWS = "INSERT INTO t_v2 SELECT x FROM t"
+RENAME_OUT = "RENAME TABLE t TO t_v1"
+RENAME_IN = "RENAME TABLE t_v2 TO t"
+DROP_OLD = "DROP TABLE IF EXISTS t_v1"
+ADD_Y = "ALTER TABLE t ADD COLUMN y String DEFAULT 'new'"
+REBUILD = [DROP_COPY, CREATE_COPY, COPY_ROWS, RENAME_OUT, RENAME_IN, DROP_OLD, ADD_Y]
+STEP_NAMES = dict(zip(REBUILD, ["drop_copy", "create_copy", "copy_rows", "rename_out",
+                                "rename_in", "drop_old", "add_y"], strict=True))
+FILES = {
+    "001_base.sql": "CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = MergeTree ORDER BY x;\n",
+    "002_rebuild.sql": (
+        "-- x becomes UInt16\n"
+        + "".join(U8 + s + ";\n" for s in (DROP_COPY, CREATE_COPY, COPY_ROWS, RENAME_OUT))
+        + "-- if: SELECT countIf(name = 't_v2') = 1 AND countIf(name = 't') = 0 "
+          "FROM system.tables WHERE database = currentDatabase()\n" + RENAME_IN + ";\n"
+        + "-- if: SELECT count() FROM system.columns WHERE database = currentDatabase() "
+          "AND table = 't' AND name = 'x' AND type = 'UInt16'\n" + DROP_OLD + ";\n"
+        + ADD_Y + ";\n"),
+    "003_next.sql": "CREATE TABLE IF NOT EXISTS u (x UInt8) ENGINE = Log;\n",
+}
+
+
+class ConnectionLost(ConnectionError):
+    pass
+
+
+class Interrupted(ChdbExecutor):
+    """Loses the connection at one statement: before the server runs it, or after (the server
+    ran it but the answer never came back). ``stop_at`` None: loses it at the insert that
+    records a migration as applied."""
+
+    def __init__(self, path: str, stop_at: str | None, after: bool) -> None:
+        super().__init__(path)
+        self.stop_at, self.after, self.armed = stop_at, after, True
+
+    def execute(self, sql: str) -> None:
+        hit = self.armed and self.stop_at is not None and " ".join(sql.split()) == self.stop_at
+        if hit and not self.after:
+            self.armed = False
+            raise ConnectionLost(f"before {self.stop_at}")
+        super().execute(sql)
+        if hit:
+            self.armed = False
+            raise ConnectionLost(f"after {self.stop_at}")
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        if self.armed and self.stop_at is None and rows[0][0] == 2:
+            self.armed = False
+            raise ConnectionLost("recording 002")
+        super().insert(table, columns, rows)
+
+
+def recorded(db: ChdbExecutor) -> list[tuple]:
+    return db.query("SELECT id, name, checksum FROM schema_migrations ORDER BY id")
+
+
+def sha256(name: str) -> str:
+    return hashlib.sha256(FILES[name].encode()).hexdigest()
+
+
+# (where the connection is lost, before or after the server ran it) -> what the second run
+# must execute of 002, read off the guards: the copy is redone from scratch while t is still
+# UInt8; once t is gone only the renames-in onwards are left; DROP_OLD's guard holds whenever t
+# is UInt16 (and it is IF EXISTS); ADD_Y is skipped once y exists.
+RESUMES = [
+    (DROP_COPY, False, REBUILD), (DROP_COPY, True, REBUILD),
+    (CREATE_COPY, False, REBUILD), (CREATE_COPY, True, REBUILD),
+    (COPY_ROWS, False, REBUILD), (COPY_ROWS, True, REBUILD),
+    (RENAME_OUT, False, REBUILD), (RENAME_OUT, True, [RENAME_IN, DROP_OLD, ADD_Y]),
+    (RENAME_IN, False, [RENAME_IN, DROP_OLD, ADD_Y]), (RENAME_IN, True, [DROP_OLD, ADD_Y]),
+    (DROP_OLD, False, [DROP_OLD, ADD_Y]), (DROP_OLD, True, [DROP_OLD, ADD_Y]),
+    (ADD_Y, False, [DROP_OLD, ADD_Y]), (ADD_Y, True, [DROP_OLD]),
+    (None, False, [DROP_OLD]),  # every statement ran; recording 002 failed
+]
+
+
+@pytest.mark.parametrize("stop_at, after, rerun", RESUMES,
+                         ids=[f"{'after' if a else 'before'}-{STEP_NAMES.get(s, 'record')}"
+                              for s, a, _ in RESUMES])
+def test_an_interrupted_run_records_nothing_and_the_next_one_finishes_once(
+        tmp_path, stop_at, after, rerun):
+    for name, sql in FILES.items():
+        write(tmp_path, name, sql)
+    migrations = load_migrations(tmp_path)
+    db = Interrupted(str(tmp_path / "chdb"), stop_at, after)
+    try:
+        assert migrate(db, migrations[:1]).applied == ["001_base"]
+        db.execute("INSERT INTO t VALUES (1), (2), (3)")
+        db.executed.clear()
+
+        with pytest.raises(ConnectionLost):
+            migrate(db, migrations)
+        assert recorded(db) == [(1, "base", sha256("001_base.sql"))]
+        first = [s for s in db.executed if "schema_migrations" not in s]
+        stop = len(REBUILD) if stop_at is None else REBUILD.index(stop_at) + after
+        assert first == REBUILD[:stop]
+        assert "u" not in {r[0] for r in db.query("SHOW TABLES")}  # 003 never started
+
+        db.executed.clear()
+        report = migrate(db, migrations)
+        assert (report.already, report.applied) == (["001_base"], ["002_rebuild", "003_next"])
+        assert [s for s in db.executed if "schema_migrations" not in s] == [
+            *rerun, "CREATE TABLE IF NOT EXISTS u (x UInt8) ENGINE = Log"]
+        assert recorded(db) == [(1, "base", sha256("001_base.sql")),
+                                (2, "rebuild", sha256("002_rebuild.sql")),
+                                (3, "next", sha256("003_next.sql"))]
+        assert db.query("SELECT x, y, toTypeName(x) FROM t ORDER BY x") == [
+            (1, "new", "UInt16"), (2, "new", "UInt16"), (3, "new", "UInt16")]
+        assert sorted(r[0] for r in db.query("SHOW TABLES")) == ["schema_migrations", "t", "u"]
+
+        db.executed.clear()
+        again = migrate(db, migrations)
+        assert (again.applied, again.already) == ([], ["001_base", "002_rebuild", "003_next"])
+        assert [s for s in db.executed if "schema_migrations" not in s] == []
+        assert len(recorded(db)) == 3
+    finally:
+        db.close()
