@@ -9,7 +9,7 @@ from lab.config import INVENTORY, RECORDINGS
 from netargus.config import ConfigError
 from netargus.inventory import shard_devices, shard_of
 from netargus.inventory.file import FileInventory
-from netargus.model import Device, NetconfTarget, SnmpTarget
+from netargus.model import Device, NetconfSettings, SnmpSettings
 
 GOOD = """\
 defaults:
@@ -220,10 +220,10 @@ def test_a_device_inherits_first_group_first_then_later_groups_then_defaults(tmp
     # site: both groups set it, the first listed wins; role: only the second sets it
     assert (d.host, d.site, d.role, d.tags) == (
         "127.0.0.1", "first-site", "second-role", ("from-first",))
-    assert d.snmp == SnmpTarget(credentials="snmp_first", port=161, version="2c", context="",
-                                timeout=1.5, retries=2, max_repetitions=10, walk="getnext",
-                                charset="latin-1")
-    assert d.netconf == NetconfTarget(credentials="ssh_default", port=2830, timeout=30.0)
+    assert d.snmp == SnmpSettings(credentials="snmp_first", port=161, version="2c", context="",
+                                  timeout=1.5, retries=2, max_repetitions=10, walk="getnext",
+                                  charset="latin-1")
+    assert d.netconf == NetconfSettings(credentials="ssh_default", port=2830, timeout=30.0)
     assert d.protocols == {
         "http_json": {"port": 8081, "credentials": "http_second", "path": "/metrics",
                       "tls": True},
@@ -234,10 +234,10 @@ def test_listing_the_groups_the_other_way_round_flips_what_they_both_set(tmp_pat
     by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
     d = by_name["second-then-first"]
     assert (d.site, d.role, d.tags) == ("second-site", "second-role", ("from-first",))
-    assert d.snmp == SnmpTarget(credentials="snmp_second", port=161, version="1", context="",
-                                timeout=1.5, retries=2, max_repetitions=10, walk="getnext",
-                                charset="latin-1")
-    assert d.netconf == NetconfTarget(credentials="ssh_default", port=2830, timeout=60.0)
+    assert d.snmp == SnmpSettings(credentials="snmp_second", port=161, version="1", context="",
+                                  timeout=1.5, retries=2, max_repetitions=10, walk="getnext",
+                                  charset="latin-1")
+    assert d.netconf == NetconfSettings(credentials="ssh_default", port=2830, timeout=60.0)
     assert d.protocols == {
         "http_json": {"port": 8082, "credentials": "http_second", "path": "/metrics",
                       "tls": True},
@@ -249,10 +249,10 @@ def test_the_device_s_own_settings_win_key_by_key(tmp_path):
     d = by_name["own-settings"]
     assert (d.site, d.role, d.tags) == ("own-site", "second-role", ("own",))
     # retries: 0 is a value, not "unset": it beats the defaults' 2
-    assert d.snmp == SnmpTarget(credentials="snmp_own", port=161, version="2c", context="",
-                                timeout=1.5, retries=0, max_repetitions=10, walk="getnext",
-                                charset="cp1251")
-    assert d.netconf == NetconfTarget(credentials="ssh_default", port=22, timeout=30.0)
+    assert d.snmp == SnmpSettings(credentials="snmp_own", port=161, version="2c", context="",
+                                  timeout=1.5, retries=0, max_repetitions=10, walk="getnext",
+                                  charset="cp1251")
+    assert d.netconf == NetconfSettings(credentials="ssh_default", port=22, timeout=30.0)
     assert d.protocols == {
         "http_json": {"port": 9000, "credentials": "http_second", "path": "/own", "tls": True},
         "mqtt_probe": {"topic": "probes/second"}}
@@ -263,10 +263,10 @@ def test_a_device_in_no_group_has_the_defaults_alone(tmp_path):
     d = by_name["no-groups"]
     assert (d.host, d.site, d.role, d.tags) == (
         "127.0.0.1", "default-site", "default-role", ("from-defaults",))
-    assert d.snmp == SnmpTarget(credentials="snmp_default", port=161, version="3", context="",
-                                timeout=1.5, retries=2, max_repetitions=25, walk="bulk",
-                                charset="latin-1")
-    assert d.netconf == NetconfTarget(credentials="ssh_default", port=830, timeout=10.0)
+    assert d.snmp == SnmpSettings(credentials="snmp_default", port=161, version="3", context="",
+                                  timeout=1.5, retries=2, max_repetitions=25, walk="bulk",
+                                  charset="latin-1")
+    assert d.netconf == NetconfSettings(credentials="ssh_default", port=830, timeout=10.0)
     assert d.protocols == {
         "http_json": {"port": 8080, "credentials": "http_default", "path": "/metrics"}}
 
@@ -275,10 +275,10 @@ def test_snmp_enabled_merges_like_any_snmp_key(tmp_path):
     by_name = {d.name: d for d in load(tmp_path, PRECEDENCE)}
     # snmp-off is listed first, so its enabled: false wins over the defaults' (implicit) true
     assert by_name["off-by-group"].snmp is None
-    assert by_name["off-by-group"].netconf == NetconfTarget(credentials="ssh_default",
-                                                            port=830, timeout=30.0)
+    assert by_name["off-by-group"].netconf == NetconfSettings(credentials="ssh_default",
+                                                              port=830, timeout=30.0)
     # the device's own enabled: true beats its group's false; the rest comes from defaults
-    assert by_name["back-on"].snmp == SnmpTarget(
+    assert by_name["back-on"].snmp == SnmpSettings(
         credentials="snmp_default", port=161, version="3", context="", timeout=1.5, retries=2,
         max_repetitions=25, walk="bulk", charset="latin-1")
     assert [d.name for d in load(tmp_path, PRECEDENCE)] == [
