@@ -14,11 +14,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
 Loc = tuple[str | int, ...]
+
+
+class ConfigModel(BaseModel):
+    """The base of every model a user's YAML file loads into (inventory, profiles, streaming):
+    an unknown key is an error (a typo is reported, not ignored), and a loaded model does not
+    change afterwards."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ConfigError(ValueError):

@@ -33,20 +33,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from netargus.config import read_yaml, validate
+from netargus.config import ConfigModel, read_yaml, validate
 from netargus.model import Device
 
 OID = re.compile(r"^\d+(\.\d+)+$")
 PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Limit(_Strict):
+class Limit(ConfigModel):
     """Bound a counter's rate by ``metric`` (same device and row) x ``scale``."""
 
     metric: str
@@ -60,7 +56,7 @@ def _numeric_oid(value: str) -> str:
     return value
 
 
-class Fallback(_Strict):
+class Fallback(ConfigModel):
     """The column to read where a row lacks the metric's own column (``scale`` its unit to
     the metric's): ifInOctets where ifHCInOctets is missing (SNMPv1 cannot carry Counter64,
     some agents have no ifXTable), ifSpeed (bit/s, ``scale: 0.000001``) for ifHighSpeed."""
@@ -74,7 +70,7 @@ class Fallback(_Strict):
         return _numeric_oid(value)
 
 
-class MetricSpec(_Strict):
+class MetricSpec(ConfigModel):
     """One OID and the metric it becomes; ``fallback`` (an OID, or ``{oid, scale}``) is read
     for the rows where ``oid`` has no value. A counter sample's width (``Sample.bits``) is
     the one the agent sent (Counter32 / Counter64); ``bits`` applies only when it sent
@@ -100,7 +96,7 @@ class MetricSpec(_Strict):
         return {"oid": value} if isinstance(value, str) else value
 
 
-class TableSpec(_Strict):
+class TableSpec(ConfigModel):
     """Columns of one SNMP table, walked together; the row index becomes ``index_label``.
 
     ``rows_oid`` names a scalar holding the table's row count (IF-MIB ifNumber.0 for interface
@@ -121,7 +117,7 @@ class TableSpec(_Strict):
         return None if value is None else _numeric_oid(value)
 
 
-class NetconfLeaf(_Strict):
+class NetconfLeaf(ConfigModel):
     """A leaf of each list entry (path of local names under the entry) and its metric."""
 
     path: str
@@ -130,7 +126,7 @@ class NetconfLeaf(_Strict):
     enum: dict[str, float] = {}  # an enumeration's names -> numbers (e.g. up: 1, down: 2)
 
 
-class NetconfMetrics(_Strict):
+class NetconfMetrics(ConfigModel):
     """A NETCONF ``<get>`` (subtree or XPath filter) and which list of its reply to read:
     ``list`` is the path from ``<data>`` (``interfaces-state/interface``), ``keys`` the list
     keys that become labels, ``leaves`` the metrics."""
@@ -148,7 +144,7 @@ class NetconfMetrics(_Strict):
         return self
 
 
-class MetricGroup(_Strict):
+class MetricGroup(ConfigModel):
     """What to poll, for devices of ``vendors`` (empty: all) announcing the YANG modules in
     ``requires``: SNMP scalars (full OIDs, ``.0``) and/or one table; or a NETCONF ``<get>``;
     or a plugin protocol's group (``protocol: <name>`` and its ``options``,
@@ -208,7 +204,7 @@ class Traits:
                    data.get("model", ""), tuple(data.get("modules", ())))
 
 
-class Selector(_Strict):
+class Selector(ConfigModel):
     """Which devices a profile polls; every given list must match (empty lists match all).
     ``models`` match the chassis model or sysObjectID by prefix (``WS-C3560``, ``1.3.6.1.4.1.9.``).
     """
@@ -231,7 +227,7 @@ class Selector(_Strict):
                 and (not self.devices or device.name in self.devices))
 
 
-class Profile(_Strict):
+class Profile(ConfigModel):
     """A polling DAG: its schedule (cron, UTC), metric groups, devices and parallelism."""
 
     schedule: str
@@ -248,7 +244,7 @@ class Profile(_Strict):
         return value
 
 
-class ProfilesFile(_Strict):
+class ProfilesFile(ConfigModel):
     metric_groups: dict[str, MetricGroup]
     profiles: dict[str, Profile]
 

@@ -26,19 +26,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from netargus.config import SourceMap, read_yaml, validate
+from netargus.config import ConfigModel, SourceMap, read_yaml, validate
 from netargus.inventory import register
 from netargus.model import Device, NetconfSettings, SnmpSettings
 from netargus.protocols.snmp.text import check_charset
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _check_conn_id(value: str | None) -> str | None:
@@ -48,7 +44,7 @@ def _check_conn_id(value: str | None) -> str | None:
     return value
 
 
-class SnmpSpec(_Strict):
+class SnmpSpec(ConfigModel):
     """SNMP settings; every field optional here, required-ness is checked after merging."""
 
     enabled: bool | None = None  # false: this device is not reached over SNMP
@@ -79,7 +75,7 @@ class SnmpSpec(_Strict):
     _conn_id = field_validator("credentials")(_check_conn_id)
 
 
-class NetconfSpec(_Strict):
+class NetconfSpec(ConfigModel):
     """NETCONF over SSH; every field optional here, checked after merging."""
 
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -89,7 +85,7 @@ class NetconfSpec(_Strict):
     _conn_id = field_validator("credentials")(_check_conn_id)
 
 
-class Common(_Strict):
+class Common(ConfigModel):
     """Fields a device can inherit from ``defaults`` and ``groups``."""
 
     host: str | None = None
@@ -129,7 +125,7 @@ class DeviceSpec(Common):
         return value
 
 
-class InventoryFile(_Strict):
+class InventoryFile(ConfigModel):
     """The whole inventory file."""
 
     defaults: Common = Common()

@@ -23,18 +23,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from netargus.config import load_model
+from netargus.config import ConfigModel, load_model
 from netargus.inventory import shard_of
 from netargus.settings import streaming_path
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SensorPath(_Strict):
+class SensorPath(ConfigModel):
     """One subscribed path: sampled every ``interval`` seconds, or sent on change."""
 
     path: str = Field(pattern=r"^/")
@@ -42,7 +38,7 @@ class SensorPath(_Strict):
     interval: float = Field(default=10, gt=0, le=3600)
 
 
-class Tls(_Strict):
+class Tls(ConfigModel):
     """TLS towards a gNMI target: the CA that signed its certificate (PEM file)."""
 
     ca_file: str
@@ -52,7 +48,7 @@ class Tls(_Strict):
 Timestamps = Literal["device", "receipt"]
 
 
-class GnmiTarget(_Strict):
+class GnmiTarget(ConfigModel):
     device: str
     address: str = Field(pattern=r"^[^:\s]+:\d{1,5}$")
     sensor_groups: tuple[str, ...] = Field(min_length=1)
@@ -65,7 +61,7 @@ class GnmiTarget(_Strict):
         return f"gnmi:{self.device}"
 
 
-class Listener(_Strict):
+class Listener(ConfigModel):
     name: str
     protocol: Literal["mdt", "jti"]
     port: int = Field(ge=1, le=65535)
@@ -79,7 +75,7 @@ class Listener(_Strict):
         return f"listener:{self.name}"
 
 
-class StreamingConfig(_Strict):
+class StreamingConfig(ConfigModel):
     shards: int = Field(default=4, ge=1, le=256)
     raw_topic: str = Field(default="netargus.raw", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     loaders: int = Field(default=2, ge=1, le=64)  # stream_loader's consumers (one group)
