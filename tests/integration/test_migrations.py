@@ -1,7 +1,6 @@
 """The schema on the oldest server we support (the lab's ClickHouse 18.16) and on the newest
 engine we can run here (chdb, ClickHouse 26.9 in-process): same files, same migrator."""
 
-import json
 import shutil
 
 import pytest
@@ -14,6 +13,7 @@ from netargus.store.migrator import (
     migrate,
     version_tuple,
 )
+from tests.helpers.chdb import ChdbExecutor
 
 CORE_TABLES = {"devices", "poll_status", "samples", "schema_migrations"}
 
@@ -52,53 +52,6 @@ def test_edited_migration_is_refused_on_the_server(fresh_db, tmp_path):
     core.write_text(core.read_text().replace("host String,", "host String, extra String,"))
     with pytest.raises(MigrationError, match="changed after it was applied"):
         migrate(db, load_migrations(tmp_path))
-
-
-class ChdbExecutor:
-    """The migrator's Executor over chdb (ClickHouse 26.9 in-process)."""
-
-    def __init__(self, path: str, database: str) -> None:
-        from chdb import session
-
-        self.session = session.Session(path)
-        self.session.query(f"CREATE DATABASE IF NOT EXISTS {database}")
-        self.session.query(f"USE {database}")
-
-    def execute(self, sql: str) -> None:
-        self.session.query(sql)
-
-    def query(self, sql: str) -> list[tuple]:
-        text = str(self.session.query(sql, "JSONCompact"))
-        return [tuple(r) for r in json.loads(text)["data"]] if text.strip() else []
-
-    def insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
-        lines = "\n".join(json.dumps(dict(zip(columns, map(str, r), strict=True))) for r in rows)
-        self.session.query(f"INSERT INTO {table} ({', '.join(columns)}) FORMAT JSONEachRow\n"
-                           + lines)
-
-    def server_version(self) -> str:
-        return self.query("SELECT version()")[0][0]
-
-
-def test_migrations_on_a_current_clickhouse_via_chdb(tmp_path):
-    db = ChdbExecutor(str(tmp_path / "chdb"), "netargus")
-    report = migrate(db)
-    assert report.applied == [f"{m.id:03d}_{m.name}" for m in load_migrations()]
-    assert report.skipped == []
-    names = {r[0] for r in db.query("SHOW TABLES")}
-    assert CORE_TABLES <= names
-    samples = db.query("SHOW CREATE TABLE samples")[0][0]
-    assert "TTL" in samples and "Gorilla" in samples and "DateTime('UTC')" in samples
-    devices = db.query("SHOW CREATE TABLE devices")[0][0]
-    assert "LowCardinality(String)" in devices
-    # the same sample shape the sink writes round-trips on the modern engine too
-    db.execute("INSERT INTO samples (ts, ts_ms, device, source, metric, series, `labels.key`, "
-               "`labels.value`, value, kind) VALUES (now(), 5, 'r1', 'snmp', 'm', 'ifIndex=1', "
-               "['ifIndex'], ['1'], 1.5, 'counter')")
-    assert db.query("SELECT device, labels.value[1], value FROM samples") == [("r1", "1", 1.5)]
-    again = migrate(db)
-    assert again.applied == []
-    db.session.close()
 
 
 def test_device_traits_query_runs_on_both_engines(fresh_db, tmp_path):

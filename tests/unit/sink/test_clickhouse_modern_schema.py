@@ -2,7 +2,7 @@
 ClickHouse 26.9 in-process): 002/008's codecs and LowCardinality, 007's DateTime('UTC') and
 exact counters, 009's String source. Rows go through the sink's own code (``write_samples``,
 ``write_devices``: its columns, its INSERT statement); only the transport differs (JSONEachRow
-instead of the driver's native blocks, see ``chdb_store.ChdbDriverClient``).
+instead of the driver's native blocks, see ``tests.helpers.chdb.ChdbDriverClient``).
 
 Times are in 2100: far from samples' 400-day TTL whatever day the test runs (2100-01-01T00:00:00Z
 is 4102444800 s after the epoch: 130 years of 365 days plus 32 leap days, times 86400).
@@ -15,7 +15,7 @@ import pytest
 from netargus.model import DeviceFacts, Kind, Sample, Source
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store.migrator import load_migrations, migrate
-from tests.unit.chdb_store import ChdbDriverClient, ChdbExecutor
+from tests.helpers.chdb import ChdbDriverClient, ChdbExecutor
 
 Y2100 = 4102444800
 PARIS = timezone(timedelta(hours=1))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netargus.store.migrator import MigrationError, load_migrations, migrate, version_tuple
-from tests.unit.chdb_store import ChdbExecutor
+from tests.helpers.chdb import ChdbExecutor
 
 
 class RecordingExecutor:

@@ -2,7 +2,6 @@
 samples."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -11,8 +10,9 @@ from netargus.auth import NetconfAuth
 from netargus.model import Kind, PollOutcome
 from netargus.protocols.netconf.client import judge, modules
 from netargus.protocols.netconf.yang import IETF_INTERFACES, YangLeaf, YangList, extract
+from tests.helpers import paths
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "netconf" / "netconfd-lab"
+FIXTURES = paths.FIXTURES / "netconf" / "netconfd-lab"
 T = datetime(2026, 11, 24, 5, 14, tzinfo=UTC)
 
 
