@@ -180,8 +180,11 @@ def poll(device: Annotated[str, typer.Argument(help="The device's name in the in
 
 def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Path | None,
           profiles_file: Path | None, store: bool, conn_id: str) -> int:
+    from netargus.jobs.polling import applicable
     from netargus.jobs.polling import poll as poll_targets
+    from netargus.jobs.runner import Drivers
     from netargus.profiles import load_profiles
+    from netargus.protocols import drivers
 
     device = find_device(name, inventory)
     spec = load_profiles(profiles_path(profiles_file))
@@ -190,8 +193,9 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
         raise Usage(f"no profile {unknown[0]!r} (profiles: {', '.join(sorted(spec.profiles))})")
     traits, probes = _traits(device, datetime.now(UTC))
     names = chosen or [n for n, p in spec.profiles.items() if p.select.matches(device, traits)]
-    groups = {g: spec.metric_groups[g] for n in names for g in spec.profiles[n].metric_groups
-              if spec.metric_groups[g].applies(traits)}
+    with Drivers.open(drivers()) as available:
+        groups = applicable({g: spec.metric_groups[g] for n in names
+                             for g in spec.profiles[n].metric_groups}, device, traits, available)
     failed = [r for r in probes if r.status is not PollOutcome.OK]
     if not groups and failed:  # the device did not answer: say how, as a poll would
         for result in failed:

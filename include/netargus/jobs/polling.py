@@ -95,6 +95,14 @@ def known_traits(client: Any) -> dict[str, Traits]:
     return known
 
 
+def applicable(groups: dict[str, MetricGroup], device: Device, traits: Traits,
+               available: dict[str, Driver]) -> dict[str, MetricGroup]:
+    """The groups of ``groups`` that apply to ``device``: its traits match theirs (vendor,
+    YANG modules...) and a protocol it speaks serves them."""
+    return {name: group for name, group in groups.items() if group.applies(traits) and any(
+        driver.serves(group) and driver.speaks(device) for driver in available.values())}
+
+
 def plan_shards(profile: Profile, groups: dict[str, MetricGroup], devices: Sequence[Device],
                 known: dict[str, Traits]) -> list[dict[str, Any]]:
     """The devices ``profile`` selects and one of its groups applies to (over a protocol the
@@ -118,9 +126,8 @@ def plan_shards(profile: Profile, groups: dict[str, MetricGroup], devices: Seque
                                   f"{', '.join(available)}; see netargus.protocols)")
         for device in devices:
             traits = known.get(device.name, Traits())
-            if profile.select.matches(device, traits) and any(
-                    group.applies(traits) and driver.serves(group) and driver.speaks(device)
-                    for group in groups.values() for driver in available.values()):
+            if profile.select.matches(device, traits) and applicable(groups, device, traits,
+                                                                     available):
                 chosen.append((device, traits))
     by_name = {d.name: t for d, t in chosen}
     return [{"shard": i, "devices": [{"device": d.to_dict(), "traits": by_name[d.name].to_dict()}
