@@ -101,6 +101,16 @@ class Tally:
         with self._lock:
             return dict(self.samples)
 
+    def spans(self) -> dict[str, float]:
+        """Seconds between each device's first and last sample time."""
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        with self._lock:
+            for device, ts, _ in self._times:
+                first[device] = min(first.get(device, ts), ts)
+                last[device] = max(last.get(device, ts), ts)
+        return {d: (last[d] - first[d]) / 1000 for d in first}
+
     def between(self, start_ms: int, end_ms: int) -> dict[str, int]:
         """Samples per device whose time is in ``[start_ms, end_ms)`` (epoch milliseconds)."""
         out: Counter[str] = Counter()
