@@ -1,13 +1,14 @@
 """Sources of devices and the stable sharding of devices over mapped tasks.
 
-An inventory source is anything with ``load() -> list[Device]``; sources register by kind so a
-DAG can name one in configuration (``file`` today; CIDR sweeps and NetBox slot in beside it).
+An inventory source is anything with ``load() -> list[Device]`` (the inventory file,
+:class:`netargus.inventory.file.FileInventory`, today; CIDR sweeps and NetBox slot in beside
+it).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Protocol
 
 from netargus.model import Device
@@ -19,22 +20,6 @@ class InventorySource(Protocol):
     def load(self) -> list[Device]:
         """Return every device this source knows, validated."""
         ...
-
-
-SOURCES: dict[str, Callable[..., InventorySource]] = {}
-
-
-SourceFactory = Callable[..., InventorySource]
-
-
-def register(kind: str) -> Callable[[SourceFactory], SourceFactory]:
-    """Class decorator adding an inventory source to :data:`SOURCES` under ``kind``."""
-
-    def add(factory: SourceFactory) -> SourceFactory:
-        SOURCES[kind] = factory
-        return factory
-
-    return add
 
 
 def shard_of(device_name: str, shards: int) -> int:
@@ -55,14 +40,3 @@ def shard_devices(devices: Iterable[Device], shards: int) -> list[list[Device]]:
     for device in devices:
         out[shard_of(device.name, shards)].append(device)
     return out
-
-
-from netargus.inventory import file as _file  # noqa: E402,F401  (registers the "file" source)
-
-
-def by_protocol(devices: Iterable[Device]) -> tuple[list[Device], list[Device]]:
-    """``(over SNMP, over NETCONF)``: a device with neither setting goes with SNMP, whose
-    envelope records it as misconfigured; one with both is in both lists."""
-    devices = list(devices)
-    return ([d for d in devices if d.snmp is not None or d.netconf is None],
-            [d for d in devices if d.netconf is not None])

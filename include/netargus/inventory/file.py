@@ -29,7 +29,6 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from netargus.config import ConfigModel, SourceMap, read_yaml, validate
-from netargus.inventory import register
 from netargus.model import Device, NetconfSettings, SnmpSettings
 from netargus.protocols.snmp.text import check_charset
 
@@ -201,7 +200,6 @@ def check_inventory(path: str | Path | None = None) -> int:
     return len(FileInventory(inventory_path(path)).load())
 
 
-@register("file")
 class FileInventory:
     """Devices from one YAML file, validated on load."""
 

@@ -37,6 +37,9 @@ from netargus.streaming.config import (
 )
 from netargus.streaming.raw import JSON_FORMAT, RECEIVED_HEADER, TIMESTAMPS_HEADER, RawMessage
 
+# the server of each protocol whose devices dial in (a Listener's ``protocol``)
+LISTENERS: dict[str, Callable[..., Any]] = {"mdt": MdtListener, "jti": JtiListener}
+
 log = logging.getLogger(__name__)
 
 
@@ -132,17 +135,16 @@ class StreamCollector:
         subscribers, servers, threads = [], [], []
         sub_stop = threading.Event()
         for t in self.targets:
-            if isinstance(t, GnmiTarget):
-                creds = self.credentials(t.credentials) if t.credentials else None
-                sub = GnmiSubscriber(t, self.config.paths(t), self._gnmi_emit, creds,
-                                     silence=self.config.heartbeat_seconds,
-                                     on_state=self._state, tls_root=self.tls_root)
-                subscribers.append(sub)
-                threads.append(threading.Thread(target=sub.run, args=(sub_stop,), daemon=True,
-                                                name=f"gnmi-{t.device}"))
-            else:
-                cls = MdtListener if t.protocol == "mdt" else JtiListener
-                servers.append(cls(t, self.emit, self.seen))
+            if isinstance(t, Listener):  # devices dial in: a server per listener
+                servers.append(LISTENERS[t.protocol](t, self.emit, self.seen))
+                continue
+            creds = self.credentials(t.credentials) if t.credentials else None
+            sub = GnmiSubscriber(t, self.config.paths(t), self._gnmi_emit, creds,
+                                 silence=self.config.heartbeat_seconds,
+                                 on_state=self._state, tls_root=self.tls_root)
+            subscribers.append(sub)
+            threads.append(threading.Thread(target=sub.run, args=(sub_stop,), daemon=True,
+                                            name=f"gnmi-{t.device}"))
         pump = threading.Thread(target=self._pump, daemon=True, name="stream-pump")
         pump.start()
         try:

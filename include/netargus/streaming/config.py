@@ -21,7 +21,7 @@ ids, never secrets.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -56,9 +56,16 @@ class GnmiTarget(ConfigModel):
     tls: Tls | None = None
     timestamps: Timestamps = "device"  # "receipt": stamp notifications when received
 
+    protocol: ClassVar[str] = "gnmi"
+
     @property
     def id(self) -> str:
         return f"gnmi:{self.device}"
+
+    @property
+    def sends(self) -> list[str]:
+        """The devices this target's data comes from."""
+        return [self.device]
 
 
 class Listener(ConfigModel):
@@ -73,6 +80,11 @@ class Listener(ConfigModel):
     @property
     def id(self) -> str:
         return f"listener:{self.name}"
+
+    @property
+    def sends(self) -> list[str]:
+        """The devices this listener expects data from."""
+        return list(self.devices.values())
 
 
 class StreamingConfig(ConfigModel):
@@ -122,22 +134,12 @@ class StreamingConfig(ConfigModel):
 
 def device_protocols(targets: list[GnmiTarget | Listener]) -> dict[str, str]:
     """Device -> protocol, for every device ``targets`` expect data from."""
-    out = {}
-    for t in targets:
-        if isinstance(t, GnmiTarget):
-            out[t.device] = "gnmi"
-        else:
-            out.update({d: t.protocol for d in t.devices.values()})
-    return out
+    return {device: t.protocol for t in targets for device in t.sends}
 
 
 def receipt_stamped(targets: list[GnmiTarget | Listener]) -> set[str]:
     """The devices whose messages are stamped on receipt (``timestamps: receipt``)."""
-    out: set[str] = set()
-    for t in targets:
-        if t.timestamps == "receipt":
-            out.update([t.device] if isinstance(t, GnmiTarget) else t.devices.values())
-    return out
+    return {device for t in targets if t.timestamps == "receipt" for device in t.sends}
 
 
 def load_streaming(path: str | Path | None = None) -> StreamingConfig:
