@@ -235,6 +235,8 @@ class Profile(ConfigModel):
     select: Selector = Selector()
     shards: int = Field(default=4, ge=1, le=256)
     concurrency: int = Field(default=64, ge=1, le=1024)
+    # sample transforms (plugins, netargus.transform.plugins) applied to every poll, in order
+    transforms: list[str] = []
 
     @field_validator("schedule")
     @classmethod

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from netargus import protocols
+from netargus import plugins, protocols
 from netargus.auth import LoginAuth
 from netargus.config import ConfigError
 from netargus.inventory.file import FileInventory
@@ -42,7 +42,9 @@ INTERFACES = [{"ifIndex": 1, "ifName": "port1", "speed_mbps": 1000, "oper_status
 METRICS = {"metrics": [
     {"metric": "interface.in_octets", "value": 18446744073709551000, "kind": "counter",
      "labels": {"ifName": "port1"}},
-    {"metric": "system.temperature", "value": 41.5, "labels": {"sensor": "board"}}]}
+    {"metric": "system.temperature", "value": 41.5, "labels": {"sensor": "board"}},
+    {"metric": "interface.in_octets", "value": 12, "kind": "counter",
+     "labels": {"ifName": "lo0"}}]}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -82,8 +84,10 @@ def no_plugin(monkeypatch) -> Iterator[None]:
     monkeypatch.setattr(protocols, "_REGISTERED", {})
     monkeypatch.delitem(sys.modules, "netargus_http_json", raising=False)
     protocols._discovered.cache_clear()
+    plugins.import_named.cache_clear()
     yield
     protocols._discovered.cache_clear()
+    plugins.import_named.cache_clear()
     sys.modules.pop("netargus_http_json", None)
 
 
@@ -169,11 +173,13 @@ def test_a_plugin_protocol_discovers_enriches_and_polls_into_clickhouse(
     assert shard["devices"][0]["traits"]["vendor"] == "acme"  # from its discovery
     counts = poll_shard(shard, profile, groups, client, lookup, dag_id="polling_web",
                         run_id="p1", interval_end=at)
-    assert counts == {"shard": 0, "devices": 3, "already_polled": 0, "samples": 2,
+    assert counts == {"shard": 0, "devices": 3, "already_polled": 0, "samples": 3,
                       "rates": 0, **expected_outcomes}
     assert sorted(client.execute(
         "SELECT device, source, metric, kind, value, counter_value, labels.key, labels.value "
         "FROM samples")) == [
+        ("web-sw1", "http_json", "interface.in_octets", "counter", 12.0, 12, ["ifName"],
+         ["lo0"]),
         ("web-sw1", "http_json", "interface.in_octets", "counter", 18446744073709551000.0,
          18446744073709551000, ["ifName"], ["port1"]),
         ("web-sw1", "http_json", "system.temperature", "gauge", 41.5, None, ["sensor"],
@@ -189,7 +195,7 @@ def test_a_plugin_protocol_discovers_enriches_and_polls_into_clickhouse(
     again = poll_shard(shard, profile, groups, client, lookup, dag_id="polling_web",
                        run_id="p2", interval_end=at)
     assert again["already_polled"] == 1 and again["samples"] == 0
-    assert client.execute("SELECT count() FROM samples") == [(2,)]
+    assert client.execute("SELECT count() FROM samples") == [(3,)]
 
 
 def test_a_profile_naming_a_protocol_nobody_installed_is_refused_clearly(tmp_path,
@@ -210,6 +216,49 @@ def test_a_plugins_folder_module_registers_itself(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(folder))
     assert "http_json" not in drivers()
     protocols._discovered.cache_clear()
+    plugins.import_named.cache_clear()
     monkeypatch.setenv("NETARGUS_PLUGINS", "netargus_http_json")
     assert list(drivers()) == ["snmp", "netconf", "http_json"]
     assert drivers()["http_json"]().name == "http_json"
+
+
+def test_a_transform_plugin_named_by_a_profile_changes_what_polling_stores(
+        installed, device_api, migrated_db, tmp_path, monkeypatch):
+    """The example transform (tests/plugins/netargus_drop_loopbacks.py, from a plugins
+    folder) drops the device's lo0 sample before it is stored; the poll's count says so."""
+    from netargus.transform import plugins as transform_plugins
+
+    monkeypatch.setattr(transform_plugins, "_REGISTERED", {})
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    shutil.copy(PLUGIN.with_name("netargus_drop_loopbacks.py"), folder)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("NETARGUS_PLUGINS", "netargus_drop_loopbacks")
+    monkeypatch.delitem(sys.modules, "netargus_drop_loopbacks", raising=False)
+    inventory, profiles_file = write_config(tmp_path, device_api)
+    profiles_file.write_text(profiles_file.read_text().replace(
+        "shards: 1}", "shards: 1, transforms: [drop_loopbacks]}"))
+    devices = FileInventory(inventory).load()[:1]
+    spec = load_profiles(profiles_file)
+    profile = spec.profiles["web"]
+    assert profile.transforms == ["drop_loopbacks"]
+    groups = {g: spec.metric_groups[g] for g in profile.metric_groups}
+    (shard,) = plan_shards(profile, groups, devices, {})
+    client = connect(migrated_db)
+    counts = poll_shard(shard, profile, groups, client, lookup, dag_id="polling_web",
+                        run_id="t1", interval_end=datetime.now(UTC).replace(second=0,
+                                                                            microsecond=0))
+    assert (counts["ok"], counts["samples"]) == (1, 2)  # the device served 3
+    assert sorted(client.execute("SELECT metric, labels.value FROM samples")) == [
+        ("interface.in_octets", ["port1"]), ("system.temperature", ["board"])]
+
+
+def test_a_profile_naming_a_transform_nobody_installed_is_refused_when_planned(
+        tmp_path, device_api, monkeypatch):
+    monkeypatch.delenv("NETARGUS_PLUGINS", raising=False)
+    inventory, profiles_file = write_config(tmp_path, device_api)
+    profiles_file.write_text(profiles_file.read_text().replace(
+        "shards: 1}", "shards: 1, transforms: [nope]}"))
+    spec = load_profiles(profiles_file)
+    with pytest.raises(ConfigError, match="transform 'nope' is not installed"):
+        plan_shards(spec.profiles["web"], spec.metric_groups, [], {})

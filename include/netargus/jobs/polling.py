@@ -40,6 +40,7 @@ from netargus.protocols import CollectError, Driver, Judgement, Session, drivers
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import epoch
 from netargus.transform.derive import counter_specs, derive_rates, interpolate_backfill
+from netargus.transform.plugins import apply, resolve
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,10 @@ def plan_shards(profile: Profile, groups: dict[str, MetricGroup], devices: Seque
         known: what discovery and enrichment know of them (:func:`known_traits`).
 
     Raises:
-        ConfigError: a group names a protocol no driver (built in or plugin) provides.
+        ConfigError: a group names a protocol no driver (built in or plugin) provides, or
+            the profile a transform nobody installed.
     """
+    resolve(profile.transforms)  # an unknown transform fails the DAG's planning, not a poll
     chosen = []
     with Drivers.open(drivers()) as available:
         for name, group in groups.items():
@@ -246,7 +249,8 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
         report = asyncio.run(poll(planned, groups, lookup, interval_end,
                                   concurrency=profile.concurrency, skip=done))
         if report.results:
-            counts["samples"] = sink.write_samples(report.samples)
+            samples = apply(resolve(profile.transforms), report.samples)
+            counts["samples"] = sink.write_samples(samples)
             sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
             counts.update(report.counts())
     else:  # too late to poll: fill the slot from the counters on either side

@@ -18,9 +18,9 @@ The jobs (:mod:`netargus.jobs`) dispatch through :func:`drivers` and run every s
 one runner (:mod:`netargus.jobs.runner`): nothing outside a protocol's package knows which
 protocol it talks to.
 
-Plugins: a protocol registers without editing netargus, as an installed package's entry point
-in the group ``netargus.protocols`` (name = the protocol, value = ``module:factory``), or as a
-module named in ``$NETARGUS_PLUGINS`` (comma-separated import paths) that calls
+Plugins (:mod:`netargus.plugins`): a protocol registers without editing netargus, as an
+installed package's entry point in the group ``netargus.protocols`` (name = the protocol,
+value = ``module:factory``), or as a module named in ``$NETARGUS_PLUGINS`` that calls
 :func:`register` when imported. Its devices carry their settings under ``protocols:
 {<name>: {...}}`` in the inventory, and a profile's metric group names it with ``protocol:
 <name>`` and its ``options``.
@@ -30,19 +30,17 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from netargus.model import Device, DeviceFacts, PollOutcome, Sample
+from netargus.plugins import entry_point_objects, import_named
 from netargus.profiles import MetricGroup
 
 ENTRY_POINTS = "netargus.protocols"
-PLUGINS_ENV = "NETARGUS_PLUGINS"
 BUILT_IN = {"snmp": "netargus.protocols.snmp.driver:SnmpDriver",
             "netconf": "netargus.protocols.netconf.driver:NetconfDriver"}
 
@@ -178,10 +176,8 @@ def _load(path: str) -> Factory:
 @functools.cache
 def _discovered() -> dict[str, Factory]:
     found = {name: _load(path) for name, path in BUILT_IN.items()}
-    for point in entry_points(group=ENTRY_POINTS):
-        found[point.name] = point.load()
-    for module in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
-        importlib.import_module(module)  # registers itself
+    found.update(entry_point_objects(ENTRY_POINTS))
+    import_named()
     return found
 
 
