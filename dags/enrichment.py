@@ -3,7 +3,7 @@
 
 Hourly: for every inventory device over SNMP, interfaces (IF-MIB), physical inventory
 (ENTITY-MIB), LLDP neighbours, ARP and MAC tables (IP-MIB, BRIDGE/Q-BRIDGE-MIB) into the
-versioned `interfaces`, `inventory`, `neighbors` and `endpoints` tables. A device lacking a MIB
+versioned `interfaces`, `hardware`, `neighbors` and `endpoints` tables. A device lacking a MIB
 just has no rows for it; failures are `poll_status` rows, the run goes on.
 """
 

@@ -22,12 +22,18 @@ like a secret (``community``, ``password``...) is refused.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from netargus import config, model
 from netargus.config import ConfigModel, SourceMap, read_yaml, validate
 from netargus.model import Device, NetconfSettings, SnmpSettings
 from netargus.protocols.snmp.text import check_charset
@@ -189,15 +195,43 @@ def build_devices(source: SourceMap, spec: InventoryFile) -> list[Device]:
     return devices
 
 
-def check_inventory(path: str | Path | None = None) -> int:
+# the source of the modules whose rules validate an inventory
+_RULES = b"".join(Path(m).read_bytes() for m in (__file__, config.__file__, model.__file__))
+
+
+def check_inventory(path: str | Path | None = None, cache: Path | None = None) -> int:
     """Validate the inventory file and return its device count.
 
     DAG files call this when they are parsed, so a broken file shows as the DAG's import
-    error (file, line, field) instead of a half-run. Reads one local file: no network, no secret.
+    error (file, line, field) instead of a half-run. Reads one local file: no network, no
+    secret. A file whose exact content was validated before is not validated again: its
+    SHA-256 and device count are remembered in ``cache`` (default: a file in the system's
+    temporary folder), so a parse costs one read and one hash, not the fleet's validation.
+
+    Raises:
+        ConfigError: the file is invalid (file, line, field).
     """
     from netargus.settings import inventory_path
 
-    return len(FileInventory(inventory_path(path)).load())
+    source = Path(inventory_path(path))
+    try:  # the file, and the code that validates it (an upgrade may judge it otherwise)
+        digest = hashlib.sha256(source.read_bytes() + _RULES).hexdigest()
+    except OSError:
+        digest = ""  # unreadable: load() says why
+    cache = cache or Path(tempfile.gettempdir()) / f"netargus-inventory-{os.getuid()}.json"
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if digest and isinstance(known, dict) and isinstance(known.get(digest), int):
+        return int(known[digest])
+    count = len(FileInventory(source).load())
+    if digest:
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({digest: count}))
+            tmp.replace(cache)
+    return count
 
 
 class FileInventory:

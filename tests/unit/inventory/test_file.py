@@ -284,3 +284,39 @@ def test_snmp_enabled_merges_like_any_snmp_key(tmp_path):
     assert [d.name for d in load(tmp_path, PRECEDENCE)] == [
         "first-then-second", "second-then-first", "own-settings", "no-groups", "off-by-group",
         "back-on"]
+
+
+def test_a_validated_inventory_is_not_validated_again_until_it_changes(tmp_path, monkeypatch):
+    """check_inventory (run at every DAG parse) validates a file's content once; a changed
+    file, even one byte, is validated again, and a broken one still fails with its line."""
+    from netargus.inventory import file as inventory_file
+
+    path, cache = tmp_path / "inventory.yaml", tmp_path / "cache.json"
+    path.write_text("defaults: {snmp: {credentials: ro}}\ndevices:\n"
+                    "  - {name: a, host: 192.0.2.1}\n  - {name: b, host: 192.0.2.2}\n")
+    loads = []
+    real_load = FileInventory.load
+    monkeypatch.setattr(FileInventory, "load",
+                        lambda self: loads.append(self.path) or real_load(self))
+    assert inventory_file.check_inventory(path, cache) == 2
+    assert inventory_file.check_inventory(path, cache) == 2
+    assert loads == [path]  # the second parse read and hashed the file, nothing more
+    path.write_text(path.read_text().replace("192.0.2.2", "192.0.2.3"))
+    assert inventory_file.check_inventory(path, cache) == 2
+    assert loads == [path, path]
+    path.write_text(path.read_text() + "  - {name: c, host: 192.0.2.4, snmp: {port: x}}\n")
+    with pytest.raises(ConfigError, match=r"inventory.yaml:5: devices\[2\]\.snmp\.port"):
+        inventory_file.check_inventory(path, cache)
+    with pytest.raises(ConfigError, match=r"inventory.yaml:5:"):  # never cached as good
+        inventory_file.check_inventory(path, cache)
+
+
+def test_an_unwritable_cache_only_costs_validation(tmp_path):
+    from netargus.inventory.file import check_inventory
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text("defaults: {snmp: {credentials: ro}}\ndevices:\n  - {name: a, host: h}\n")
+    blocked = tmp_path / "no-such-folder" / "cache.json"
+    assert check_inventory(path, blocked) == 1
+    assert check_inventory(path, blocked) == 1
+    assert not blocked.exists()
