@@ -37,6 +37,7 @@ test-unit: venv
 	@$(PY) -m pytest tests -m "unit or dags"
 
 bench: venv
+	@bash lab/install-system.sh bench
 	@$(PY) -m bench
 
 lint: venv

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the lab needs; installs only what is missing (needs root or sudo).
+# `install-system.sh bench` adds what the benchmarks need (Debian's snmpd: P1's agents).
 set -euo pipefail
 need=()
+if [ "${1:-}" = bench ]; then
+  [ -x /usr/sbin/snmpd ] || need+=(snmpd)
+fi
 command -v clickhouse-server >/dev/null || need+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || need+=(clickhouse-client)
 command -v snmpget >/dev/null || need+=(snmp)
@@ -16,5 +20,12 @@ command -v ip >/dev/null || need+=(iproute2)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "==> apt-get install ${need[*]}"
+# packages must not start their daemons (snmpd would take UDP 161): the lab starts its own
+policy=/usr/sbin/policy-rc.d; made_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"; made_policy=1
+fi
+trap '[ -z "$made_policy" ] || $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
