@@ -7,6 +7,12 @@ REST API and timed from start to end; devices per 60 s = N x 60 / run seconds. T
 measured in the same run, is the same polling code called directly in one process (no Airflow):
 the ratio is what orchestration costs. Peak memory is the sum of PSS of every lab and Airflow
 process (shared pages split, not double counted), sampled every 0.5 s.
+
+Each size runs on fresh data and proves its work: the ClickHouse database is dropped and
+migrated again, device names carry a token of their own (``bench-<token>-0000``), the profile
+runs every minute (a manual run's interval is the current minute, which is polled), and the
+run must leave N ``ok`` rows in ``poll_status`` and as many samples as the direct poll of the
+same devices read (both are reported).
 ``python -m bench.p4_airflow [N ...]``.
 """
 
@@ -16,6 +22,8 @@ import asyncio
 import sys
 import threading
 import time
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +37,10 @@ from lab.procs import read_pid
 from lab.recordings import recordings
 from netargus.inventory.file import FileInventory
 from netargus.jobs.polling import poll
+from netargus.model import PollOutcome
 from netargus.profiles import Traits, load_profiles
+from netargus.store import connect
+from netargus.store.migrator import migrate_database
 
 SIZES = [int(a) for a in sys.argv[1:]] or [100, 200, 400]
 ROOT = REPO / ".lab-bench" / "p4"
@@ -38,19 +49,20 @@ metric_groups:
   interface_counters: {from_bundle: true}
 profiles:
   bench:
-    schedule: "0 0 1 1 *"
+    schedule: "* * * * *"
     metric_groups: [interface_counters]
     shards: 4
 """
 
 
-def write_config(n: int) -> tuple[Path, Path]:
+def write_config(n: int, token: str) -> tuple[Path, Path]:
     names = list(recordings())
     inventory = {
         "defaults": {"host": "127.0.0.1", "site": "bench",
                      "snmp": {"port": 31161, "version": "3", "credentials": "snmp_lab_v3",
                               "timeout": 5, "retries": 1}},
-        "devices": [{"name": f"bench-{i:04d}", "snmp": {"context": names[i % len(names)]}}
+        "devices": [{"name": f"bench-{token}-{i:04d}",
+                     "snmp": {"context": names[i % len(names)]}}
                     for i in range(n)]}
     bundled = yaml.safe_load((REPO / "include/config/profiles.yaml").read_text())
     profiles = yaml.safe_load(PROFILES)
@@ -87,23 +99,32 @@ class PeakMemory(threading.Thread):
             time.sleep(0.5)
 
 
-def direct(cfg: LabConfig, inventory: Path, profiles: Path) -> float:
-    """The reference: the same polling code, one process, no Airflow."""
+def direct(cfg: LabConfig, inventory: Path, profiles: Path) -> tuple[float, int, int]:
+    """The reference: the same polling code, one process, no Airflow; (seconds, devices ok,
+    samples)."""
     devices = FileInventory(inventory).load()
     spec = load_profiles(profiles)
     groups = {g: spec.metric_groups[g] for g in spec.profiles["bench"].metric_groups}
     t0 = time.perf_counter()
-    asyncio.run(poll([(d, Traits()) for d in devices], groups, cfg.auth, datetime.now(UTC)))
-    return time.perf_counter() - t0
+    report = asyncio.run(poll([(d, Traits()) for d in devices], groups, cfg.auth,
+                              datetime.now(UTC)))
+    took = time.perf_counter() - t0
+    ok = sum(r.status is PollOutcome.OK for r in report.results)
+    return took, ok, len(report.samples)
 
 
 def measure(n: int) -> dict:
     """One run of polling_bench over ``n`` devices through the bench lab's Airflow."""
-    inventory, profiles = write_config(n)
+    token = uuid.uuid4().hex[:6]
+    inventory, profiles = write_config(n, token)
     cfg = LabConfig(REPO / ".lab-bench", offset=20000, inventory_file=inventory,
                     extra_env=(("NETARGUS_PROFILES", str(profiles)),))
     services.down(cfg, report=lambda line: None)  # Airflow must start with this inventory
     services.up(cfg, services.DATA_SERVICES + (services.AIRFLOW,), report=lambda line: None)
+    settings = cfg.clickhouse_settings()
+    connect(replace(settings, database="default")).execute(
+        f"DROP DATABASE IF EXISTS {settings.database}")  # fresh data for every size
+    migrate_database(settings)
     memory = PeakMemory([p for s in services.ALL.values() if (p := read_pid(s.pid_file(cfg)))])
     memory.start()
     try:
@@ -113,10 +134,20 @@ def measure(n: int) -> dict:
     run = airflow_api(cfg).call("GET", f"/dags/polling_bench/dagRuns/{run_id}")
     took = (datetime.fromisoformat(run["end_date"])
             - datetime.fromisoformat(run["start_date"])).total_seconds()
-    ref = direct(cfg, inventory, profiles)
+    db = connect(settings)
+    ok = db.execute("SELECT count() FROM poll_status FINAL WHERE dag_id = 'polling_bench' "
+                    "AND status = 'ok' AND device LIKE %(p)s", {"p": f"bench-{token}-%"})[0][0]
+    stored = db.execute("SELECT count() FROM samples WHERE device LIKE %(p)s",
+                        {"p": f"bench-{token}-%"})[0][0]
+    ref, ref_ok, ref_samples = direct(cfg, inventory, profiles)
     services.down(cfg, report=lambda line: None)
-    return {"devices": n, "airflow_run_s": took, "devices_per_60s": n * 60 / took,
-            "direct_s": ref, "ratio_vs_direct": took / ref, "peak_pss_mib": memory.peak / 2**20}
+    if ok != n or ref_ok != n or stored != ref_samples:
+        raise RuntimeError(f"P4 at {n} devices did not do the work it times: Airflow run "
+                           f"{ok} ok, {stored} samples; direct {ref_ok} ok, {ref_samples} "
+                           "samples")
+    return {"devices": n, "ok": ok, "samples": stored, "airflow_run_s": took,
+            "devices_per_60s": n * 60 / took, "direct_s": ref, "ratio_vs_direct": took / ref,
+            "peak_pss_mib": memory.peak / 2**20}
 
 
 def main() -> None:
