@@ -20,6 +20,19 @@ def bench_lab() -> LabConfig:
 
 
 @contextmanager
+def started(cfg: LabConfig, wanted: tuple[Any, ...]) -> Iterator[LabConfig]:
+    """The bench lab's ``wanted`` services (``lab.services``) for the ``with`` block, stopped
+    at its end whatever happens: a benchmark stops what it starts."""
+    from lab import services
+
+    services.up(cfg, wanted, report=lambda line: None)
+    try:
+        yield cfg
+    finally:
+        services.down(cfg, report=lambda line: None)
+
+
+@contextmanager
 def timed() -> Iterator[dict[str, float]]:
     out: dict[str, float] = {}
     start = time.perf_counter()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bench.common import bench_lab, best_of, record
+from bench.common import bench_lab, best_of, record, started
 from lab import services
 from netargus.model import Sample
 from netargus.sink.clickhouse import ClickHouseSink, sample_columns
@@ -39,44 +39,44 @@ def tsv(samples: list[Sample]) -> bytes:
 
 def main() -> None:
     cfg = bench_lab()
-    services.up(cfg, (services.CLICKHOUSE,), report=lambda line: None)
-    settings = cfg.clickhouse_settings("bench")
-    migrate_database(settings)
-    client = connect(settings)
-    samples = make_samples(N)
-    payload = tsv(samples)
+    with started(cfg, (services.CLICKHOUSE,)):
+        settings = cfg.clickhouse_settings("bench")
+        migrate_database(settings)
+        client = connect(settings)
+        samples = make_samples(N)
+        payload = tsv(samples)
 
-    def via_sink() -> None:
-        client.execute("TRUNCATE TABLE samples")
-        ClickHouseSink(client).write_samples(samples)
+        def via_sink() -> None:
+            client.execute("TRUNCATE TABLE samples")
+            ClickHouseSink(client).write_samples(samples)
 
-    # credentials in a mode-600 client config, never on the command line (ps, error texts)
-    conf = cfg.path("bench", "client.xml")
-    conf.write_text(f"<config><user>{settings.user}</user>"
-                    f"<password>{settings.password}</password></config>")
-    conf.chmod(0o600)
+        # credentials in a mode-600 client config, never on the command line (ps, error texts)
+        conf = cfg.path("bench", "client.xml")
+        conf.write_text(f"<config><user>{settings.user}</user>"
+                        f"<password>{settings.password}</password></config>")
+        conf.chmod(0o600)
 
-    def via_client() -> None:
-        client.execute("TRUNCATE TABLE samples")
-        out = subprocess.run(
-            ["clickhouse-client", f"--config-file={conf}", "--port", str(cfg.clickhouse_port),
-             "--database", "bench", "--query",
-             "INSERT INTO samples (ts, ts_ms, device, source, metric, series, labels.key, "
-             "labels.value, value, kind) FORMAT TabSeparated"],
-            input=payload, capture_output=True, check=False)
-        if out.returncode:
-            raise RuntimeError(f"clickhouse-client failed: {out.stderr.decode()[-500:]}")
+        def via_client() -> None:
+            client.execute("TRUNCATE TABLE samples")
+            out = subprocess.run(
+                ["clickhouse-client", f"--config-file={conf}", "--port", str(cfg.clickhouse_port),
+                 "--database", "bench", "--query",
+                 "INSERT INTO samples (ts, ts_ms, device, source, metric, series, labels.key, "
+                 "labels.value, value, kind) FORMAT TabSeparated"],
+                input=payload, capture_output=True, check=False)
+            if out.returncode:
+                raise RuntimeError(f"clickhouse-client failed: {out.stderr.decode()[-500:]}")
 
-    sink_s = best_of(2, via_sink)
-    assert client.execute("SELECT count() FROM samples")[0][0] == N
-    client_s = best_of(2, via_client)
-    assert client.execute("SELECT count() FROM samples")[0][0] == N
-    record("P2: 1M samples into ClickHouse 18.16 (best of 2)", [
-        {"path": "netargus ClickHouseSink (numpy columnar)", "seconds": sink_s,
-         "rows_per_s": N / sink_s, "ratio_vs_reference": client_s / sink_s},
-        {"path": "reference: clickhouse-client TSV", "seconds": client_s,
-         "rows_per_s": N / client_s, "ratio_vs_reference": 1.0},
-    ])
+        sink_s = best_of(2, via_sink)
+        assert client.execute("SELECT count() FROM samples")[0][0] == N
+        client_s = best_of(2, via_client)
+        assert client.execute("SELECT count() FROM samples")[0][0] == N
+        record("P2: 1M samples into ClickHouse 18.16 (best of 2)", [
+            {"path": "netargus ClickHouseSink (numpy columnar)", "seconds": sink_s,
+             "rows_per_s": N / sink_s, "ratio_vs_reference": client_s / sink_s},
+            {"path": "reference: clickhouse-client TSV", "seconds": client_s,
+             "rows_per_s": N / client_s, "ratio_vs_reference": 1.0},
+        ])
 
 
 if __name__ == "__main__":

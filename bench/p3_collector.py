@@ -24,7 +24,7 @@ from concurrent import futures
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2_grpc
 
-from bench.common import bench_lab, record
+from bench.common import bench_lab, record, started
 from lab import services
 from lab.recordings import recordings
 from lab.streamsim import GnmiTargetSim, SimDevice, Tally
@@ -101,34 +101,34 @@ def collect(n: int, kafka: dict, out) -> None:
 
 def main() -> None:
     cfg = bench_lab()
-    services.up(cfg, (services.KAFKA,), report=lambda line: None)
-    kafka = {"bootstrap.servers": f"127.0.0.1:{cfg.kafka_port}"}
-    rows = []
-    for n in [int(a) for a in sys.argv[1:]] or [25, 50, 100, 200]:
-        with multiprocessing.Manager() as manager:
-            out = manager.dict()
-            ready, stop = multiprocessing.Event(), multiprocessing.Event()
-            sim = multiprocessing.Process(target=simulate, args=(n, ready, stop, out))
-            sim.start()
-            ready.wait(120)
-            t0 = time.monotonic()
-            col = multiprocessing.Process(target=collect, args=(n, kafka, out))
-            col.start()
-            col.join()
-            wall = time.monotonic() - t0
-            stop.set()
-            sim.join(60)
-            rows.append({
-                "targets": n, "offered_notifications_per_s": n * 48 / INTERVAL,
-                "forwarded": out["forwarded"], "sample_to_kafka_p50_s": out["delay_p50_s"],
-                "p95_s": out["delay_p95_s"],
-                "collector_cpu_per_s": out["collector_cpu_s"] / wall,
-                "simulator_cpu_per_s": out["sim_cpu_s"] / wall,
-                "ratio_collector_vs_simulator": out["collector_cpu_s"] / out["sim_cpu_s"],
-            })
-            print(rows[-1], flush=True)
-    record(f"P3c: one collector, N gNMI targets (48 interfaces, {INTERVAL:.0f} s sample "
-           f"interval), {RUN_S:.0f} s each", rows)
+    with started(cfg, (services.KAFKA,)):
+        kafka = {"bootstrap.servers": f"127.0.0.1:{cfg.kafka_port}"}
+        rows = []
+        for n in [int(a) for a in sys.argv[1:]] or [25, 50, 100, 200]:
+            with multiprocessing.Manager() as manager:
+                out = manager.dict()
+                ready, stop = multiprocessing.Event(), multiprocessing.Event()
+                sim = multiprocessing.Process(target=simulate, args=(n, ready, stop, out))
+                sim.start()
+                ready.wait(120)
+                t0 = time.monotonic()
+                col = multiprocessing.Process(target=collect, args=(n, kafka, out))
+                col.start()
+                col.join()
+                wall = time.monotonic() - t0
+                stop.set()
+                sim.join(60)
+                rows.append({
+                    "targets": n, "offered_notifications_per_s": n * 48 / INTERVAL,
+                    "forwarded": out["forwarded"], "sample_to_kafka_p50_s": out["delay_p50_s"],
+                    "p95_s": out["delay_p95_s"],
+                    "collector_cpu_per_s": out["collector_cpu_s"] / wall,
+                    "simulator_cpu_per_s": out["sim_cpu_s"] / wall,
+                    "ratio_collector_vs_simulator": out["collector_cpu_s"] / out["sim_cpu_s"],
+                })
+                print(rows[-1], flush=True)
+        record(f"P3c: one collector, N gNMI targets (48 interfaces, {INTERVAL:.0f} s sample "
+               f"interval), {RUN_S:.0f} s each", rows)
 
 
 if __name__ == "__main__":

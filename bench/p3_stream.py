@@ -22,7 +22,7 @@ import uuid
 
 from confluent_kafka import Producer
 
-from bench.common import bench_lab, record
+from bench.common import bench_lab, record, started
 from lab import services
 from lab.streamsim import GNMI_COUNTERS
 from netargus.sink.clickhouse import ClickHouseSink
@@ -154,45 +154,46 @@ def bare_consume(bootstrap: str, topic: str, total: int) -> float:
 
 def main() -> None:
     cfg = bench_lab()
-    services.up(cfg, (services.CLICKHOUSE, services.KAFKA), report=lambda line: None)
-    settings = cfg.clickhouse_settings("bench")
-    migrate_database(settings)
-    client = connect(settings)
-    client.execute("TRUNCATE TABLE samples")
-    bootstrap = f"127.0.0.1:{cfg.kafka_port}"
-    topic = f"p3-{uuid.uuid4().hex[:6]}"
-    ensure_topics({"bootstrap.servers": bootstrap}, (topic, OBSERVATIONS, DEADLETTER),
-                  partitions=6)
+    with started(cfg, (services.CLICKHOUSE, services.KAFKA)):
+        settings = cfg.clickhouse_settings("bench")
+        migrate_database(settings)
+        client = connect(settings)
+        client.execute("TRUNCATE TABLE samples")
+        bootstrap = f"127.0.0.1:{cfg.kafka_port}"
+        topic = f"p3-{uuid.uuid4().hex[:6]}"
+        ensure_topics({"bootstrap.servers": bootstrap}, (topic, OBSERVATIONS, DEADLETTER),
+                      partitions=6)
 
-    # 1. sustained: producer at RATE, loaders concurrently
-    produced = multiprocessing.Value("q", 0)
-    proc = multiprocessing.Process(target=produce, args=(bootstrap, topic, RATE, DURATION,
-                                                         produced))
-    proc.start()
-    seconds, timeline = run_loaders(
-        bootstrap, settings, topic,
-        lambda n: not proc.is_alive() and n >= produced.value * PER_MESSAGE, produced)
-    proc.join()
-    total = produced.value
-    stored = client.execute("SELECT count() FROM samples")[0][0]
-    assert stored == total * PER_MESSAGE, (stored, total)
-    record(f"P3a: {RATE:,.0f} samples/s offered for {DURATION:.0f} s, {LOADERS} loader "
-           f"processes (gNMI, {PER_MESSAGE} samples/message)", timeline)
+        # 1. sustained: producer at RATE, loaders concurrently
+        produced = multiprocessing.Value("q", 0)
+        proc = multiprocessing.Process(target=produce, args=(bootstrap, topic, RATE, DURATION,
+                                                             produced))
+        proc.start()
+        seconds, timeline = run_loaders(
+            bootstrap, settings, topic,
+            lambda n: not proc.is_alive() and n >= produced.value * PER_MESSAGE, produced)
+        proc.join()
+        total = produced.value
+        stored = client.execute("SELECT count() FROM samples")[0][0]
+        assert stored == total * PER_MESSAGE, (stored, total)
+        record(f"P3a: {RATE:,.0f} samples/s offered for {DURATION:.0f} s, {LOADERS} loader "
+               f"processes (gNMI, {PER_MESSAGE} samples/message)", timeline)
 
-    # 2. capacity on the same topic: bare consume (reference), then the loaders from scratch
-    bare_s = bare_consume(bootstrap, topic, total)
-    client.execute("TRUNCATE TABLE samples")
-    loader_s, _ = run_loaders(bootstrap, settings, topic,
-                              lambda n: n >= total * PER_MESSAGE)
-    samples = total * PER_MESSAGE
-    record(f"P3b: {total:,} messages ({samples:,} samples) from one topic, same run", [
-        {"path": f"netargus stream loader x{LOADERS} (decode, ClickHouse, observations, commit)",
-         "seconds": loader_s, "samples_per_s": samples / loader_s,
-         "ratio_vs_reference": bare_s / loader_s},
-        {"path": "reference: bare confluent-kafka consume", "seconds": bare_s,
-         "samples_per_s": samples / bare_s, "ratio_vs_reference": 1.0},
-    ])
-    print(f"\nsustained phase: {seconds:.0f} s; {total:,} messages produced and loaded")
+        # 2. capacity on the same topic: bare consume (reference), then the loaders from scratch
+        bare_s = bare_consume(bootstrap, topic, total)
+        client.execute("TRUNCATE TABLE samples")
+        loader_s, _ = run_loaders(bootstrap, settings, topic,
+                                  lambda n: n >= total * PER_MESSAGE)
+        samples = total * PER_MESSAGE
+        record(f"P3b: {total:,} messages ({samples:,} samples) from one topic, same run", [
+            {"path": f"netargus stream loader x{LOADERS} (decode, ClickHouse, observations, "
+                     "commit)",
+             "seconds": loader_s, "samples_per_s": samples / loader_s,
+             "ratio_vs_reference": bare_s / loader_s},
+            {"path": "reference: bare confluent-kafka consume", "seconds": bare_s,
+             "samples_per_s": samples / bare_s, "ratio_vs_reference": 1.0},
+        ])
+        print(f"\nsustained phase: {seconds:.0f} s; {total:,} messages produced and loaded")
 
 
 if __name__ == "__main__":
