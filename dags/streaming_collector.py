@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from netargus.airflow import tasks
+from netargus.airflow import STREAMING_POOL, tasks
 from netargus.airflow.dags import CLICKHOUSE, KAFKA
 from netargus.streaming.config import load_streaming
 
@@ -27,7 +27,7 @@ LEASE = timedelta(seconds=load_streaming().lease_seconds)
      tags=["netargus", "streaming"], doc_md=__doc__)
 def streaming_collector() -> None:
     # a retry re-checks the lease: it goes on only while this run still holds the shard
-    @task(retries=1, retry_delay=timedelta(seconds=30),
+    @task(retries=1, retry_delay=timedelta(seconds=30), pool=STREAMING_POOL,
           execution_timeout=LEASE + timedelta(minutes=15))
     def collect(**context: Any) -> dict:
         return tasks.collect_shard(context["dag_run"].conf or {}, clickhouse_conn_id=CLICKHOUSE,

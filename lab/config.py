@@ -135,6 +135,15 @@ class LabConfig:
         """Where the streaming simulators' CA and server certificates live."""
         return self.path("streamsim", "certs", "x").parent
 
+    def parallelism(self) -> int:
+        """The LocalExecutor's task slots: the SNMP pool, one per streaming shard, and two for
+        the small tasks (:func:`netargus.airflow.executor_slots`)."""
+        from lab.services import SNMP_POOL_SLOTS
+        from netargus.airflow import executor_slots
+
+        shards = int(yaml.safe_load(STREAMING.read_text()).get("shards", 4))
+        return executor_slots(SNMP_POOL_SLOTS, shards)
+
     def streaming(self) -> Path:
         """The streaming file for this lab: the repo's, with ports moved by ``offset`` and
         the lab's CA as the gNMI targets' trust root."""
@@ -222,7 +231,7 @@ class LabConfig:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__PARALLELISM": str(self.parallelism()),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(pw_file),

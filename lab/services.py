@@ -342,19 +342,30 @@ NETCONF_SSH = Service("netconf-ssh", _sshd_launch, lambda c: port_open(c.netconf
 
 # ---------------------------------------------------------------- Airflow 3 standalone
 
-SNMP_POOL = "netargus_snmp"
-SNMP_POOL_SLOTS = 4  # 2 cores: as many SNMP shard tasks at once as the executor's parallelism
+SNMP_POOL_SLOTS = 4  # 2 cores: four SNMP shard tasks at once (asyncio: each holds many devices)
+
+
+def pool_slots(cfg: LabConfig) -> dict[str, int]:
+    """Each netargus pool's slots in the lab: SNMP as above, streaming one per shard."""
+    from netargus.airflow import SNMP_POOL, STREAMING_POOL
+    from netargus.streaming.config import load_streaming
+
+    return {SNMP_POOL: SNMP_POOL_SLOTS, STREAMING_POOL: load_streaming(cfg.streaming()).shards}
+
 
 def _airflow_launch(cfg: LabConfig) -> None:
     env = cfg.airflow_env()
     # standalone starts its components as "airflow" from PATH: make it this venv's
     env["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
     airflow = Path(sys.executable).with_name("airflow")
-    # the metadata DB and the SNMP pool exist before any scheduler runs: DAGs are unpaused at
+    # the metadata DB and the pools exist before any scheduler runs: DAGs are unpaused at
     # creation, and a task naming a missing pool is never scheduled
+    from netargus.airflow import POOLS
+
+    pools = [["pools", "set", name, str(slots), POOLS[name]]
+             for name, slots in pool_slots(cfg).items()]
     with open(AIRFLOW.log_file(cfg), "ab") as log:
-        for cmd in (["db", "migrate"], ["pools", "set", SNMP_POOL, str(SNMP_POOL_SLOTS),
-                                        "SNMP collection (discovery, enrichment, polling)"]):
+        for cmd in (["db", "migrate"], *pools):
             subprocess.run([str(airflow), *cmd], env={**os.environ, **env}, stdout=log,
                            stderr=subprocess.STDOUT, check=True, timeout=300)
     start([str(airflow), "standalone"], AIRFLOW.pid_file(cfg), AIRFLOW.log_file(cfg), env=env,

@@ -59,6 +59,24 @@ def test_snmp_tasks_share_one_pool(parsed):
         assert "netargus_snmp" in parsed["dags"][dag_id]["pools"], dag_id
 
 
+def test_streaming_collectors_have_a_pool_of_their_own(parsed):
+    """A collector holds its slot for a whole lease: never in the SNMP pool nor the default
+    one, where it would starve scheduled polling."""
+    assert parsed["dags"]["streaming_collector"]["pools"] == ["netargus_streaming"]
+    assert not any("netargus_streaming" in d["pools"] for name, d in parsed["dags"].items()
+                   if name != "streaming_collector")
+
+
+def test_the_lab_executor_has_room_for_every_collector_beside_a_full_snmp_pool():
+    from lab.config import LabConfig
+    from lab.services import pool_slots
+
+    lab = LabConfig.test()
+    slots = pool_slots(lab)
+    assert slots == {"netargus_snmp": 4, "netargus_streaming": 2}  # streaming.yaml: 2 shards
+    assert int(lab.airflow_env()["AIRFLOW__CORE__PARALLELISM"]) == 4 + 2 + 2
+
+
 def test_one_polling_dag_per_profile(parsed):
     assert parsed["dags"]["polling_interfaces"]["schedule"] == "* * * * *"
     assert parsed["dags"]["polling_health"]["schedule"] == "*/5 * * * *"

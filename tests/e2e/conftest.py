@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.services import pool_slots
+from netargus.airflow import POOLS
 from netargus.store import connect
 from netargus.store.migrator import migrate_database
 
@@ -28,8 +30,9 @@ def airflow_home(lab, tmp_path_factory) -> dict[str, str]:
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True,
                    timeout=300)
-    subprocess.run([str(airflow), "pools", "set", "netargus_snmp", "4", "SNMP collection"],
-                   env=env, check=True, capture_output=True, timeout=120)
+    for name, slots in pool_slots(lab).items():
+        subprocess.run([str(airflow), "pools", "set", name, str(slots), POOLS[name]], env=env,
+                       check=True, capture_output=True, timeout=120)
     return env
 
 

@@ -16,11 +16,10 @@ from typing import Any
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from netargus.airflow import tasks
+from netargus.airflow import SNMP_POOL, tasks
 
 CLICKHOUSE = "netargus_clickhouse"
 KAFKA = "netargus_kafka"
-SNMP_POOL = "netargus_snmp"  # bounds SNMP load across every collecting DAG
 
 
 def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list[str],
