@@ -151,3 +151,42 @@ def stored_between(db, start_ms: int, end_ms: int) -> dict[str, int]:
         "SELECT device, count() FROM samples FINAL WHERE source IN ('gnmi', 'mdt', 'jti') "
         "AND metric != 'stream.up' AND toUInt64(ts) * 1000 + ts_ms >= %(s)s "
         "AND toUInt64(ts) * 1000 + ts_ms < %(e)s GROUP BY device", {"s": start_ms, "e": end_ms}))
+
+
+def test_sigterm_stops_a_collector_within_seconds_flushed_and_released(streaming, tmp_path):
+    """What a deploy, a pod eviction or ``make down`` sends: the task's on_kill stops the
+    collector, which closes its listeners, flushes what it took to Kafka and releases its
+    lease, then the process exits, all within a few seconds (Kubernetes' default grace is
+    30 s). Everything the devices sent before the signal that it took is in ClickHouse."""
+    env, cfg, sim, db = streaming
+    before = collector_runs(env)
+    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
+    (run_id, conf), = collector_runs(env)[len(before):]
+    conf = {**conf, "lease_seconds": 600}
+    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        wait_until(lambda: lease_events(db, run_id).count("renewed") >= 2, 60,
+                   "the collector to hold its lease")
+        start_ms = time.time_ns() // 1_000_000
+        wait_until(lambda: lease_events(db, run_id).count("renewed") >= 4, 60,
+                   "the collector to take a few seconds of data")
+        signalled = time.monotonic()
+        signalled_ms = time.time_ns() // 1_000_000
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert took < 10, took
+    assert lease_events(db, run_id)[-1] == "released"
+    (detail,) = db.execute("SELECT detail FROM stream_leases WHERE holder = %(h)s "
+                           "AND event = 'released'", {"h": run_id})[0]
+    assert json.loads(detail)["stopped"] is True
+    assert not Spool(tmp_path / "spool" / f"collector-{conf['shard']:03d}").has_pending()
+    window = (start_ms, signalled_ms - 2000)
+    taken = sim.tally.between(*window)
+    assert run_dag(env, "stream_loader", next_minute())["state"] == "success"
+    assert stored_between(db, *window) == taken

@@ -5,6 +5,7 @@ are parsed, so every import of a collector, driver or database library sits insi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -99,14 +100,15 @@ def grant_leases(shards: Sequence[int], clickhouse_conn_id: str, run_id: str
     return grant(shards, ClickHouseHook(clickhouse_conn_id).get_conn(), run_id)
 
 
-def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_id: str
-                  ) -> dict[str, Any]:
-    """Hold a streaming shard for one lease (:func:`netargus.jobs.streaming.collect_shard`)."""
+def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_id: str,
+                  stop: threading.Event | None = None) -> dict[str, Any]:
+    """Hold a streaming shard for one lease (:func:`netargus.jobs.streaming.collect_shard`);
+    ``stop`` ends it early (the task was told to stop)."""
     from netargus.airflow.hooks import ClickHouseHook, kafka_config, login_auth
     from netargus.jobs.streaming import collect_shard as collect
 
     return collect(conf, ClickHouseHook(clickhouse_conn_id).get_conn(),
-                   kafka_config(kafka_conn_id), login_auth)
+                   kafka_config(kafka_conn_id), login_auth, stop=stop)
 
 
 def load_stream(*, clickhouse_conn_id: str, kafka_conn_id: str, worker: int = 0,

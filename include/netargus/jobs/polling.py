@@ -14,10 +14,20 @@ Every device ends with exactly one ``poll_status`` row per protocol it was polle
 A run for the data interval ``[start, end)`` takes the poll due at ``end`` and is idempotent:
 each protocol of a device that already has a ``poll_status`` row with samples for this DAG and
 ``end`` is not polled again, and rates are recomputed from stored samples over
-``[end - interval, end + 2 * interval)``, so the same rows come out. A run that starts more
-than two intervals late is a backfill: nothing can be polled for the past, so it fills its
-slot with rates interpolated from the counters on either side
-(:func:`netargus.transform.derive.interpolate_slot`).
+``[end - interval, end + 2 * interval)``, so the same rows come out.
+
+Late and missing runs (a busy scheduler, catchup off, the scheduler down):
+
+- a run that starts more than two intervals late polls anyway when no newer slot of this DAG
+  was polled for its devices (a late run is still the freshest data there is: a scheduler
+  that is always late must not end with no live data), and fills its own slot with rates
+  interpolated from the counters on either side
+  (:func:`netargus.transform.derive.interpolate_slot`); when a newer slot was polled (a
+  backfill of the past), it only interpolates;
+- every run then looks back :data:`LOOKBACK_SLOTS` slots for slot ends that have no
+  ``poll_status`` row of this DAG at all (never run) since the DAG's first poll, and fills
+  them the same way (rates ``interpolated`` with their confidence; idempotent, so the next
+  run finding the same gap writes the same rows).
 """
 
 from __future__ import annotations
@@ -63,6 +73,21 @@ SELECT device, groupUniqArray(module) FROM netconf_capabilities
 WHERE (device, observed_at) IN (
     SELECT device, max(observed_at) FROM netconf_capabilities GROUP BY device)
 GROUP BY device
+"""
+LOOKBACK_SLOTS = 60  # slots a run looks back for ones that never had a run
+POLLED_RECENTLY = """
+SELECT count() FROM poll_status
+WHERE dag_id = %(dag_id)s AND updated_at >= toDateTime(%(since)s) AND sample_count > 0
+  AND device IN %(devices)s
+"""
+RUN_SLOTS = """
+SELECT DISTINCT toUnixTimestamp(interval_end) FROM poll_status
+WHERE dag_id = %(dag_id)s AND interval_end >= toDateTime(%(first)s)
+  AND interval_end < toDateTime(%(end)s) AND device IN %(devices)s
+"""
+FIRST_RUN = """
+SELECT toUnixTimestamp(min(interval_end)), count() FROM poll_status
+WHERE dag_id = %(dag_id)s AND device IN %(devices)s
 """
 POLLED = """
 SELECT DISTINCT device, source FROM poll_status FINAL
@@ -230,6 +255,34 @@ def interval_of(profile: Profile, end: datetime) -> timedelta:
     return nxt - end if nxt > end else timedelta(minutes=1)
 
 
+def missing_slots(client: Any, dag_id: str, devices: Sequence[str], schedule: str,
+                  interval_end: datetime, lookback: int = LOOKBACK_SLOTS
+                  ) -> list[tuple[datetime, datetime]]:
+    """The slots ``[end, next end)`` among the ``lookback`` before ``interval_end`` (by the
+    cron ``schedule``) whose ``end`` has no ``poll_status`` row of ``dag_id`` for any of
+    ``devices``, after the DAG's first one (before it ever ran there is no gap). Oldest first.
+    """
+    first, rows = client.execute(FIRST_RUN, {"dag_id": dag_id, "devices": tuple(devices)})[0]
+    if not rows:
+        return []
+    since = datetime.fromtimestamp(first, UTC)
+    ends: list[datetime] = []
+    cron = croniter(schedule, interval_end)
+    for _ in range(lookback):
+        end = cron.get_prev(datetime)
+        if end < since:
+            break
+        ends.append(end)
+    if not ends:
+        return []
+    have = {int(t) for (t,) in client.execute(RUN_SLOTS, {
+        "dag_id": dag_id, "first": epoch(ends[-1]), "end": epoch(interval_end),
+        "devices": tuple(devices)})}
+    nexts = [interval_end, *ends[:-1]]  # each slot ends where the newer one begins
+    return sorted((end, nxt) for end, nxt in zip(ends, nexts, strict=True)
+                  if int(end.timestamp()) not in have)
+
+
 def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, MetricGroup],
                client: Any, lookup: Lookup, *, dag_id: str, run_id: str,
                interval_end: datetime, now: datetime | None = None) -> dict[str, Any]:
@@ -245,7 +298,10 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
         "dag_id": dag_id, "end": epoch(interval_end), "devices": tuple(names)})} \
         if names else set()
     counts["already_polled"] = len(done)
-    if now < interval_end + 2 * interval:
+    late = now >= interval_end + 2 * interval
+    newer = bool(names) and late and client.execute(POLLED_RECENTLY, {
+        "dag_id": dag_id, "since": epoch(now - interval), "devices": tuple(names)})[0][0] > 0
+    if not newer:  # on time, or late with nothing polled within an interval: poll now
         report = asyncio.run(poll(planned, groups, lookup, interval_end,
                                   concurrency=profile.concurrency, skip=done))
         if report.results:
@@ -253,13 +309,22 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
             counts["samples"] = sink.write_samples(samples)
             sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
             counts.update(report.counts())
-    else:  # too late to poll: fill the slot from the counters on either side
-        filled = interpolate_backfill(client, names, counter_specs(
-            g for g in groups.values() if g.protocol == "snmp"), interval_end,
-            interval_end + interval)
-        counts["interpolated"] = sink.write_rates(filled)
-        log.info("interval ending %s is past (now %s): backfill, %d interpolated rates",
-                 interval_end, now, counts["interpolated"])
+    specs = counter_specs(g for g in groups.values() if g.protocol == "snmp")
+    if late:  # the slot itself is past: fill it from the counters on either side
+        counts["interpolated"] = sink.write_rates(interpolate_backfill(
+            client, names, specs, interval_end, interval_end + interval))
+        log.info("interval ending %s is past (now %s, %s): %d interpolated rates",
+                 interval_end, now, "polled within an interval" if newer else "polled now",
+                 counts["interpolated"])
+    gaps = missing_slots(client, dag_id, names, profile.schedule, interval_end) \
+        if names else []
+    if gaps and specs:
+        counts["filled_slots"] = len(gaps)
+        counts["interpolated"] = counts.get("interpolated", 0) + sum(
+            sink.write_rates(interpolate_backfill(client, names, specs, end, slot_end))
+            for end, slot_end in gaps)
+        log.warning("%d slot(s) of %s never had a run (%s): filled from the counters",
+                    len(gaps), dag_id, ", ".join(f"{g:%Y-%m-%d %H:%M}" for g, _ in gaps[:5]))
     # readings of this run and its neighbours: overlapping windows recompute identical rows
     counts["rates"] = 0
     for source in sorted({g.protocol for g in groups.values()}):

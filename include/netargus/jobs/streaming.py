@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -90,10 +91,14 @@ def write_spool_status(client: Any, spool: Spool, name: str, holder: str) -> Non
 
 
 def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
-                  lookup: Callable[[str], LoginAuth]) -> dict[str, Any]:
+                  lookup: Callable[[str], LoginAuth],
+                  stop: threading.Event | None = None) -> dict[str, Any]:
     """Hold ``conf["shard"]``'s targets for one lease (``conf["lease_seconds"]`` or the
     file's), producing to Kafka (``kafka``: librdkafka settings) through the shard's spool;
-    release the lease at the end. ``lookup`` resolves a gNMI target's Connection id."""
+    release the lease at the end. ``lookup`` resolves a gNMI target's Connection id. Setting
+    ``stop`` (a SIGTERM: a deploy, a pod eviction, ``make down``) ends the lease early the same
+    way: listeners closed, what was received flushed to Kafka or the spool, the lease
+    released, within seconds."""
     from netargus.sink.kafka import KafkaRawSink, guarded_kafka
     from netargus.streaming.collector import StreamCollector
 
@@ -127,11 +132,12 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
 
         collector = StreamCollector(cfg, cfg.shard_targets(shard), sink,
                                     credentials=lookup)
-        result = collector.run(lease_seconds, renew=heartbeat)
+        result = collector.run(lease_seconds, renew=heartbeat, stop=stop)
+        result["stopped"] = bool(stop is not None and stop.is_set())
         try:
             write_spool_status(client, spool, name, holder)
             leases.release(shard, holder, detail=json.dumps(
-                {k: result[k] for k in ("messages", "spooled", "seconds")}))
+                {k: result[k] for k in ("messages", "spooled", "seconds", "stopped")}))
         except Exception as exc:
             log.warning("lease of shard %d not released (%s): it expires by itself", shard, exc)
     finally:

@@ -172,8 +172,9 @@ class StreamCollector:
             sub_stop.set()
             for server in servers:
                 server.stop()
+            deadline = time.monotonic() + 5.0  # all subscriptions together, not each
             for thread in threads:
-                thread.join(10)
+                thread.join(max(deadline - time.monotonic(), 0.0))
             self._stop.set()
             pump.join(60)
         stats = self.sink.spool.stats_dict()

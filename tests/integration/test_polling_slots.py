@@ -1,0 +1,123 @@
+"""Slots a busy or stopped scheduler left behind (issue 12): a late run still polls when
+nothing fresher was polled, and slots that never had a run are found by the next run and
+filled from the counters on either side, idempotently. Against the lab's ClickHouse (and its
+SNMP agents for the late run).
+
+Expected values by hand: a counter at 1,000,000 octets at 12:00:05 and 1,450,000 at 12:03:05
+moved 2,500 octets/s; a 60 s slot inside that 180 s span gets 2,500 octets/s with confidence
+60 / 180."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from netargus.auth import SnmpAuth
+from netargus.inventory.file import FileInventory
+from netargus.jobs.polling import missing_slots, plan_shards, poll_shard
+from netargus.model import Device, PollResult, Sample, SnmpSettings
+from netargus.profiles import load_profiles
+from netargus.settings import profiles_path
+from netargus.sink.clickhouse import ClickHouseSink
+from netargus.store import connect
+
+E0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+LABELS = (("ifIndex", "1"), ("ifName", "Gi0/1"))
+
+
+def profile_and_groups():
+    spec = load_profiles(profiles_path())
+    profile = spec.profiles["interfaces"]
+    return profile, {g: spec.metric_groups[g] for g in profile.metric_groups}
+
+
+def readings(client, device: str) -> None:
+    """Polls of ``device`` at 12:00 and 12:03 only: the runs for 12:01 and 12:02 never
+    happened."""
+    sink = ClickHouseSink(client)
+    sink.write_samples([
+        Sample(ts=E0 + timedelta(seconds=5), device=device, source="snmp",
+               metric="system.uptime", value=1000),
+        Sample(ts=E0 + timedelta(seconds=5), device=device, source="snmp",
+               metric="interface.in_octets", value=1_000_000, kind="counter", labels=LABELS),
+        Sample(ts=E0 + timedelta(minutes=3, seconds=5), device=device, source="snmp",
+               metric="system.uptime", value=1180),
+        Sample(ts=E0 + timedelta(minutes=3, seconds=5), device=device, source="snmp",
+               metric="interface.in_octets", value=1_000_000 + 180 * 2500, kind="counter",
+               labels=LABELS)])
+    for end in (E0, E0 + timedelta(minutes=3)):
+        sink.write_poll_status([PollResult(device=device, status="ok", interval_end=end,
+                                           duration_s=0.5, sample_count=2)],
+                               dag_id="polling_interfaces", run_id=f"r{end:%H%M}")
+
+
+def test_the_slots_that_never_had_a_run_are_found(migrated_db):
+    client = connect(migrated_db)
+    readings(client, "gap-r1")
+    now_end = E0 + timedelta(minutes=3)
+    assert missing_slots(client, "polling_interfaces", ["gap-r1"], "* * * * *", now_end) == [
+        (E0 + timedelta(minutes=1), E0 + timedelta(minutes=2)),
+        (E0 + timedelta(minutes=2), E0 + timedelta(minutes=3))]
+    # before the DAG's first run there is no gap; another DAG's rows are not this one's
+    assert missing_slots(client, "polling_interfaces", ["gap-r1"], "* * * * *", E0) == []
+    assert missing_slots(client, "polling_health", ["gap-r1"], "* * * * *", now_end) == []
+    # a schedule every 5 minutes looks at 5-minute slots
+    assert missing_slots(client, "polling_interfaces", ["gap-r1"], "*/5 * * * *",
+                         E0 + timedelta(minutes=15)) == [
+        (E0 + timedelta(minutes=5), E0 + timedelta(minutes=10)),
+        (E0 + timedelta(minutes=10), E0 + timedelta(minutes=15))]
+
+
+def test_the_next_run_fills_them_from_the_counters_and_again_writes_the_same(migrated_db):
+    client = connect(migrated_db)
+    readings(client, "gap-r1")
+    profile, groups = profile_and_groups()
+    device = Device(name="gap-r1", host="127.0.0.1", snmp=SnmpSettings(credentials="c"))
+    shard = {"shard": 0, "devices": [{"device": device.to_dict(), "traits": {}}]}
+
+    def run(run_id: str) -> dict:  # the 12:03 run, already polled: it only recomputes
+        return poll_shard(shard, profile, groups, client,
+                          lambda protocol, conn_id: SnmpAuth(community="unused"),
+                          dag_id="polling_interfaces", run_id=run_id,
+                          interval_end=E0 + timedelta(minutes=3),
+                          now=E0 + timedelta(minutes=3, seconds=10))
+
+    first = run("again-1")
+    assert (first["already_polled"], first["filled_slots"], first["interpolated"]) == (1, 2, 2)
+    filled = client.execute(
+        "SELECT toUnixTimestamp(ts), value, seconds, toString(reason), confidence FROM rates "
+        "FINAL WHERE device = 'gap-r1' AND interpolated = 1 ORDER BY ts")
+    assert filled == [
+        (int((E0 + timedelta(minutes=2)).timestamp()), 2500.0, 60.0, "ok",
+         pytest.approx(1 / 3, abs=1e-4)),
+        (int((E0 + timedelta(minutes=3)).timestamp()), 2500.0, 60.0, "ok",
+         pytest.approx(1 / 3, abs=1e-4))]
+    second = run("again-2")
+    assert (second["filled_slots"], second["interpolated"]) == (2, 2)
+    assert client.execute("SELECT count() FROM rates FINAL WHERE device = 'gap-r1' "
+                          "AND interpolated = 1")[0][0] == 2
+
+
+def test_a_late_run_polls_when_nothing_fresher_was_polled_and_only_interpolates_after(
+        lab, lab_credentials, migrated_db):
+    """A run whose slot ended 10 minutes ago: nothing of this DAG was polled within the last
+    interval, so it polls now (live data beats none); the next late run, a minute older, finds
+    that fresh poll and only interpolates its slot."""
+    client = connect(migrated_db)
+    profile, groups = profile_and_groups()
+    devices = [d for d in FileInventory(lab.inventory()).load() if d.name == "lab-c3750"]
+    (shard,) = [s for s in plan_shards(profile.model_copy(update={"shards": 1}), groups,
+                                       devices, {}) if s["devices"]]
+    now = datetime.now(UTC)
+    late_end = now.replace(second=0, microsecond=0) - timedelta(minutes=10)
+    counts = poll_shard(shard, profile, groups, client, lab_credentials,
+                        dag_id="polling_interfaces", run_id="late-1", interval_end=late_end,
+                        now=now)
+    assert counts["ok"] == 1 and counts["samples"] > 0 and "interpolated" in counts
+    older = poll_shard(shard, profile, groups, client, lab_credentials,
+                       dag_id="polling_interfaces", run_id="late-2",
+                       interval_end=late_end - timedelta(minutes=1), now=datetime.now(UTC))
+    assert "ok" not in older and "samples" not in older and "interpolated" in older
+    assert client.execute("SELECT run_id FROM poll_status FINAL WHERE device = 'lab-c3750'") \
+        == [("late-1",)]
