@@ -13,7 +13,7 @@ def test_discovery_lands_devices_and_statuses(airflow_env, clickhouse_server, la
     env, database = airflow_env
     run = run_dag(env, "discovery", "2026-11-01T07:00:00+00:00")
     assert run["state"] == "success", run
-    assert run["tasks"]["ensure_schema"] == "success"
+    assert run["tasks"]["plan_shards"] == "success"
     assert sum(1 for t in run["tasks"] if t.startswith("discover_shard[")) == 4
 
     db = connect(clickhouse_server, database=database)

@@ -1,8 +1,9 @@
 """The one graph every collecting DAG has, declared once.
 
-``ensure_schema >> plan_shards >> <work>.expand(shard) >> summarize``: the schema is brought up
-to date, the devices are spread over shards by stable hash, one mapped task per shard collects
-(in the shared SNMP pool), and the shards' counts are added up. DAG files call
+``plan_shards >> <work>.expand(shard) >> summarize``: the schema is brought up to date and the
+devices are spread over shards by stable hash (one task: every task instance costs the
+scheduler and a worker process), one mapped task per shard collects (in the shared SNMP
+pool), and the shards' counts are added up. DAG files call
 :func:`collection_dag` with their schedule and the two callables from
 :mod:`netargus.airflow.tasks` (which import their libraries inside, so parsing a DAG file
 loads no collector or database library).
@@ -56,11 +57,8 @@ def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list
     )
     def collection() -> None:
         @task
-        def ensure_schema() -> dict:
-            return tasks.ensure_schema(CLICKHOUSE)
-
-        @task
         def plan_shards() -> list[dict]:
+            tasks.ensure_schema(CLICKHOUSE)  # one task, not two: each costs Airflow ~1 s CPU
             return plan(**plan_kwargs)
 
         @task(task_id=work_task_id, pool=SNMP_POOL, max_active_tis_per_dagrun=shards,
@@ -77,8 +75,6 @@ def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list
 
             return summarize(results)
 
-        planned = plan_shards()
-        ensure_schema() >> planned
-        summarize(work_shard.expand(shard=planned))  # type: ignore[arg-type]  # an XComArg
+        summarize(work_shard.expand(shard=plan_shards()))  # type: ignore[arg-type]  # XComArg
 
     return collection()
