@@ -3,9 +3,10 @@
 
 One DAG per collection profile in `include/config/profiles.yaml` (or `$NETARGUS_PROFILES`):
 the profile's cron schedule, its devices spread over mapped shards by stable hash, its
-metric groups polled over SNMP into `samples`, one `poll_status` row per device, and counter
-rates (wraps, reboots, resets and implausible jumps named) into `rates`. A run too late to
-poll (a backfill) fills its slot with interpolated rates instead.
+metric groups polled over each group's protocol (SNMP, NETCONF, plugins) into `samples`, one
+`poll_status` row per device, and counter rates (wraps, reboots, resets and implausible jumps
+named) into `rates`. A late run still polls when nothing fresher was polled; slots that never
+had a run are filled with interpolated rates by the next run.
 
 Reruns are idempotent; one run per profile at a time, so no device is polled twice at once.
 """
@@ -16,10 +17,12 @@ from datetime import timedelta
 
 from netargus.airflow import tasks
 from netargus.airflow.dags import CLICKHOUSE, collection_dag
-from netargus.profiles import load_profiles
+from netargus.profiles import check_installed, load_profiles
 from netargus.settings import profiles_path
 
-for name, profile in load_profiles(profiles_path()).profiles.items():
+PROFILES = load_profiles(profiles_path())
+check_installed(PROFILES)  # a protocol or transform nobody installed: this file's import error
+for name, profile in PROFILES.profiles.items():
     collection_dag(
         dag_id=f"polling_{name}",
         schedule=profile.schedule,

@@ -99,13 +99,21 @@ def find_device(name: str, inventory: Path | None) -> Device:
         netargus.config.ConfigError: the inventory file is invalid.
     """
     from netargus.inventory.file import FileInventory
+    from netargus.jobs.discovery import unspoken_result
+    from netargus.jobs.runner import Drivers
+    from netargus.protocols import drivers
 
     path = inventory_path(inventory)
     devices = {d.name: d for d in FileInventory(path).load()}
     if name not in devices:
         known = ", ".join(sorted(devices)[:8]) + (", ..." if len(devices) > 8 else "")
         raise Usage(f"no device {name!r} in {path} (it has: {known or 'none'})")
-    return devices[name]
+    device = devices[name]
+    with Drivers.open(drivers()) as available:
+        if not any(driver.speaks(device) for driver in available.values()):
+            error = unspoken_result(device, available, datetime.now(UTC)).error
+            raise Usage(f"device {name!r} {error}")
+    return device
 
 
 def _lookup() -> Any:
@@ -185,6 +193,7 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
     from netargus.jobs.runner import Drivers
     from netargus.profiles import load_profiles
     from netargus.protocols import drivers
+    from netargus.transform.plugins import apply, resolve
 
     device = find_device(name, inventory)
     spec = load_profiles(profiles_path(profiles_file))
@@ -196,6 +205,8 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
     with Drivers.open(drivers()) as available:
         groups = applicable({g: spec.metric_groups[g] for n in names
                              for g in spec.profiles[n].metric_groups}, device, traits, available)
+    # the profiles' transforms, in order, as polling applies them (unknown: a config error)
+    transforms = resolve(list(dict.fromkeys(t for n in names for t in spec.profiles[n].transforms)))
     failed = [r for r in probes if r.status is not PollOutcome.OK]
     if not groups and failed:  # the device did not answer: say how, as a poll would
         for result in failed:
@@ -210,13 +221,14 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
             time.sleep(every)
         report = asyncio.run(poll_targets([(device, traits)], groups, _lookup(),
                                           datetime.now(UTC)))
-        for sample in report.samples:
+        samples = apply(transforms, report.samples)
+        for sample in samples:
             emit(sample_json(sample))
         for result in report.results:
             emit(outcome_json(result))
             worst = max(worst, 0 if result.status is PollOutcome.OK else 1)
         if store:
-            worst = max(worst, _store(report.samples, report.results, conn_id))
+            worst = max(worst, _store(samples, report.results, conn_id))
     return worst
 
 
@@ -224,7 +236,7 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
 def enrich(device: Annotated[str, typer.Argument(help="The device's name in the inventory.")],
            inventory: InventoryOpt = None, store: StoreOpt = False,
            clickhouse_conn_id: ClickHouseOpt = "netargus_clickhouse") -> None:
-    """Enrich DEVICE as the enrichment DAG would: its interfaces, inventory, neighbors and
+    """Enrich DEVICE as the enrichment DAG would: its interfaces, hardware, neighbors and
     endpoints rows (each line says its table), then the outcome."""
     _run(lambda: _enrich(device, inventory, store, clickhouse_conn_id))
 

@@ -11,7 +11,7 @@ so a DAG file that loads it fails to import with that message instead of half-ru
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -111,15 +111,50 @@ def read_yaml(path: str | Path) -> SourceMap:
     return SourceMap(path, data if data is not None else {}, node)
 
 
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The config model that holds the last key of ``loc`` (through lists, dicts and
+    optionals), or None when it is not a model."""
+    current: Any = model
+    for part in loc[:-1]:
+        current = _not_none(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif get_origin(current) in (list, tuple, dict) and get_args(current):
+            current = get_args(current)[-1 if get_origin(current) is dict else 0]
+        else:
+            return None
+    current = _not_none(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _not_none(annotation: Any) -> Any:
+    """``X`` for ``X | None``; anything else as it is."""
+    args = get_args(annotation)
+    if type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0] if len(rest) == 1 else annotation
+    return annotation
+
+
 def validate(source: SourceMap, model: type[M]) -> M:
-    """Validate parsed YAML against ``model``; the first error names file, line and field."""
+    """Validate parsed YAML against ``model``; the first error names file, line and field. A
+    misspelled key is reported first, with the keys that are allowed there."""
     try:
         return model.model_validate(source.data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = sorted(exc.errors(include_url=False),
+                        key=lambda e: e["type"] != "extra_forbidden")
         first = errors[0]
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            holder = _model_at(model, tuple(first["loc"]))
+            if holder is not None:
+                message += f" (allowed: {', '.join(holder.model_fields)})"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise source.error(tuple(first["loc"]), f"{first['msg']}{more}") from None
+        raise source.error(tuple(first["loc"]), f"{message}{more}") from None
 
 
 def load_model(path: str | Path, model: type[M]) -> M:

@@ -16,6 +16,8 @@ import os
 from importlib.metadata import entry_points
 from typing import Any
 
+from netargus.config import ConfigError
+
 PLUGINS_ENV = "NETARGUS_PLUGINS"
 
 
@@ -29,9 +31,14 @@ def import_named() -> tuple[str, ...]:
     """Import the modules ``$NETARGUS_PLUGINS`` names (once per process); their names.
 
     Raises:
-        ModuleNotFoundError: a named module is not on ``sys.path``.
+        netargus.config.ConfigError: a named module cannot be imported (not on ``sys.path``,
+            or it raised), naming it and why.
     """
     names = tuple(filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))))
     for name in names:
-        importlib.import_module(name)  # registers itself
+        try:
+            importlib.import_module(name)  # registers itself
+        except Exception as exc:  # a missing module, or one that fails when imported
+            raise ConfigError(f"${PLUGINS_ENV} names {name!r}, which cannot be imported: "
+                              f"{type(exc).__name__}: {exc}") from exc
     return names

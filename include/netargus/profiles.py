@@ -35,7 +35,7 @@ from typing import Any, Literal
 from croniter import croniter
 from pydantic import Field, field_validator, model_validator
 
-from netargus.config import ConfigModel, read_yaml, validate
+from netargus.config import ConfigError, ConfigModel, read_yaml, validate
 from netargus.model import Device
 
 OID = re.compile(r"^\d+(\.\d+)+$")
@@ -115,6 +115,17 @@ class TableSpec(ConfigModel):
     @classmethod
     def _rows_oid(cls, value: str | None) -> str | None:
         return None if value is None else _numeric_oid(value)
+
+    @model_validator(mode="after")
+    def _limits_name_a_column(self) -> TableSpec:
+        """A column's ``limit`` is another column of the same row: a misspelled metric would
+        leave the counter unbounded without a word."""
+        metrics = [c.metric for c in self.columns]
+        for column in self.columns:
+            if column.limit is not None and column.limit.metric not in metrics:
+                raise ValueError(f"{column.metric}: limit names {column.limit.metric!r}, which "
+                                 f"is not a column of this table ({', '.join(metrics)})")
+        return self
 
 
 class NetconfLeaf(ConfigModel):
@@ -249,6 +260,31 @@ class Profile(ConfigModel):
 class ProfilesFile(ConfigModel):
     metric_groups: dict[str, MetricGroup]
     profiles: dict[str, Profile]
+
+
+def check_installed(spec: ProfilesFile) -> None:
+    """Refuse profiles that need a protocol or a transform nobody installed (DAG files call
+    this when parsed, so the mistake is the DAG's import error). Loads no driver.
+
+    Raises:
+        ConfigError: naming the profile, the metric group or transform, and what is installed.
+    """
+    from netargus.protocols import installed as protocols
+    from netargus.transform.plugins import installed as transforms
+
+    have, have_transforms = protocols(), transforms()
+    for name, profile in spec.profiles.items():
+        for group in profile.metric_groups:
+            protocol = spec.metric_groups[group].protocol
+            if protocol not in have:
+                raise ConfigError(f"profile {name!r}: metric group {group!r} names protocol "
+                                  f"{protocol!r}, which is not installed (installed: "
+                                  f"{', '.join(have)}; see netargus.protocols)")
+        for transform in profile.transforms:
+            if transform not in have_transforms:
+                raise ConfigError(f"profile {name!r}: transform {transform!r} is not installed "
+                                  f"(installed: {', '.join(have_transforms) or 'none'}; see "
+                                  "netargus.transform.plugins)")
 
 
 def load_profiles(path: str | Path) -> ProfilesFile:

@@ -152,3 +152,19 @@ def test_rates_of_a_streamed_counter_are_bounded_by_the_physical_ceiling():
     code, rates, _ = run("rates", stdin="\n".join(lines))
     assert [(r["value"], r["reason"]) for r in rates] == [
         (100.0, "ok"), (None, "glitch"), (100.0, "ok"), (100.0, "ok")]
+
+
+def test_a_device_speaking_no_installed_protocol_is_a_usage_error(tmp_path, monkeypatch):
+    """No lab needed: the inventory is read before anything is asked of a device."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("devices:\n  - {name: web1, host: 127.0.0.1, protocols: "
+                         "{http_json: {port: 8080, credentials: http_ro}}}\n"
+                         "  - {name: bare, host: 127.0.0.1}\n")
+    monkeypatch.delenv("NETARGUS_PLUGINS", raising=False)
+    code, lines, err = run("poll", "web1", "--inventory", str(inventory))
+    assert (code, lines) == (2, [])
+    assert err.strip() == ("netargus: device 'web1' speaks no installed protocol: the inventory "
+                           "gives it http_json, not installed (installed: snmp, netconf; see "
+                           "netargus.protocols)")
+    code, _, err = run("enrich", "bare", "--inventory", str(inventory))
+    assert code == 2 and "the inventory gives it no protocol settings" in err

@@ -199,3 +199,49 @@ def test_bundled_interface_counters_fall_back_to_32_bit_columns():
     assert fallbacks["interface.out_ucast_pkts"][1] == "1.3.6.1.2.1.2.2.1.17"
     assert fallbacks["interface.speed_mbps"][1] == "1.3.6.1.2.1.2.2.1.5"
     assert table.rows_oid == "1.3.6.1.2.1.2.1.0"
+
+
+def test_a_misspelled_key_is_named_first_with_the_keys_allowed_there(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, GROUPS.replace("    metric_groups: [ifc]", "    metric_grups: [ifc]"))
+    assert str(err.value) == (
+        f"{tmp_path / 'profiles.yaml'}:12: profiles.p1.metric_grups: Extra inputs are not "
+        "permitted (allowed: schedule, metric_groups, select, shards, concurrency, transforms) "
+        "(and 1 more)")
+    with pytest.raises(ConfigError, match=r"profiles\.p1\.select\.name: Extra inputs are not "
+                                          r"permitted \(allowed: vendors, platforms, models, "
+                                          r"roles, sites, devices, capabilities\)$"):
+        load(tmp_path, GROUPS + "    select: {name: [sw1]}\n")
+
+
+def test_a_limit_naming_no_column_of_its_table_is_refused(tmp_path):
+    text = GROUPS.replace(
+        "metric: interface.in_octets, kind: counter}",
+        "metric: interface.in_octets, kind: counter,\n"
+        "           limit: {metric: interface.sped_mbps, scale: 137500}}")
+    with pytest.raises(ConfigError, match=r"interface\.in_octets: limit names "
+                                          r"'interface\.sped_mbps', which is not a column of "
+                                          r"this table \(interface\.in_octets, "
+                                          r"interface\.speed_mbps\)"):
+        load(tmp_path, text)
+    good = text.replace("interface.sped_mbps", "interface.speed_mbps")
+    assert load(tmp_path, good).metric_groups["ifc"].table.columns[0].limit.scale == 137500
+
+
+def test_a_profile_needing_an_uninstalled_protocol_or_transform_is_refused(tmp_path,
+                                                                           monkeypatch):
+    from netargus import plugins
+    from netargus.profiles import check_installed
+
+    monkeypatch.delenv("NETARGUS_PLUGINS", raising=False)
+    plugins.import_named.cache_clear()
+    check_installed(load(tmp_path, GROUPS))  # SNMP is built in
+    web = GROUPS.replace("profiles:\n", "  web: {protocol: http_json, options: {path: /m}}\n"
+                         "profiles:\n  web: {schedule: '* * * * *', metric_groups: [web]}\n")
+    with pytest.raises(ConfigError, match="profile 'web': metric group 'web' names protocol "
+                                          "'http_json', which is not installed "
+                                          r"\(installed: snmp, netconf; see netargus.protocols\)"):
+        check_installed(load(tmp_path, web))
+    with pytest.raises(ConfigError, match="profile 'p1': transform 'drop_loopbacks' is not "
+                                          r"installed \(installed: none; "):
+        check_installed(load(tmp_path, GROUPS + "    transforms: [drop_loopbacks]\n"))

@@ -42,6 +42,12 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
 
 
+# keys of a plugin protocol's settings that would hold a secret (the Connection holds those)
+SECRET_KEY = re.compile(r"^(pass|passwd|password|passphrase|secret|token|community|api_?key|"
+                        r"auth_?key|priv_?key|private_?key)$|_(password|secret|token)$",
+                        re.IGNORECASE)
+
+
 def _check_conn_id(value: str | None) -> str | None:
     """A ``credentials`` field names an Airflow Connection id, never a secret."""
     if value is not None and not CONN_ID.match(value):
@@ -111,7 +117,14 @@ class Common(ConfigModel):
             if name in ("snmp", "netconf"):
                 raise ValueError(f"{name} has its own section: write '{name}:' beside "
                                  "'protocols:'")
+            secret = sorted(k for k in settings if SECRET_KEY.search(str(k)))
+            if secret:
+                raise ValueError(f"{name}.{secret[0]}: secrets do not go in the inventory; put "
+                                 f"it in the Airflow Connection that {name}.credentials names")
             if "credentials" in settings:
+                if not isinstance(settings["credentials"], str):
+                    raise ValueError(f"{name}.credentials: must be an Airflow Connection id "
+                                     f"(a string), got {type(settings['credentials']).__name__}")
                 _check_conn_id(settings["credentials"])
         return value
 

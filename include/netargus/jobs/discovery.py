@@ -37,16 +37,34 @@ class DiscoveryReport:
         return outcome_counts(self.results)
 
 
-def assign(devices: list[Device], available: dict[str, Driver]) -> dict[str, list[Device]]:
-    """Each protocol's devices: those that speak it; a device that speaks none goes to the
-    first protocol, whose envelope records it as misconfigured."""
+def assign(devices: list[Device], available: dict[str, Driver]
+           ) -> tuple[dict[str, list[Device]], list[Device]]:
+    """Each protocol's devices (those that speak it), and the devices that speak none of the
+    installed protocols."""
     out: dict[str, list[Device]] = {name: [] for name in available}
-    first = next(iter(available))
+    unspoken = []
     for device in devices:
         spoken = [name for name, driver in available.items() if driver.speaks(device)]
-        for name in spoken or [first]:
+        for name in spoken:
             out[name].append(device)
-    return out
+        if not spoken:
+            unspoken.append(device)
+    return out, unspoken
+
+
+def unspoken_result(device: Device, available: dict[str, Driver],
+                    interval_end: datetime) -> PollResult:
+    """The ``poll_status`` row of a device no installed protocol speaks: its inventory names
+    none, or only protocols whose plugin is not installed (``internal_failure``, saying
+    which)."""
+    named = [p for p in ("snmp", "netconf") if getattr(device, p) is not None]
+    named += list(device.protocols)
+    what = (f"the inventory gives it {', '.join(named)}, not installed" if named
+            else "the inventory gives it no protocol settings")
+    return PollResult(device=device.name, status=PollOutcome.INTERNAL_FAILURE,
+                      interval_end=interval_end, duration_s=0.0, source="none",
+                      error=f"speaks no installed protocol: {what} (installed: "
+                            f"{', '.join(available)}; see netargus.protocols)")
 
 
 async def discover(devices: list[Device], lookup: Lookup, observed_at: datetime,
@@ -73,10 +91,12 @@ async def discover(devices: list[Device], lookup: Lookup, observed_at: datetime,
 
     report = DiscoveryReport()
     with Drivers.open(factories or drivers()) as available:
+        by_protocol, unspoken = assign(devices, available)
+        report.results += [unspoken_result(d, available, observed_at) for d in unspoken]
         runs = await asyncio.gather(*(
             run(mine, available[name], lookup, work, lambda: None, what="discovery",
                 interval_end=observed_at, concurrency=concurrency)
-            for name, mine in assign(devices, available).items() if mine))
+            for name, mine in by_protocol.items() if mine))
     for pairs in runs:
         for found, result in pairs:
             report.results.append(result)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from netargus.jobs.discovery import assign
+from netargus.jobs.discovery import assign, unspoken_result
 from netargus.jobs.runner import Drivers, Lookup, Progress, run
 from netargus.model import Device, PollOutcome, PollResult, outcome_counts
 from netargus.protocols import Driver, Judgement, Session, drivers
@@ -67,10 +67,12 @@ async def enrich(devices: list[Device], lookup: Lookup, observed_at: datetime,
 
     report = EnrichmentReport()
     with Drivers.open(factories or drivers()) as available:
+        by_protocol, unspoken = assign(devices, available)
+        report.results += [unspoken_result(d, available, observed_at) for d in unspoken]
         runs = await asyncio.gather(*(
             run(mine, available[name], lookup, work, dict, what="enrichment",
                 interval_end=observed_at, concurrency=concurrency)
-            for name, mine in assign(devices, available).items() if mine))
+            for name, mine in by_protocol.items() if mine))
     for pairs in runs:
         for rows, result in pairs:
             report.results.append(result)

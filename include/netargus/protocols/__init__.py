@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from netargus.model import Device, DeviceFacts, PollOutcome, Sample
@@ -179,6 +180,18 @@ def _discovered() -> dict[str, Factory]:
     found.update(entry_point_objects(ENTRY_POINTS))
     import_named()
     return found
+
+
+def installed() -> list[str]:
+    """Every protocol's name (built in, entry points, ``$NETARGUS_PLUGINS``) without loading
+    any driver: what a DAG file may check when it is parsed.
+
+    Raises:
+        netargus.config.ConfigError: a ``$NETARGUS_PLUGINS`` module cannot be imported.
+    """
+    import_named()
+    names = [*BUILT_IN, *(point.name for point in entry_points(group=ENTRY_POINTS))]
+    return list(dict.fromkeys([*names, *_REGISTERED]))
 
 
 def drivers() -> dict[str, Factory]:

@@ -14,6 +14,7 @@ an unknown name is refused when the profile is planned.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from netargus.config import ConfigError
 from netargus.model import Sample
@@ -27,6 +28,18 @@ _REGISTERED: dict[str, Transform] = {}
 def register(name: str, transform: Transform) -> None:
     """Add a transform (a plugin module calls this when imported)."""
     _REGISTERED[name] = transform
+
+
+def installed() -> list[str]:
+    """Every transform's name, without loading entry points (what a DAG file may check when
+    it is parsed).
+
+    Raises:
+        netargus.config.ConfigError: a ``$NETARGUS_PLUGINS`` module cannot be imported.
+    """
+    import_named()
+    return list(dict.fromkeys([*(p.name for p in entry_points(group=ENTRY_POINTS)),
+                               *_REGISTERED]))
 
 
 def transforms() -> dict[str, Transform]:

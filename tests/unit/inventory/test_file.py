@@ -320,3 +320,29 @@ def test_an_unwritable_cache_only_costs_validation(tmp_path):
     assert check_inventory(path, blocked) == 1
     assert check_inventory(path, blocked) == 1
     assert not blocked.exists()
+
+
+@pytest.mark.parametrize(("settings", "words"), [
+    ("{port: 8080, credentials: http_ro, password: hunter2}",
+     "devices[0].protocols: Value error, http_json.password: secrets do not go in the "
+     "inventory; put it in the Airflow Connection that http_json.credentials names"),
+    ("{port: 8080, credentials: http_ro, api_key: abc}", "http_json.api_key: secrets do not go"),
+    ("{port: 8080, credentials: {login: ro, password: hunter2}}",
+     "http_json.credentials: must be an Airflow Connection id (a string), got dict"),
+    ("{port: 8080, credentials: 's3cr3t pass!'}", "must be an Airflow Connection id"),
+])
+def test_a_plugin_protocol_section_holds_no_secret(tmp_path, settings, words):
+    text = ("defaults: {snmp: {credentials: ro}}\n"
+            f"devices:\n  - {{name: web1, host: h, protocols: {{http_json: {settings}}}}}\n")
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, text)
+    assert words in str(err.value)
+    assert "hunter2" not in str(err.value) and "abc" not in str(err.value).split(":")[-1]
+
+
+def test_plugin_settings_that_only_look_like_secrets_are_fine(tmp_path):
+    (device,) = load(tmp_path, "defaults: {snmp: {credentials: ro}}\ndevices:\n"
+                     "  - {name: web1, host: h, protocols: {http_json: {port: 8080, "
+                     "credentials: http_ro, passive: true, tokens_per_s: 5}}}\n")
+    assert device.protocols == {"http_json": {"port": 8080, "credentials": "http_ro",
+                                              "passive": True, "tokens_per_s": 5}}

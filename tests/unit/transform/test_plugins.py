@@ -89,3 +89,19 @@ def test_a_transform_that_returns_no_samples_list_is_an_error():
     transform_plugins.register("broken", lambda samples: None)
     with pytest.raises(TypeError, match="must return a list of Sample"):
         apply(resolve(["broken"]), [sample("a")])
+
+
+def test_a_plugins_variable_naming_a_missing_or_broken_module_is_a_config_error(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("NETARGUS_PLUGINS", "netargus_no_such_plugin")
+    with pytest.raises(ConfigError, match=r"\$NETARGUS_PLUGINS names 'netargus_no_such_plugin',"
+                                          r" which cannot be imported: ModuleNotFoundError: "):
+        transforms()
+    (tmp_path / "netargus_broken_plugin.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("NETARGUS_PLUGINS", "netargus_broken_plugin")
+    plugins.import_named.cache_clear()
+    with pytest.raises(ConfigError, match="'netargus_broken_plugin', which cannot be imported: "
+                                          "RuntimeError: boom"):
+        transforms()
+    sys.modules.pop("netargus_broken_plugin", None)
