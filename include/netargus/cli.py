@@ -99,8 +99,7 @@ def find_device(name: str, inventory: Path | None) -> Device:
         netargus.config.ConfigError: the inventory file is invalid.
     """
     from netargus.inventory.file import FileInventory
-    from netargus.jobs.discovery import unspoken_result
-    from netargus.jobs.runner import Drivers
+    from netargus.jobs.runner import Drivers, unspoken_result
     from netargus.protocols import drivers
 
     path = inventory_path(inventory)

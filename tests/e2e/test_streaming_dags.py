@@ -64,6 +64,25 @@ def collector_runs(env: dict) -> list[tuple[str, dict]]:
     return [(run_id, json.loads(conf) if isinstance(conf, str) else conf) for run_id, conf in rows]
 
 
+def start_collector(env: dict, db) -> tuple[str, dict, subprocess.Popen]:
+    """A supervisor run grants a shard; its collector run (a 600 s lease) starts as its own
+    process, as a worker would run it; returns once it holds its lease (renewed twice)."""
+    before = collector_runs(env)
+    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
+    (run_id, conf), = collector_runs(env)[len(before):]
+    conf = {**conf, "lease_seconds": 600}
+    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        wait_until(lambda: lease_events(db, run_id).count("renewed") >= 2, 60,
+                   "the collector to hold its lease")
+    except TimeoutError:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    return run_id, conf, proc
+
+
 def lease_events(db, holder: str) -> list[str]:
     return [e for (e,) in db.execute(
         "SELECT event FROM stream_leases WHERE holder = %(h)s ORDER BY seq", {"h": holder})]
@@ -111,16 +130,9 @@ def test_a_collector_killed_mid_lease_loses_nothing_it_had_taken(streaming, lab,
     every sample sent before the kill that the collector had taken lands in ClickHouse."""
     env, cfg, sim, db = streaming
     before = collector_runs(env)
-    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
-    (run_id, conf), = collector_runs(env)[len(before):]
-    conf = {**conf, "lease_seconds": 600}
-    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    run_id, conf, proc = start_collector(env, db)
     spool = Spool(tmp_path / "spool" / "collector-000")
     try:
-        wait_until(lambda: lease_events(db, run_id).count("renewed") >= 2, 60,
-                   "the collector to hold its lease")
         start_ms = time.time_ns() // 1_000_000  # every target is subscribed by now
         services.KAFKA.down(lab)
         wait_until(spool.has_pending, 60, "the collector to spool")
@@ -159,16 +171,8 @@ def test_sigterm_stops_a_collector_within_seconds_flushed_and_released(streaming
     lease, then the process exits, all within a few seconds (Kubernetes' default grace is
     30 s). Everything the devices sent before the signal that it took is in ClickHouse."""
     env, cfg, sim, db = streaming
-    before = collector_runs(env)
-    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
-    (run_id, conf), = collector_runs(env)[len(before):]
-    conf = {**conf, "lease_seconds": 600}
-    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    run_id, conf, proc = start_collector(env, db)
     try:
-        wait_until(lambda: lease_events(db, run_id).count("renewed") >= 2, 60,
-                   "the collector to hold its lease")
         start_ms = time.time_ns() // 1_000_000
         wait_until(lambda: lease_events(db, run_id).count("renewed") >= 4, 60,
                    "the collector to take a few seconds of data")

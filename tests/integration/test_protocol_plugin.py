@@ -32,6 +32,7 @@ from netargus.jobs.polling import known_traits, plan_shards, poll_shard
 from netargus.profiles import load_profiles
 from netargus.protocols import drivers
 from netargus.store import connect
+from tests.helpers.plugins import install_dist
 
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "netargus_http_json.py"
 LOGIN, PASSWORD = "ops", "s3cret-token-4711"
@@ -95,15 +96,8 @@ def no_plugin(monkeypatch) -> Iterator[None]:
 def installed(tmp_path, monkeypatch) -> None:
     """The plugin installed as a distribution: its module and a dist-info with the entry
     point, on sys.path."""
-    site = tmp_path / "site"
-    dist = site / "netargus_http_json-1.0.dist-info"
-    dist.mkdir(parents=True)
-    shutil.copy(PLUGIN, site / "netargus_http_json.py")
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: netargus-http-json\n"
-                                   "Version: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[netargus.protocols]\nhttp_json = netargus_http_json:HttpJsonDriver\n")
-    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(install_dist(
+        tmp_path / "site", PLUGIN, "netargus.protocols", "http_json", "HttpJsonDriver")))
 
 
 def closed_port() -> int:

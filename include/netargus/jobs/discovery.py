@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from netargus.jobs.runner import Drivers, Lookup, Progress, run
+from netargus.jobs.runner import Lookup, Progress, run_spoken
 from netargus.model import Device, DeviceFacts, PollOutcome, PollResult, outcome_counts
 from netargus.protocols import Discovered, Driver, Judgement, Session, drivers
 from netargus.sink.clickhouse import ClickHouseSink
@@ -35,36 +35,6 @@ class DiscoveryReport:
     def counts(self) -> dict[str, int]:
         """Devices per poll outcome, e.g. ``{"ok": 20, "timeout": 1}``."""
         return outcome_counts(self.results)
-
-
-def assign(devices: list[Device], available: dict[str, Driver]
-           ) -> tuple[dict[str, list[Device]], list[Device]]:
-    """Each protocol's devices (those that speak it), and the devices that speak none of the
-    installed protocols."""
-    out: dict[str, list[Device]] = {name: [] for name in available}
-    unspoken = []
-    for device in devices:
-        spoken = [name for name, driver in available.items() if driver.speaks(device)]
-        for name in spoken:
-            out[name].append(device)
-        if not spoken:
-            unspoken.append(device)
-    return out, unspoken
-
-
-def unspoken_result(device: Device, available: dict[str, Driver],
-                    interval_end: datetime) -> PollResult:
-    """The ``poll_status`` row of a device no installed protocol speaks: its inventory names
-    none, or only protocols whose plugin is not installed (``internal_failure``, saying
-    which)."""
-    named = [p for p in ("snmp", "netconf") if getattr(device, p) is not None]
-    named += list(device.protocols)
-    what = (f"the inventory gives it {', '.join(named)}, not installed" if named
-            else "the inventory gives it no protocol settings")
-    return PollResult(device=device.name, status=PollOutcome.INTERNAL_FAILURE,
-                      interval_end=interval_end, duration_s=0.0, source="none",
-                      error=f"speaks no installed protocol: {what} (installed: "
-                            f"{', '.join(available)}; see netargus.protocols)")
 
 
 async def discover(devices: list[Device], lookup: Lookup, observed_at: datetime,
@@ -90,23 +60,18 @@ async def discover(devices: list[Device], lookup: Lookup, observed_at: datetime,
         return PollOutcome.OK, ""
 
     report = DiscoveryReport()
-    with Drivers.open(factories or drivers()) as available:
-        by_protocol, unspoken = assign(devices, available)
-        report.results += [unspoken_result(d, available, observed_at) for d in unspoken]
-        runs = await asyncio.gather(*(
-            run(mine, available[name], lookup, work, lambda: None, what="discovery",
-                interval_end=observed_at, concurrency=concurrency)
-            for name, mine in by_protocol.items() if mine))
-    for pairs in runs:
-        for found, result in pairs:
-            report.results.append(result)
-            if found is None:
-                continue
-            report.facts.append(found.facts)
-            for table, rows in found.tables.items():
-                report.tables.setdefault(table, []).extend(
-                    {"device": found.facts.device, "observed_at": observed_at, **row}
-                    for row in rows)
+    pairs, report.results = await run_spoken(
+        devices, factories or drivers(), lookup, work, lambda: None, what="discovery",
+        interval_end=observed_at, concurrency=concurrency)
+    for found, result in pairs:
+        report.results.append(result)
+        if found is None:
+            continue
+        report.facts.append(found.facts)
+        for table, rows in found.tables.items():
+            report.tables.setdefault(table, []).extend(
+                {"device": found.facts.device, "observed_at": observed_at, **row}
+                for row in rows)
     return report
 
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from netargus.jobs.discovery import assign, unspoken_result
-from netargus.jobs.runner import Drivers, Lookup, Progress, run
+from netargus.jobs.runner import Lookup, Progress, run_spoken
 from netargus.model import Device, PollOutcome, PollResult, outcome_counts
 from netargus.protocols import Driver, Judgement, Session, drivers
 from netargus.sink.clickhouse import ClickHouseSink
@@ -66,18 +65,13 @@ async def enrich(devices: list[Device], lookup: Lookup, observed_at: datetime,
         return PollOutcome.MISSING_METRICS, "the device reports no interfaces"
 
     report = EnrichmentReport()
-    with Drivers.open(factories or drivers()) as available:
-        by_protocol, unspoken = assign(devices, available)
-        report.results += [unspoken_result(d, available, observed_at) for d in unspoken]
-        runs = await asyncio.gather(*(
-            run(mine, available[name], lookup, work, dict, what="enrichment",
-                interval_end=observed_at, concurrency=concurrency)
-            for name, mine in by_protocol.items() if mine))
-    for pairs in runs:
-        for rows, result in pairs:
-            report.results.append(result)
-            for table, items in rows.items():
-                report.rows.setdefault(table, []).extend(items)
+    pairs, report.results = await run_spoken(
+        devices, factories or drivers(), lookup, work, dict, what="enrichment",
+        interval_end=observed_at, concurrency=concurrency)
+    for rows, result in pairs:
+        report.results.append(result)
+        for table, items in rows.items():
+            report.rows.setdefault(table, []).extend(items)
     return report
 
 

@@ -119,6 +119,52 @@ async def run(devices: Sequence[Device], driver: Driver, lookup: Lookup, work: W
     return list(await asyncio.gather(*(one(d) for d in devices)))
 
 
+def assign(devices: list[Device], available: dict[str, Driver]
+           ) -> tuple[dict[str, list[Device]], list[Device]]:
+    """Each protocol's devices (those that speak it), and the devices that speak none of the
+    installed protocols."""
+    out: dict[str, list[Device]] = {name: [] for name in available}
+    unspoken = []
+    for device in devices:
+        spoken = [name for name, driver in available.items() if driver.speaks(device)]
+        for name in spoken:
+            out[name].append(device)
+        if not spoken:
+            unspoken.append(device)
+    return out, unspoken
+
+
+def unspoken_result(device: Device, available: dict[str, Driver],
+                    interval_end: datetime) -> PollResult:
+    """The ``poll_status`` row of a device no installed protocol speaks: its inventory names
+    none, or only protocols whose plugin is not installed (``internal_failure``, saying
+    which)."""
+    named = [p for p in ("snmp", "netconf") if getattr(device, p) is not None]
+    named += list(device.protocols)
+    what = (f"the inventory gives it {', '.join(named)}, not installed" if named
+            else "the inventory gives it no protocol settings")
+    return PollResult(device=device.name, status=PollOutcome.INTERNAL_FAILURE,
+                      interval_end=interval_end, duration_s=0.0, source="none",
+                      error=f"speaks no installed protocol: {what} (installed: "
+                            f"{', '.join(available)}; see netargus.protocols)")
+
+
+async def run_spoken(devices: Sequence[Device], factories: dict[str, Callable[[], Driver]],
+                     lookup: Lookup, work: Work[T], new: Callable[[], T], *, what: str,
+                     interval_end: datetime, concurrency: int
+                     ) -> tuple[list[tuple[T, PollResult]], list[PollResult]]:
+    """:func:`run` over every installed protocol each device speaks, protocols side by side;
+    also the rows of the devices that speak none (:func:`unspoken_result`)."""
+    with Drivers.open(factories) as available:
+        by_protocol, unspoken = assign(list(devices), available)
+        rows = [unspoken_result(d, available, interval_end) for d in unspoken]
+        runs = await asyncio.gather(*(
+            run(mine, available[name], lookup, work, new, what=what, interval_end=interval_end,
+                concurrency=concurrency)
+            for name, mine in by_protocol.items() if mine))
+    return [pair for pairs in runs for pair in pairs], rows
+
+
 @dataclass
 class Drivers:
     """The protocols' drivers for one job run, closed together when it ends."""

@@ -17,6 +17,7 @@ from netargus.model import Sample
 from netargus.transform import plugins as transform_plugins
 from netargus.transform.plugins import apply, resolve, transforms
 from tests.helpers import paths
+from tests.helpers.plugins import install_dist
 
 PLUGIN = paths.TESTS / "plugins" / "netargus_drop_loopbacks.py"
 T = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -58,15 +59,8 @@ def test_a_plugins_folder_module_registers_itself(tmp_path, monkeypatch):
 
 
 def test_an_installed_package_registers_through_its_entry_point(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    dist = site / "netargus_drop_loopbacks-1.0.dist-info"
-    dist.mkdir(parents=True)
-    shutil.copy(PLUGIN, site / "netargus_drop_loopbacks.py")
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: netargus-drop-loopbacks\n"
-                                   "Version: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[netargus.transforms]\ndrop_loopbacks = netargus_drop_loopbacks:drop_loopbacks\n")
-    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(install_dist(
+        tmp_path / "site", PLUGIN, "netargus.transforms", "drop_loopbacks", "drop_loopbacks")))
     assert list(transforms()) == ["drop_loopbacks"]
     assert transforms()["drop_loopbacks"].__name__ == "drop_loopbacks"
 
