@@ -34,7 +34,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from netargus import config, model
-from netargus.config import ConfigModel, SourceMap, read_yaml, validate
+from netargus.config import ConfigModel, SourceMap, no_gc_pauses, read_yaml, validate
 from netargus.model import Device, NetconfSettings, SnmpSettings
 from netargus.protocols.snmp.text import check_charset
 
@@ -151,6 +151,14 @@ class InventoryFile(ConfigModel):
     devices: list[DeviceSpec] = []
 
 
+def _given(model: ConfigModel, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a layer sets (not None), nested models as dicts of theirs: what
+    ``model_dump(exclude_none=True)`` gives, at a tenth of its cost (it runs three times per
+    device: 10,000 devices spent 0.36 s in it)."""
+    return {k: _given(v) if isinstance(v, ConfigModel) else v
+            for k, v in model.__dict__.items() if v is not None and k not in skip}
+
+
 def _merge(layers: list[Common]) -> dict[str, Any]:
     """Merge layers, later ones winning; ``snmp``, ``netconf`` and each plugin protocol's
     settings merge key by key."""
@@ -158,7 +166,7 @@ def _merge(layers: list[Common]) -> dict[str, Any]:
     nested: dict[str, dict[str, Any]] = {"snmp": {}, "netconf": {}}
     plugins: dict[str, dict[str, Any]] = {}
     for layer in layers:
-        values = layer.model_dump(exclude_none=True, exclude={"name", "groups"})
+        values = _given(layer, skip=("name", "groups"))
         for key, settings in nested.items():
             settings.update(values.pop(key, {}))
         for name, settings in values.pop("protocols", {}).items():
@@ -259,5 +267,6 @@ class FileInventory:
         Raises:
             netargus.config.ConfigError: naming the file, line and field at fault.
         """
-        source = read_yaml(self.path)
-        return build_devices(source, validate(source, InventoryFile))
+        with no_gc_pauses():
+            source = read_yaml(self.path)
+            return build_devices(source, validate(source, InventoryFile))
