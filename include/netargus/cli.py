@@ -88,6 +88,9 @@ def _run(work: Any) -> None:
     except (Usage, ConfigError) as exc:
         typer.echo(f"netargus: {exc}", err=True)
         raise typer.Exit(2) from None
+    except BrokenPipeError:  # the reader stopped early (| head): what it read was written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     raise typer.Exit(code or 0)
 
 

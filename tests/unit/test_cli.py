@@ -168,3 +168,17 @@ def test_a_device_speaking_no_installed_protocol_is_a_usage_error(tmp_path, monk
                            "netargus.protocols)")
     code, _, err = run("enrich", "bare", "--inventory", str(inventory))
     assert code == 2 and "the inventory gives it no protocol settings" in err
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path):
+    """``netargus decode ... | head -1``: the pipe closes after one line, the command exits 0
+    without a traceback. The JTI capture (one datagram, 260-odd samples) repeated 100 times
+    gives far more than a pipe buffer holds, so the writer does meet the closed pipe."""
+    capture = FIXTURES / "jti" / "open-nti-mx-interface-datagram" / "input.hex"
+    source = tmp_path / "input.hex"
+    source.write_text(capture.read_text() * 100)
+    command = f"'{NETARGUS}' decode --format jti --device mx1 '{source}' | head -1"
+    done = subprocess.run(f"set -o pipefail; {command}", shell=True, capture_output=True,
+                          text=True, timeout=120, executable="/bin/bash")
+    assert len(done.stdout.splitlines()) == 1 and json.loads(done.stdout)["device"] == "mx1"
+    assert (done.returncode, done.stderr) == (0, "")

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,51 +64,57 @@ def transpose(rows: list[list[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else []
 
 
-def _objects(values: list[Any]) -> np.ndarray:
+def _objects(values: Sequence[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
 
 
+def _column(name: str, samples: Sequence[Sample]) -> list[Any]:
+    return list(map(attrgetter(name), samples))
+
+
 def sample_columns(samples: Sequence[Sample]) -> list[np.ndarray]:
-    """numpy columns of ``samples`` in :data:`SAMPLE_COLUMNS` order."""
+    """numpy columns of ``samples`` in :data:`SAMPLE_COLUMNS` order.
+
+    Each field is read for all samples at once (``attrgetter`` mapped in C), label sets are
+    converted once per distinct set (the samples of a table share a few), times are converted
+    and range-checked as one array: no per-sample Python statement (1,000,000 samples: 1.9 s
+    before, see ``bench.p2_sink``).
+
+    Raises:
+        OutOfRange: a sample's time is outside what ``samples`` can store (a cast to UInt32
+            would wrap it silently).
+    """
     n = len(samples)
-    # samples of one message share their time and labels objects: convert each once
-    stamps: dict[int, int] = {}
-    series: dict[tuple, tuple[str, list[str], list[str]]] = {}
-    micros = np.empty(n, np.int64)
-    text: list[str | None] = [None] * n
-    keys: list[list[str] | None] = [None] * n
-    values: list[list[str] | None] = [None] * n
-    for i, s in enumerate(samples):
-        t = stamps.get(id(s.ts))
-        if t is None:
-            t = round(s.ts.timestamp() * 1_000_000)
-            if not FIRST_US <= t <= LAST_US:  # a cast to UInt32 would wrap it silently
-                raise OutOfRange(f"sample {s.device} {s.metric} at {s.ts.isoformat()}: outside "
-                                 "what samples can store (1970-01-01 .. 2106-02-07T06:28:15Z)")
-            stamps[id(s.ts)] = t
-        micros[i] = t
-        row = series.get(s.labels)
-        if row is None:
-            row = series[s.labels] = (s.series, [k for k, _ in s.labels],
-                                      [v for _, v in s.labels])
-        text[i], keys[i], values[i] = row
-    exact = _objects([s.value if s.kind == "counter" and isinstance(s.value, int) else None
-                      for s in samples])
+    seconds = np.fromiter((t.timestamp() for t in _column("ts", samples)), np.float64, n)
+    micros = np.rint(seconds * 1_000_000).astype(np.int64)
+    bad = np.flatnonzero((micros < FIRST_US) | (micros > LAST_US))
+    if bad.size:
+        s = samples[int(bad[0])]
+        raise OutOfRange(f"sample {s.device} {s.metric} at {s.ts.isoformat()}: outside what "
+                         "samples can store (1970-01-01 .. 2106-02-07T06:28:15Z)")
+    labels = _column("labels", samples)
+    series = {key: (",".join(f"{k}={v}" for k, v in key), [k for k, _ in key],
+                    [v for _, v in key]) for key in dict.fromkeys(labels)}
+    rows = list(map(series.__getitem__, labels))
+    kinds = list(map(str.__str__, _column("kind", samples)))  # StrEnum: its value, fast
+    values = _column("value", samples)
+    exact = [v if k == "counter" and type(v) is int else None
+             for k, v in zip(kinds, values, strict=True)]
     return [
         (micros // 1_000_000).astype(np.uint32),  # epoch seconds: the same on every server
         ((micros % 1_000_000) // 1000).astype(np.uint16),
-        _objects([s.device for s in samples]),
-        _objects([str.__str__(s.source) for s in samples]),  # StrEnum: its value, fast
-        _objects([s.metric for s in samples]),
-        _objects(text),
-        _objects(keys),
-        _objects(values),
-        np.fromiter((s.value for s in samples), np.float64, n),
-        _objects([str.__str__(s.kind) for s in samples]),
-        exact,
-        np.fromiter((s.bits for s in samples), np.uint8, n),
+        _objects(_column("device", samples)),
+        _objects(list(map(str.__str__, _column("source", samples)))),
+        _objects(_column("metric", samples)),
+        _objects([r[0] for r in rows]),
+        _objects([r[1] for r in rows]),
+        _objects([r[2] for r in rows]),
+        np.fromiter(values, np.float64, n),
+        _objects(kinds),
+        _objects(exact),
+        np.fromiter(_column("bits", samples), np.uint8, n),
     ]
 
 
@@ -132,17 +139,16 @@ class ClickHouseSink:
         return len(data[0])
 
     def write_samples(self, samples: Iterable[Sample]) -> int:
-        """Insert samples in batches; returns how many rows were written."""
-        batch: list[Sample] = []
-        total = 0
-        for sample in samples:
-            batch.append(sample)
-            if len(batch) >= self.batch_size:
-                total += self._insert("samples", SAMPLE_COLUMNS, sample_columns(batch))
-                batch = []
-        if batch:
-            total += self._insert("samples", SAMPLE_COLUMNS, sample_columns(batch))
-        return total
+        """Insert samples in batches of ``batch_size``; returns how many rows were written.
+
+        Raises:
+            OutOfRange: a sample's time is outside what ``samples`` can store (nothing of its
+                batch is written).
+        """
+        rows = samples if isinstance(samples, list | tuple) else list(samples)
+        return sum(self._insert("samples", SAMPLE_COLUMNS,
+                                sample_columns(rows[i:i + self.batch_size]))
+                   for i in range(0, len(rows), self.batch_size))
 
     def write_records(self, table: str, records: Sequence[Any]) -> int:
         """Insert model dataclasses whose field names are ``table``'s columns (dimension
