@@ -11,8 +11,9 @@ process (shared pages split, not double counted), sampled every 0.5 s.
 Each size runs on fresh data and proves its work: the ClickHouse database is dropped and
 migrated again, device names carry a token of their own (``bench-<token>-0000``), the profile
 runs every minute (a manual run's interval is the current minute, which is polled), and the
-run must leave N ``ok`` rows in ``poll_status`` and as many samples as the direct poll of the
-same devices read (both are reported).
+run must leave N ``ok`` rows in ``poll_status`` with as many samples as the direct poll of the
+same devices read (both are reported; counted by the run's id, since the scheduler also runs
+the every-minute profile on its own).
 ``python -m bench.p4_airflow [N ...]``.
 """
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import REPO, record, write_file
+from bench.common import REPO, record, started, write_file
 from lab import services
 from lab.config import LabConfig
 from lab.demo import airflow_api, trigger_and_wait
@@ -110,7 +111,7 @@ def direct(cfg: LabConfig, inventory: Path, profiles: Path) -> tuple[float, int,
                               datetime.now(UTC)))
     took = time.perf_counter() - t0
     ok = sum(r.status is PollOutcome.OK for r in report.results)
-    return took, ok, len(report.samples)
+    return took, ok, sum(r.sample_count for r in report.results)
 
 
 def measure(n: int) -> dict:
@@ -120,11 +121,19 @@ def measure(n: int) -> dict:
     cfg = LabConfig(REPO / ".lab-bench", offset=20000, inventory_file=inventory,
                     extra_env=(("NETARGUS_PROFILES", str(profiles)),))
     services.down(cfg, report=lambda line: None)  # Airflow must start with this inventory
-    services.up(cfg, services.DATA_SERVICES + (services.AIRFLOW,), report=lambda line: None)
+    with started(cfg, services.DATA_SERVICES):
+        # fresh data for every size, migrated before Airflow starts: its DAGs' schema checks
+        # would otherwise race this migration on the empty database
+        settings = cfg.clickhouse_settings()
+        connect(replace(settings, database="default")).execute(
+            f"DROP DATABASE IF EXISTS {settings.database}")
+        migrate_database(settings)
+        with started(cfg, (services.AIRFLOW,)):
+            return _measure(cfg, n, token, inventory, profiles)
+
+
+def _measure(cfg: LabConfig, n: int, token: str, inventory: Path, profiles: Path) -> dict:
     settings = cfg.clickhouse_settings()
-    connect(replace(settings, database="default")).execute(
-        f"DROP DATABASE IF EXISTS {settings.database}")  # fresh data for every size
-    migrate_database(settings)
     memory = PeakMemory([p for s in services.ALL.values() if (p := read_pid(s.pid_file(cfg)))])
     memory.start()
     try:
@@ -135,12 +144,12 @@ def measure(n: int) -> dict:
     took = (datetime.fromisoformat(run["end_date"])
             - datetime.fromisoformat(run["start_date"])).total_seconds()
     db = connect(settings)
-    ok = db.execute("SELECT count() FROM poll_status FINAL WHERE dag_id = 'polling_bench' "
-                    "AND status = 'ok' AND device LIKE %(p)s", {"p": f"bench-{token}-%"})[0][0]
-    stored = db.execute("SELECT count() FROM samples WHERE device LIKE %(p)s",
-                        {"p": f"bench-{token}-%"})[0][0]
+    # this run's rows only: the scheduler also runs the every-minute profile on its own
+    ok, stored = db.execute(
+        "SELECT count(), sum(sample_count) FROM poll_status FINAL WHERE dag_id = "
+        "'polling_bench' AND run_id = %(run)s AND status = 'ok' AND device LIKE %(p)s",
+        {"run": run_id, "p": f"bench-{token}-%"})[0]
     ref, ref_ok, ref_samples = direct(cfg, inventory, profiles)
-    services.down(cfg, report=lambda line: None)
     if ok != n or ref_ok != n or stored != ref_samples:
         raise RuntimeError(f"P4 at {n} devices did not do the work it times: Airflow run "
                            f"{ok} ok, {stored} samples; direct {ref_ok} ok, {ref_samples} "

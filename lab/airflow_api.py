@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
+
+RETRIES = 4
 
 
 class AirflowApi:
@@ -21,11 +24,19 @@ class AirflowApi:
         req.add_header("Content-Type", "application/json")
         if token:
             req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310 (loopback only)
-                return json.loads(r.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"{method} {path}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
+        for attempt in range(RETRIES + 1):
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310 (loopback)
+                    return json.loads(r.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:300]
+                # the lab's metadata DB is SQLite: a write that meets another one fails with
+                # "Database error" (HTTP 500) and succeeds when tried again
+                if exc.code == 500 and b"Database error" in detail and attempt < RETRIES:
+                    time.sleep(1.0 + attempt)
+                    continue
+                raise RuntimeError(f"{method} {path}: HTTP {exc.code}: {detail!r}") from None
+        raise AssertionError("unreachable")
 
     def _login(self, username: str, password: str) -> str:
         return self._request("POST", "/auth/token",
