@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from netargus.model import Device, PollOutcome, PollResult
-from netargus.protocols import CollectError, Driver, Judgement, Session, scrub
+from netargus.protocols import CollectError, Driver, Judgement, Session, scrub, spoken
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +126,10 @@ def assign(devices: list[Device], available: dict[str, Driver]
     out: dict[str, list[Device]] = {name: [] for name in available}
     unspoken = []
     for device in devices:
-        spoken = [name for name, driver in available.items() if driver.speaks(device)]
-        for name in spoken:
+        names = spoken(device, available)
+        for name in names:
             out[name].append(device)
-        if not spoken:
+        if not names:
             unspoken.append(device)
     return out, unspoken
 
