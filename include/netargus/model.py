@@ -63,6 +63,7 @@ class PollOutcome(enum.StrEnum):
     PARTIAL = "partial"
     INTERNAL_FAILURE = "internal_failure"
     MISSING_METRICS = "missing_metrics"
+    NOT_POLLED = "not_polled"  # no run polled the slot: rates interpolated, gauges missing
 
 
 def utc(ts: datetime) -> datetime:

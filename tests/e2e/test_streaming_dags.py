@@ -27,6 +27,7 @@ from tests.helpers.streaming import gnmi_login, lab_streaming
 from tests.helpers.wait import wait_until
 
 LEASE = 10.0
+POKE_SECONDS = 15  # the supervisor sensor's poll_interval (dags/streaming_supervisor.py)
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def start_collector(env: dict, db) -> tuple[str, dict, subprocess.Popen]:
     assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
     (run_id, conf), = collector_runs(env)[len(before):]
     conf = {**conf, "lease_seconds": 600}
-    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf), env=env,
+    proc = subprocess.Popen(dag_command("streaming_collector", now(), conf, run_id), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
@@ -81,6 +82,23 @@ def start_collector(env: dict, db) -> tuple[str, dict, subprocess.Popen]:
         os.killpg(proc.pid, signal.SIGKILL)
         raise
     return run_id, conf, proc
+
+
+def lease_expired(db, holder: str) -> bool:
+    """Whether ``holder``'s last lease event has expired."""
+    return db.execute("SELECT argMax(expires, seq) < now() FROM stream_leases "
+                      "WHERE holder = %(h)s", {"h": holder})[0][0] == 1
+
+
+def fail_run(env: dict, run_id: str) -> None:
+    """Mark a ``streaming_collector`` run and its task failed in Airflow's metadata DB, as the
+    scheduler does to a task whose heartbeats stopped (its process died)."""
+    path = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE task_instance SET state = 'failed' WHERE dag_id = "
+                   "'streaming_collector' AND run_id = ?", (run_id,))
+        assert db.execute("UPDATE dag_run SET state = 'failed' WHERE dag_id = "
+                          "'streaming_collector' AND run_id = ?", (run_id,)).rowcount == 1
 
 
 def lease_events(db, holder: str) -> list[str]:
@@ -99,7 +117,7 @@ def test_supervisor_starts_a_collector_whose_lease_ends_and_is_renewed(streaming
     assert lease_events(db, run_id) == ["granted"]
 
     t0 = time.monotonic()
-    collector = run_dag(env, "streaming_collector", now(), conf=conf)
+    collector = run_dag(env, "streaming_collector", now(), conf=conf, run_id=run_id)
     assert collector["state"] == "success", collector
     assert time.monotonic() - t0 >= LEASE
     events = lease_events(db, run_id)
@@ -143,16 +161,31 @@ def test_a_collector_killed_mid_lease_loses_nothing_it_had_taken(streaming, lab,
     finally:
         services.KAFKA.up(lab)
     assert lease_events(db, run_id)[-1] == "renewed"  # it never released: it was killed
+    # its lease expires, but its run still counts as running in Airflow: the supervisor
+    # (its sensor deferred, the trigger asking Airflow each poke) grants the shard to no one
+    wait_until(lambda: lease_expired(db, run_id), 30, "the dead collector's lease to expire")
+    supervisor = subprocess.Popen(dag_command("streaming_supervisor", now()), env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(2 * POKE_SECONDS + 5)  # what must NOT happen: watch two of its pokes
+        assert supervisor.poll() is None and collector_runs(env)[len(before) + 1:] == []
+        assert lease_events(db, run_id)[-1] == "renewed"
+        # what the scheduler does once the dead task's heartbeats stop (heartbeat timeout)
+        fail_run(env, run_id)
+        out, _ = supervisor.communicate(timeout=POKE_SECONDS + 60)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+    assert json.loads(out.strip().splitlines()[-1])["state"] == "success"
     # what the collector had taken: all it received up to 2 s before the kill (its pump hands
     # batches to the spool every 0.5 s)
     window = (start_ms, killed_ms - 2000)
     taken = sim.tally.between(*window)
 
-    # the dead collector's lease expires; the supervisor's sensor waits (deferred) for it
-    assert run_dag(env, "streaming_supervisor", now())["state"] == "success"
     (run_id2, conf2), = collector_runs(env)[len(before) + 1:]
     assert run_id2 != run_id
-    assert run_dag(env, "streaming_collector", now(), conf=conf2)["state"] == "success"
+    assert run_dag(env, "streaming_collector", now(), conf=conf2,
+                   run_id=run_id2)["state"] == "success"
     assert not spool.has_pending()  # replayed
     assert run_dag(env, "stream_loader", next_minute())["state"] == "success"
     assert stored_between(db, *window) == taken

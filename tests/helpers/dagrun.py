@@ -8,15 +8,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def dag_command(dag_id: str, logical_date: str, conf: dict | None = None) -> list[str]:
+def dag_command(dag_id: str, logical_date: str, conf: dict | None = None,
+                run_id: str | None = None) -> list[str]:
+    """``run_id``: run a triggered (queued) run under its own id (see run_dag.py)."""
     return [sys.executable, str(REPO / "tests/helpers/run_dag.py"), str(REPO / "dags"), dag_id,
-            logical_date, *([json.dumps(conf)] if conf is not None else [])]
+            logical_date, *([json.dumps(conf) if conf is not None else ""] if run_id or conf
+                            is not None else []), *([run_id] if run_id else [])]
 
 
-def run_dag(env: dict, dag_id: str, logical_date: str, conf: dict | None = None) -> dict:
+def run_dag(env: dict, dag_id: str, logical_date: str, conf: dict | None = None,
+            run_id: str | None = None) -> dict:
     """Run ``dag_id`` through ``dag.test()`` in a subprocess: ``{"state", "run_id",
     "interval_end", "tasks": {task: state}, "results": {task: what it returned}}``."""
-    out = subprocess.run(dag_command(dag_id, logical_date, conf), env=env,
+    out = subprocess.run(dag_command(dag_id, logical_date, conf, run_id), env=env,
                          capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -3,7 +3,11 @@
 Every piece is the real one on real sockets: the lab's simulators (in this process, so the
 test can read how many samples each device sent), a :class:`StreamCollector` producing to the
 lab's Kafka broker through a spool, and the stream loader writing to the lab's ClickHouse.
-Each pipeline has a raw topic and consumer group of its own.
+Each pipeline has a raw topic and consumer group of its own. The collector holds a lease in
+the pipeline's ClickHouse database as a collector run does (renewed each heartbeat, held on
+past its end while the lease log is unreachable), and a supervisor thread asks, twice a
+second, whether the shard could be granted to someone else while the collector lives (its
+``alive`` is the collector thread): :attr:`Pipeline.regrants` must stay empty.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import threading
 import uuid
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from netargus.store import ClickHouseSettings, connect
 from netargus.streaming.collector import StreamCollector
 from netargus.streaming.config import StreamingConfig
 from netargus.streaming.kafka import ensure_topics, partition_consumer
+from netargus.streaming.leases import Leases, Renewal
 from netargus.streaming.loader import load_batch
 from netargus.streaming.raw import DEADLETTER, JSON_FORMAT, OBSERVATIONS
 from tests.helpers.wait import wait_until
@@ -95,18 +101,62 @@ class Pipeline:
         self.collector.emit = counted  # type: ignore[method-assign]
         self.loaded = {"messages": 0, "samples": 0, "rejected": 0}
         self._threads: list[threading.Thread] = []
+        self.ttl = 4 * heartbeat  # as netargus.jobs.streaming.lease_ttl
+        self.holder = f"pipeline-{self.raw}"
+        self.renewal = Renewal(Leases(self._lease_client(), self.ttl), 0, self.holder)
+        self.unreachable_seen = False  # the collector found the lease log unreachable
+        self.regrants: list[str] = []  # when the shard was free while the collector lived
+        self.result: dict[str, Any] = {}
 
-    def start(self, loader: bool = True) -> Pipeline:
-        t = threading.Thread(target=self.collector.run, args=(3600,),
-                             kwargs={"stop": self.stop_collector}, daemon=True)
+    def _lease_client(self) -> Any:
+        return connect(replace(self.db, connect_timeout=1.0, send_receive_timeout=5.0))
+
+    def start(self, loader: bool = True, lease_seconds: float = 3600.0) -> Pipeline:
+        Leases(self._lease_client(), self.ttl).grant(0, self.holder, [], self.ttl)
+
+        def renew() -> bool:
+            ok = self.renewal()
+            self.unreachable_seen |= self.renewal.unreachable
+            return ok
+
+        def hold_on() -> bool:
+            renew()
+            return self.renewal.unreachable
+
+        def collect() -> None:
+            self.result = self.collector.run(lease_seconds, renew=renew, stop=self.stop_collector,
+                                             hold_on=hold_on, max_overrun=3600.0)
+            try:
+                self.renewal.leases.release(0, self.holder, detail="pipeline")
+            except Exception as exc:
+                log.warning("lease not released: %s", exc)
+
+        t = threading.Thread(target=collect, daemon=True)
         t.start()
         self._collector_thread = t
+        st = threading.Thread(target=self._supervise, daemon=True)
+        st.start()
+        self._threads.append(st)
         self.sim.start()
         if loader:
             lt = threading.Thread(target=self._load_forever, daemon=True)
             lt.start()
             self._threads.append(lt)
         return self
+
+    @property
+    def collecting(self) -> bool:
+        return self._collector_thread.is_alive()
+
+    def _supervise(self) -> None:
+        leases = Leases(self._lease_client(), self.ttl)
+        while not self.stop_loader.wait(0.5):
+            try:
+                free = leases.free(1, lambda holder: self.collecting)
+            except Exception:  # noqa: S112 (ClickHouse away: nothing can be granted)
+                continue
+            if free and self.collecting:
+                self.regrants.append(datetime.now(UTC).isoformat())
 
     def write(self, samples) -> None:
         settings = replace(self.db, connect_timeout=2.0)
@@ -152,9 +202,15 @@ class Pipeline:
             return payload in self.payloads
 
     def finish(self, timeout: float = 90.0) -> None:
-        """Stop the collector once its spool is empty, then load everything."""
-        wait_until(lambda: not self.sink.spool.has_pending() and self.collector.queue.empty(),
-                   timeout, "the collector's spool to drain")
+        """Stop the collector once its spool is empty, then load everything. A collector
+        whose lease ended with batches still spooled left them to its successor, which
+        replays them before anything else: so does this."""
+        def drained() -> bool:
+            if not self.collecting and self.sink.spool.has_pending():
+                self.sink.drain()
+            return not self.sink.spool.has_pending() and self.collector.queue.empty()
+
+        wait_until(drained, timeout, "the collector's spool to drain")
         self.stop_collector.set()
         self._collector_thread.join(30)
         self.stop_loader.set()

@@ -21,6 +21,7 @@ from netargus.profiles import load_profiles
 from netargus.settings import profiles_path
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import connect
+from tests.helpers.wait import wait_until
 
 E0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LABELS = (("ifIndex", "1"), ("ifName", "Gi0/1"))
@@ -84,7 +85,8 @@ def test_the_next_run_fills_them_from_the_counters_and_again_writes_the_same(mig
                           now=E0 + timedelta(minutes=3, seconds=10))
 
     first = run("again-1")
-    assert (first["already_polled"], first["filled_slots"], first["interpolated"]) == (1, 2, 2)
+    assert (first["already_polled"], first["filled_slots"], first["interpolated"],
+            first["not_polled"]) == (1, 2, 2, 2)
     filled = client.execute(
         "SELECT toUnixTimestamp(ts), value, seconds, toString(reason), confidence FROM rates "
         "FINAL WHERE device = 'gap-r1' AND interpolated = 1 ORDER BY ts")
@@ -93,8 +95,22 @@ def test_the_next_run_fills_them_from_the_counters_and_again_writes_the_same(mig
          pytest.approx(1 / 3, abs=1e-4)),
         (int((E0 + timedelta(minutes=3)).timestamp()), 2500.0, 60.0, "ok",
          pytest.approx(1 / 3, abs=1e-4))]
-    second = run("again-2")
-    assert (second["filled_slots"], second["interpolated"]) == (2, 2)
+    # the gauges of 12:01 and 12:02 are missing, and poll_status says so
+    assert client.execute(
+        "SELECT toUnixTimestamp(interval_end), source, toString(status), sample_count FROM "
+        "poll_status FINAL WHERE device = 'gap-r1' AND status = 'not_polled' "
+        "ORDER BY interval_end") == [
+        (int((E0 + timedelta(minutes=m)).timestamp()), "snmp", "not_polled", 0) for m in (1, 2)]
+    second = run("again-2")  # the marked slots are no gap any more; a rerun changes nothing
+    assert "filled_slots" not in second and "not_polled" not in second
+    assert client.execute("SELECT count() FROM rates FINAL WHERE device = 'gap-r1' "
+                          "AND interpolated = 1")[0][0] == 2
+    # another rerun that does find them (the marks lost) writes the very same rows
+    client.execute("ALTER TABLE poll_status DELETE WHERE status = 'not_polled'")
+    wait_until(lambda: not client.execute("SELECT count() FROM system.mutations "
+                                          "WHERE is_done = 0")[0][0], 30, "the delete")
+    third = run("again-3")
+    assert (third["filled_slots"], third["interpolated"], third["not_polled"]) == (2, 2, 2)
     assert client.execute("SELECT count() FROM rates FINAL WHERE device = 'gap-r1' "
                           "AND interpolated = 1")[0][0] == 2
 
@@ -119,5 +135,61 @@ def test_a_late_run_polls_when_nothing_fresher_was_polled_and_only_interpolates_
                        dag_id="polling_interfaces", run_id="late-2",
                        interval_end=late_end - timedelta(minutes=1), now=datetime.now(UTC))
     assert "ok" not in older and "samples" not in older and "interpolated" in older
-    assert client.execute("SELECT run_id FROM poll_status FINAL WHERE device = 'lab-c3750'") \
-        == [("late-1",)]
+    assert client.execute("SELECT run_id, toString(status) FROM poll_status FINAL "
+                          "WHERE device = 'lab-c3750' ORDER BY interval_end") \
+        == [("late-2", "not_polled"), ("late-1", "ok")]
+
+
+def test_runs_during_a_store_outage_leave_gaps_the_next_run_fills_exactly(lab, migrated_db):
+    """ClickHouse (the lab's server, really stopped) is down for the runs of 12:01 to 12:05:
+    each fails before writing anything, so nothing hides the gap. The 12:06 run, the store
+    back, fills all five slots from the counters of 12:00 and 12:06 (by hand: 360 s x 2,500
+    octets/s moved, so 2,500 octets/s in each 60 s slot, confidence 60 / 360) and marks each
+    slot's gauges not polled."""
+    from lab import services
+
+    client = connect(migrated_db)
+    sink = ClickHouseSink(client)
+    profile, groups = profile_and_groups()
+    device = Device(name="gap-o1", host="127.0.0.1", snmp=SnmpSettings(credentials="c"))
+    shard = {"shard": 0, "devices": [{"device": device.to_dict(), "traits": {}}]}
+
+    def counter(minute: int, value: int) -> None:  # a poll's reading and status
+        at = E0 + timedelta(minutes=minute, seconds=5)
+        sink.write_samples([
+            Sample(ts=at, device="gap-o1", source="snmp", metric="system.uptime",
+                   value=1000 + 60 * minute),
+            Sample(ts=at, device="gap-o1", source="snmp", metric="interface.in_octets",
+                   value=value, kind="counter", labels=LABELS)])
+        sink.write_poll_status([PollResult(device="gap-o1", status="ok", duration_s=0.5,
+                                           interval_end=E0 + timedelta(minutes=minute),
+                                           sample_count=2)],
+                               dag_id="polling_interfaces", run_id=f"r{minute}")
+
+    def run(minute: int) -> dict:
+        return poll_shard(shard, profile, groups, connect(migrated_db),
+                          lambda protocol, conn_id: SnmpAuth(community="unused"),
+                          dag_id="polling_interfaces", run_id=f"run-{minute}",
+                          interval_end=E0 + timedelta(minutes=minute),
+                          now=E0 + timedelta(minutes=minute, seconds=10))
+
+    counter(0, 1_000_000)
+    services.CLICKHOUSE.down(lab)
+    try:
+        for minute in range(1, 6):
+            with pytest.raises(Exception, match="(?i)connection refused|errno 111"):
+                run(minute)
+    finally:
+        services.CLICKHOUSE.up(lab)
+    counter(6, 1_000_000 + 360 * 2500)
+    counts = run(6)
+    assert (counts["filled_slots"], counts["interpolated"], counts["not_polled"]) == (5, 5, 5)
+    assert client.execute(
+        "SELECT toUnixTimestamp(ts), value, seconds, confidence FROM rates FINAL "
+        "WHERE device = 'gap-o1' AND interpolated = 1 ORDER BY ts") == [
+        (int((E0 + timedelta(minutes=m)).timestamp()), 2500.0, 60.0,
+         pytest.approx(1 / 6, abs=1e-4)) for m in range(2, 7)]
+    assert client.execute(
+        "SELECT toUnixTimestamp(interval_end) FROM poll_status FINAL WHERE device = 'gap-o1' "
+        "AND status = 'not_polled' ORDER BY interval_end") == [
+        (int((E0 + timedelta(minutes=m)).timestamp()),) for m in range(1, 6)]

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 GNMI_DEVICE, MDT_DEVICE, JTI_DEVICE = "lab-arista-7150s", "lab-n5000", "lab-mx960-a"
 KAFKA_OUTAGE = CLICKHOUSE_OUTAGE = 30.0
+LEASE_TTL = 8.0  # the pipeline's: 4 heartbeats of 2 s
+LONG_OUTAGE = 300.0
 GARBAGE = b"\x0a\xff\xff not a TelemetryStream"  # a JTI datagram that is no protobuf
 
 
@@ -85,43 +87,87 @@ def test_each_collector_lands_samples_with_device_metric_labels_and_values(pipel
             assert r.rate.value == pytest.approx(truth, rel=0.02), (device, r)
 
 
-def outage(lab, p, service, seconds: float, evidence, what: str) -> dict:
-    """Stop ``service`` mid-stream for ``seconds`` (once ``evidence()`` shows the pipeline
-    noticed), then finish the pipeline; returns the outage and the counts."""
-    p.start()
+def outage(lab, p, down: tuple[services.Service, ...], seconds: float, evidence, what: str,
+           *, lease_seconds: float = 3600.0, sent_while_down: bool = False) -> dict:
+    """Stop the ``down`` services mid-stream for ``seconds`` (once ``evidence()`` shows the
+    pipeline noticed), then finish the pipeline; returns the outage and the counts.
+    ``sent_while_down``: the devices stop sending before the services come back (the
+    collector's lease may have ended meanwhile: it must have held on)."""
+    p.start(lease_seconds=lease_seconds)
     wait_until(lambda: p.loaded["samples"] > 1000, 60, "the first samples to be loaded")
     p.outage = True  # from here loader batches may fail
-    service.down(lab)
+    for service in down:
+        service.down(lab)
     t0 = time.monotonic()
+    sent = None
     try:
         wait_until(evidence, 30, what)
-        time.sleep(max(seconds - (time.monotonic() - t0), 0))
+        time.sleep(max(seconds - (time.monotonic() - t0), 0))  # the outage's length
+        collecting = p.collecting
+        if sent_while_down:
+            sent = p.stop_sending()
     finally:
-        service.up(lab)
-    down = time.monotonic() - t0
-    loaded = p.loaded["samples"]
-    wait_until(lambda: p.loaded["samples"] > loaded + 1000 and not p.sink.spool.has_pending(),
-               90, f"samples to flow again once {service.name} is back, the spool drained")
-    sent = p.stop_sending()
+        for service in down:
+            service.up(lab)
+    down_s = time.monotonic() - t0
+    if sent is None:
+        loaded = p.loaded["samples"]
+        wait_until(lambda: p.loaded["samples"] > loaded + 1000
+                   and not p.sink.spool.has_pending(), 90,
+                   "samples to flow again once the services are back, the spool drained")
+        sent = p.stop_sending()
     p.finish()
-    result = {"outage_s": round(down), "sent": sent, "stored": p.stored(),
+    result = {"outage_s": round(down_s), "sent": sent, "stored": p.stored(),
               "before_dedup": p.stored(final=False), "spooled": p.collector.spooled,
-              "failed_loader_batches": len(p.loader_errors)}
-    log.info("%s down: %s", service.name, result)
+              "failed_loader_batches": len(p.loader_errors), "collecting_at_end": collecting,
+              "unreachable_seen": p.unreachable_seen, "regrants": p.regrants,
+              "overrun_s": p.result.get("overrun_s"),
+              "lease_events": [e for (e,) in connect(p.db).execute(
+                  "SELECT event FROM stream_leases WHERE holder = %(h)s ORDER BY seq",
+                  {"h": p.holder})]}
+    log.info("%s down: %s", "+".join(s.name for s in down),
+             {k: v for k, v in result.items() if k != "lease_events"})
     return result
 
 
 def test_kafka_down_for_30s_mid_stream_loses_nothing(lab, pipeline):
-    r = outage(lab, pipeline, services.KAFKA, KAFKA_OUTAGE, pipeline.sink.spool.has_pending,
-               "the collector to spool")
+    r = outage(lab, pipeline, (services.KAFKA,), KAFKA_OUTAGE,
+               pipeline.sink.spool.has_pending, "the collector to spool")
     assert r["outage_s"] >= KAFKA_OUTAGE and r["spooled"] > 0
     assert r["stored"] == r["sent"]  # exact: no loss, no duplicate after dedup
 
 
-def test_clickhouse_down_for_30s_while_the_loader_runs_loses_nothing(lab, pipeline):
-    r = outage(lab, pipeline, services.CLICKHOUSE, CLICKHOUSE_OUTAGE,
-               lambda: pipeline.loader_errors, "a loader batch to fail")
-    assert r["outage_s"] >= CLICKHOUSE_OUTAGE and r["failed_loader_batches"] > 0
+@pytest.mark.parametrize("seconds", [LEASE_TTL, CLICKHOUSE_OUTAGE], ids=["ttl", "30s"])
+def test_clickhouse_down_loses_nothing_and_the_collector_keeps_its_shard(lab, pipeline,
+                                                                         seconds):
+    """ClickHouse holds the lease log too: for an outage as long as the lease ttl, and for
+    30 s (almost 4 ttls), the collector collects on (no self-fencing), nobody could be granted
+    its shard, and it renews the same lease afterwards."""
+    r = outage(lab, pipeline, (services.CLICKHOUSE,), seconds,
+               lambda: pipeline.loader_errors and pipeline.unreachable_seen,
+               "a loader batch to fail and a lease renewal to find ClickHouse away")
+    assert r["outage_s"] >= seconds and r["failed_loader_batches"] > 0
+    assert r["collecting_at_end"] and r["regrants"] == []
+    assert r["stored"] == r["sent"]
+    after = r["lease_events"]
+    # renewals before and after the outage, none during it (each is a row in ClickHouse)
+    assert after[0] == "granted" and after.count("renewed") >= 2 and after[-1] == "released"
+
+
+def test_clickhouse_and_kafka_down_for_5_minutes_past_the_lease_end_lose_nothing(
+        lab, pipeline):
+    """Store and bus away together for 5 minutes, and the collector's 60 s lease ends in the
+    middle: it spools what it receives, holds its shard on past the lease's end (nobody can be
+    granted it), hands it over (releases) once ClickHouse is back, and every sample the
+    devices sent during the whole outage lands in ClickHouse, exactly once."""
+    p = pipeline
+    r = outage(lab, p, (services.CLICKHOUSE, services.KAFKA), LONG_OUTAGE,
+               lambda: p.sink.spool.has_pending() and p.unreachable_seen,
+               "the collector to spool and find the lease log away", lease_seconds=60.0,
+               sent_while_down=True)
+    assert r["outage_s"] >= LONG_OUTAGE and r["collecting_at_end"] and r["regrants"] == []
+    assert r["overrun_s"] > LONG_OUTAGE - 60 - 30  # held on from the lease's end to the end
+    assert r["spooled"] > 0 and r["lease_events"][-1] == "released"
     assert r["stored"] == r["sent"]
 
 

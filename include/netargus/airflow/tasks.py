@@ -83,12 +83,27 @@ def poll_shard(shard: dict[str, Any], *, profile_name: str, clickhouse_conn_id: 
                 run_id=run_id, interval_end=interval_end)
 
 
+COLLECTOR_DAG = "streaming_collector"  # its runs' ids are the lease holders
+
+
+def collector_alive(holder: str) -> bool:
+    """Whether ``holder``'s ``streaming_collector`` run is queued or running, asked from
+    Airflow's metadata through the task (or trigger) supervisor. A run whose worker died is
+    failed by the scheduler; a process cut off from Airflow is ended by its own supervisor
+    (``[workers] max_failed_heartbeats``)."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    return RuntimeTaskInstance.get_dr_count(dag_id=COLLECTOR_DAG, run_ids=[holder],
+                                            states=["queued", "running"]) > 0
+
+
 def free_shards(clickhouse_conn_id: str) -> list[int]:
-    """Streaming shards with targets and no live collector."""
+    """Streaming shards with targets and no collector (:func:`netargus.jobs.streaming.
+    free_shards`, a holder alive while its run is)."""
     from netargus.airflow.hooks import ClickHouseHook
     from netargus.jobs.streaming import free_shards as free
 
-    return free(ClickHouseHook(clickhouse_conn_id).get_conn())
+    return free(ClickHouseHook(clickhouse_conn_id).get_conn(), collector_alive)
 
 
 def grant_leases(shards: Sequence[int], clickhouse_conn_id: str, run_id: str
@@ -97,7 +112,8 @@ def grant_leases(shards: Sequence[int], clickhouse_conn_id: str, run_id: str
     from netargus.airflow.hooks import ClickHouseHook
     from netargus.jobs.streaming import grant_leases as grant
 
-    return grant(shards, ClickHouseHook(clickhouse_conn_id).get_conn(), run_id)
+    return grant(shards, ClickHouseHook(clickhouse_conn_id).get_conn(), run_id,
+                 collector_alive)
 
 
 def collect_shard(conf: dict[str, Any], *, clickhouse_conn_id: str, kafka_conn_id: str,

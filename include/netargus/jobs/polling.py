@@ -25,9 +25,13 @@ Late and missing runs (a busy scheduler, catchup off, the scheduler down):
   (:func:`netargus.transform.derive.interpolate_slot`); when a newer slot was polled (a
   backfill of the past), it only interpolates;
 - every run then looks back :data:`LOOKBACK_SLOTS` slots for slot ends that have no
-  ``poll_status`` row of this DAG at all (never run) since the DAG's first poll, and fills
-  them the same way (rates ``interpolated`` with their confidence; idempotent, so the next
-  run finding the same gap writes the same rows).
+  ``poll_status`` row of this DAG at all (never run: the scheduler, or the store, was down)
+  since the DAG's first poll, and fills them the same way (rates ``interpolated`` with their
+  confidence; the same rows whoever writes them).
+
+A slot filled without a poll of its own gets, for each device and protocol the DAG has
+polled, a ``poll_status`` row ``not_polled`` with no samples: its gauges are missing, and say
+so, rather than silently absent (and the next run does not look for that gap again).
 """
 
 from __future__ import annotations
@@ -88,6 +92,10 @@ WHERE dag_id = %(dag_id)s AND interval_end >= toDateTime(%(first)s)
 FIRST_RUN = """
 SELECT toUnixTimestamp(min(interval_end)), count() FROM poll_status
 WHERE dag_id = %(dag_id)s AND device IN %(devices)s
+"""
+POLLED_OVER = """
+SELECT DISTINCT device, source FROM poll_status
+WHERE dag_id = %(dag_id)s AND device IN %(devices)s AND sample_count > 0
 """
 POLLED = """
 SELECT DISTINCT device, source FROM poll_status FINAL
@@ -283,6 +291,23 @@ def missing_slots(client: Any, dag_id: str, devices: Sequence[str], schedule: st
                   if int(end.timestamp()) not in have)
 
 
+def mark_not_polled(client: Any, sink: ClickHouseSink, devices: Sequence[str],
+                    slots: Sequence[tuple[datetime, datetime]], *, dag_id: str, run_id: str
+                    ) -> int:
+    """One ``poll_status`` row ``not_polled`` (no samples) per slot of ``slots`` (``[end,
+    next end)``) and per device of ``devices`` and protocol ``dag_id`` has polled it over;
+    returns the rows written."""
+    if not devices or not slots:
+        return 0
+    pairs = client.execute(POLLED_OVER, {"dag_id": dag_id, "devices": tuple(devices)})
+    why = ("no run polled this slot (the scheduler or the store was down): rates interpolated "
+           "from the counters on either side, gauges missing")
+    return sink.write_poll_status(
+        [PollResult(device=device, source=source, status=PollOutcome.NOT_POLLED,
+                    interval_end=end, duration_s=0.0, sample_count=0, error=why)
+         for end, _ in slots for device, source in pairs], dag_id=dag_id, run_id=run_id)
+
+
 def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, MetricGroup],
                client: Any, lookup: Lookup, *, dag_id: str, run_id: str,
                interval_end: datetime, now: datetime | None = None) -> dict[str, Any]:
@@ -310,6 +335,7 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
             sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
             counts.update(report.counts())
     specs = counter_specs(g for g in groups.values() if g.protocol == "snmp")
+    unpolled = [(interval_end, interval_end + interval)] if late and newer else []
     if late:  # the slot itself is past: fill it from the counters on either side
         counts["interpolated"] = sink.write_rates(interpolate_backfill(
             client, names, specs, interval_end, interval_end + interval))
@@ -318,13 +344,16 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
                  counts["interpolated"])
     gaps = missing_slots(client, dag_id, names, profile.schedule, interval_end) \
         if names else []
-    if gaps and specs:
+    if gaps:
         counts["filled_slots"] = len(gaps)
         counts["interpolated"] = counts.get("interpolated", 0) + sum(
             sink.write_rates(interpolate_backfill(client, names, specs, end, slot_end))
-            for end, slot_end in gaps)
+            for end, slot_end in gaps) if specs else 0
         log.warning("%d slot(s) of %s never had a run (%s): filled from the counters",
                     len(gaps), dag_id, ", ".join(f"{g:%Y-%m-%d %H:%M}" for g, _ in gaps[:5]))
+    if unpolled or gaps:
+        counts["not_polled"] = mark_not_polled(client, sink, names, [*unpolled, *gaps],
+                                               dag_id=dag_id, run_id=run_id)
     # readings of this run and its neighbours: overlapping windows recompute identical rows
     counts["rates"] = 0
     for source in sorted({g.protocol for g in groups.values()}):

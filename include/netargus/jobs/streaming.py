@@ -26,7 +26,7 @@ from netargus.sink.spool import Spool
 from netargus.store import epoch
 from netargus.streaming.config import StreamingConfig, load_streaming
 from netargus.streaming.kafka import ensure_topics, partition_consumer
-from netargus.streaming.leases import Leases, Renewal
+from netargus.streaming.leases import Alive, Leases, Renewal
 from netargus.streaming.loader import load_batch
 from netargus.streaming.rates import rate_window
 
@@ -41,18 +41,21 @@ def lease_ttl(cfg: StreamingConfig) -> float:
     return 4 * cfg.heartbeat_seconds
 
 
-def free_shards(client: Any) -> list[int]:
-    """Shards that have targets and no live collector."""
+def free_shards(client: Any, alive: Alive) -> list[int]:
+    """Shards that have targets and no collector: see :meth:`Leases.free` (``alive``: whether
+    a holder's collector run may still be running)."""
     cfg = load_streaming()
     leases = Leases(client, lease_ttl(cfg))
-    return [s for s in leases.free(cfg.shards) if cfg.shard_targets(s)]
+    return [s for s in leases.free(cfg.shards, alive) if cfg.shard_targets(s)]
 
 
-def grant_leases(shards: Sequence[int], client: Any, run_id: str) -> list[dict[str, Any]]:
-    """Grant each free shard to a new collector run; returns the runs to trigger."""
+def grant_leases(shards: Sequence[int], client: Any, run_id: str, alive: Alive
+                 ) -> list[dict[str, Any]]:
+    """Grant each of ``shards`` that is still free (``alive`` as for :func:`free_shards`) to
+    a new collector run; returns the runs to trigger (``trigger_run_id`` = the holder)."""
     cfg = load_streaming()
     leases = Leases(client, lease_ttl(cfg))
-    free = set(leases.free(cfg.shards))  # again: the sensor's answer may be stale
+    free = set(leases.free(cfg.shards, alive))  # again: the sensor's answer may be stale
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     runs = []
     for shard in shards:
@@ -120,7 +123,7 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
             log.info("spool %s holds %s from an earlier lease: replaying first", spool.dir,
                      spool.stats_dict())
             sink.drain()
-        renewal = Renewal(leases, shard, holder, margin=cfg.heartbeat_seconds)
+        renewal = Renewal(leases, shard, holder)
 
         def heartbeat() -> bool:
             try:
@@ -132,14 +135,21 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
 
         collector = StreamCollector(cfg, cfg.shard_targets(shard), sink,
                                     credentials=lookup)
-        result = collector.run(lease_seconds, renew=heartbeat, stop=stop)
+        def hold_on() -> bool:  # the lease is over: can it be handed over now?
+            renewal()
+            return renewal.unreachable
+
+        result = collector.run(lease_seconds, renew=heartbeat, stop=stop, hold_on=hold_on,
+                               max_overrun=cfg.max_overrun_seconds)
         result["stopped"] = bool(stop is not None and stop.is_set())
         try:
             write_spool_status(client, spool, name, holder)
             leases.release(shard, holder, detail=json.dumps(
-                {k: result[k] for k in ("messages", "spooled", "seconds", "stopped")}))
+                {k: result[k] for k in ("messages", "spooled", "seconds", "overrun_s",
+                                        "stopped")}))
         except Exception as exc:
-            log.warning("lease of shard %d not released (%s): it expires by itself", shard, exc)
+            log.warning("lease of shard %d not released (%s): the shard is granted again once "
+                        "this run has ended", shard, exc)
     finally:
         lock.close()
     return {"shard": shard, "holder": holder, **result}

@@ -66,9 +66,10 @@ class Guarded(Generic[T]):
     def _failed(self) -> None:
         self._down_until = time.monotonic() + self.retry_after
 
-    def drain(self) -> int:
-        """Replay spooled batches in order; returns how many the sink accepted."""
-        if not self._available():
+    def drain(self, now: bool = False) -> int:
+        """Replay spooled batches in order; returns how many the sink accepted. ``now``: also
+        within ``retry_after`` of a failure (a last attempt before the caller stops)."""
+        if not now and not self._available():
             return 0
         accepted = self.spool.replay(lambda payload: self._write(self._decode(payload)))
         if self.spool.has_pending():

@@ -125,12 +125,21 @@ class StreamCollector:
             elif self.sink.spool.has_pending():
                 self.sink.drain()
             if stopping and self.queue.empty():
+                if self.sink.spool.has_pending():  # one last try: hand over an empty spool
+                    self.sink.drain(now=True)
                 return
 
     def run(self, lease_seconds: float, renew: Callable[[], bool] | None = None,
-            stop: threading.Event | None = None) -> dict[str, Any]:
-        """Hold the targets for ``lease_seconds`` (see the module docstring); returns stats."""
+            stop: threading.Event | None = None, hold_on: Callable[[], bool] | None = None,
+            max_overrun: float = 0.0) -> dict[str, Any]:
+        """Hold the targets for ``lease_seconds`` (see the module docstring); returns stats.
+
+        ``hold_on`` is asked once the lease is over: while it says True (the lease cannot be
+        handed over yet: its log is unreachable, so no successor can be granted) the targets
+        are held on, at most ``max_overrun`` seconds past the lease's end (``overrun_s`` in
+        the result)."""
         stop = stop or threading.Event()
+        overrun = 0.0
         started = self.started = time.monotonic()
         subscribers, servers, threads = [], [], []
         sub_stop = threading.Event()
@@ -155,11 +164,20 @@ class StreamCollector:
             log.info("holding %d target(s) for %.0f s: %s", len(self.targets), lease_seconds,
                      ", ".join(t.id for t in self.targets))
             next_beat = started + self.config.heartbeat_seconds
+            end = started + lease_seconds
             while not stop.is_set():
-                left = started + lease_seconds - time.monotonic()
+                left = end - time.monotonic()
                 if left <= 0:
-                    log.info("lease over after %.0f s", lease_seconds)
-                    break
+                    overrun = time.monotonic() - started - lease_seconds
+                    if hold_on is None or overrun >= max_overrun or not hold_on():
+                        log.info("lease over after %.0f s%s", lease_seconds,
+                                 f" (held on {overrun:.0f} s more)" if overrun >= 1 else "")
+                        break
+                    if end == started + lease_seconds:
+                        log.warning("lease over, but it cannot be handed over (its log is "
+                                    "unreachable): holding on, at most %.0f s", max_overrun)
+                    end = min(next_beat, started + lease_seconds + max_overrun)
+                    left = max(end - time.monotonic(), 0.05)
                 if stop.wait(min(left, max(next_beat - time.monotonic(), 0.05), 1.0)):
                     break
                 if time.monotonic() >= next_beat:
@@ -181,6 +199,7 @@ class StreamCollector:
         result = {"targets": [t.id for t in self.targets], "forwarded": dict(self.forwarded),
                   "formats": dict(self.formats),
                   "messages": sum(self.forwarded.values()), "spooled": self.spooled,
-                  "spool": stats, "seconds": round(time.monotonic() - started, 1)}
+                  "spool": stats, "seconds": round(time.monotonic() - started, 1),
+                  "overrun_s": round(overrun, 1)}
         log.info("collector done: %s", result)
         return result

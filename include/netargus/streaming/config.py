@@ -93,6 +93,9 @@ class StreamingConfig(ConfigModel):
     loaders: int = Field(default=2, ge=1, le=64)  # stream_loader's consumers (one group)
     lease_seconds: float = Field(default=1800, gt=0)
     heartbeat_seconds: float = Field(default=30, gt=0)
+    # past its lease's end, a collector that cannot reach the lease log (the store is down)
+    # holds its shard on, up to this long, rather than leave it uncollected
+    max_overrun_seconds: float = Field(default=7200, ge=0)
     sensor_groups: dict[str, tuple[SensorPath, ...]] = {}
     gnmi: tuple[GnmiTarget, ...] = ()
     listeners: tuple[Listener, ...] = ()
