@@ -1,10 +1,10 @@
 """The ClickHouse sink: batched, columnar inserts through clickhouse-driver.
 
-Samples are turned into numpy columns and sent with ``columnar=True`` and ``use_numpy``: the
-driver then writes numeric and time columns straight from the arrays instead of walking Python
-tuples row by row. (Enum8 and Array columns have no numpy codec in the driver and go through its
-generic one; the warning it logs for that on every insert is silenced below.) Dimension tables
-are small and go as plain columnar lists.
+Samples are turned into numpy columns and each column is encoded whole in ClickHouse's Native
+format (:mod:`netargus.sink.native`: numbers from the arrays, strings and arrays once per
+distinct value), then sent over the driver's connection. A table with a column type that
+module does not encode goes through the driver's own encoders (``use_numpy`` for numpy
+columns; the warning it logs for Enum8 and Array columns on every insert is silenced below).
 
 Times go as epoch seconds (:func:`netargus.store.epoch`), never as datetimes, so a server
 set to another time zone stores the same instants; a time DateTime cannot hold is refused,
@@ -31,6 +31,7 @@ from netargus.model import (
     PollResult,
     Sample,
 )
+from netargus.sink import native
 from netargus.store import epoch
 
 if TYPE_CHECKING:
@@ -133,10 +134,8 @@ class ClickHouseSink:
     def _insert(self, table: str, columns: list[str], data: list[Any]) -> int:
         if not data or len(data[0]) == 0:
             return 0
-        numpy = isinstance(data[0], np.ndarray)
-        self.client.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data,
-                            columnar=True, types_check=False, settings={"use_numpy": numpy})
-        return len(data[0])
+        return native.insert(self.client, table, columns, data,
+                             {"use_numpy": isinstance(data[0], np.ndarray)})
 
     def write_samples(self, samples: Iterable[Sample]) -> int:
         """Insert samples in batches of ``batch_size``; returns how many rows were written.
