@@ -111,7 +111,7 @@ def encode(type_name: str, values: Any) -> bytes:
         return _string_arrays(values)
     if type_name.startswith("Nullable(") and type_name[9:-1] in NUMBERS:
         objects = np.asarray(values, dtype=object)
-        null = np.equal(objects, None)
+        null = objects == None  # noqa: E711 (elementwise, in C)
         filled = np.where(null, 0, objects)
         return null.astype(np.uint8).tobytes() + encode(type_name[9:-1], filled.tolist())
     raise Unsupported(type_name)
