@@ -1,6 +1,7 @@
 """``make bench``: P1 (SNMP collector vs net-snmp), P2 (ClickHouse sink vs clickhouse-client),
-P3 (stream loader vs a bare Kafka consume), P4 (devices per 60 s through Airflow), each against
-a reference measured in the same run; P5 (inventory load at fleet scale)."""
+P3 (stream loader vs a bare Kafka consume; P3c one collector's ingest), P4 (devices per 60 s
+through Airflow), each against a reference measured in the same run; P5 (inventory load at
+fleet scale)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import sys
 
 from bench.common import RESULTS
 
-for module in ("bench.p1_snmp", "bench.p2_sink", "bench.p3_stream", "bench.p4_airflow",
-               "bench.p5_inventory"):
+for module in ("bench.p1_snmp", "bench.p2_sink", "bench.p3_stream", "bench.p3_collector",
+               "bench.p4_airflow", "bench.p5_inventory"):
     print(f"\n=== {module}", flush=True)
     sys.argv = [module]
     runpy.run_module(module, run_name="__main__")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,25 +12,30 @@ from typing import Any
 
 from lab.config import REPO, LabConfig
 
-RESULTS = REPO / ".lab-bench" / "results.json"
+RESULTS = Path(os.environ.get("NETARGUS_BENCH_RESULTS", REPO / ".lab-bench" / "results.json"))
+SMOKE = os.environ.get("NETARGUS_BENCH_SMOKE") == "1"  # the tests' tiny runs (tests/bench)
 
 
 def bench_lab() -> LabConfig:
-    """The benchmarks' own lab: folder .lab-bench, ports + 20000."""
-    return LabConfig.bench()
+    """The benchmarks' own lab (folder .lab-bench, ports + 20000); in a smoke run the test
+    session's lab, whose services are already up."""
+    return LabConfig.test() if SMOKE else LabConfig.bench()
 
 
 @contextmanager
 def started(cfg: LabConfig, wanted: tuple[Any, ...]) -> Iterator[LabConfig]:
-    """The bench lab's ``wanted`` services (``lab.services``) for the ``with`` block, stopped
-    at its end whatever happens: a benchmark stops what it starts."""
-    from lab import services
-
-    services.up(cfg, wanted, report=lambda line: None)
+    """The lab's ``wanted`` services (``lab.services``) for the ``with`` block; those it had
+    to start are stopped at its end whatever happens (a benchmark stops what it starts, and
+    leaves running what it found running)."""
+    ours = []
     try:
+        for service in wanted:
+            if service.up(cfg) == "started":
+                ours.append(service)
         yield cfg
     finally:
-        services.down(cfg, report=lambda line: None)
+        for service in reversed(ours):
+            service.down(cfg)
 
 
 @contextmanager

@@ -27,7 +27,8 @@ from netargus.protocols.snmp.client import SnmpClient
 AGENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 PARALLEL = int(sys.argv[2]) if len(sys.argv) > 2 else 50
 PER_SNMPD = 50
-AGENT_BASE, PROXY_BASE = 31000, 32000
+# below every lab's ports (demo +0, tests +10000, bench +20000) and the ephemeral range
+AGENT_BASE, PROXY_BASE = 3100, 3400
 TABLES = ["1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1"]
 COMMUNITY = "netargus-bench"
 NO_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}

@@ -31,7 +31,7 @@ from lab.streamsim import GnmiTargetSim, SimDevice, Tally
 
 INTERVAL = float(os.environ.get("INTERVAL", "10"))
 RUN_S = 6 * INTERVAL
-BASE_PORT = 31000
+BASE_PORT = 3700  # gNMI targets: below every lab's ports, as P1's agents
 
 
 def cpu_seconds() -> float:

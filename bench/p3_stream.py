@@ -119,20 +119,29 @@ def run_loaders(bootstrap, settings, topic, until, produced=None) -> tuple[float
         proc.start()
     start = time.monotonic()
     first = None
-    timeline, last_t, last = [], start, 0
+    timeline: list[dict] = []
+    last_t, last = start, 0
+
+    def point(now: float) -> None:  # the window since the last point
+        nonlocal last_t, last
+        row = {"t_s": round(now - start),
+               "loaded_samples_per_s": (loaded.value - last) / max(now - last_t, 1e-3)}
+        if produced is not None:
+            row["lag_samples"] = produced.value * PER_MESSAGE - loaded.value
+        timeline.append(row)
+        last_t, last = now, loaded.value
+
     while not until(loaded.value):
         time.sleep(0.2)
         now = time.monotonic()
         if first is None and loaded.value:
             first = now
         if now - last_t >= 10:
-            row = {"t_s": round(now - start),
-                   "loaded_samples_per_s": (loaded.value - last) / (now - last_t)}
-            if produced is not None:
-                row["lag_samples"] = produced.value * PER_MESSAGE - loaded.value
-            timeline.append(row)
-            last_t, last = now, loaded.value
-    seconds = time.monotonic() - (first or start)
+            point(now)
+    now = time.monotonic()
+    if now - last_t >= 1 or not timeline:  # the last, shorter window
+        point(now)
+    seconds = now - (first or start)
     stop.set()
     for proc in procs:
         proc.join(60)

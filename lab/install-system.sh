@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the lab needs; installs only what is missing (needs root or sudo).
-# `install-system.sh bench` adds what the benchmarks need (Debian's snmpd: P1's agents).
+# Debian's snmpd is P1's agents (the benchmark, and its smoke run in the tests).
 set -euo pipefail
 need=()
-if [ "${1:-}" = bench ]; then
-  [ -x /usr/sbin/snmpd ] || need+=(snmpd)
-fi
+[ -x /usr/sbin/snmpd ] || need+=(snmpd)
 command -v clickhouse-server >/dev/null || need+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || need+=(clickhouse-client)
 command -v snmpget >/dev/null || need+=(snmp)

@@ -1,0 +1,63 @@
+"""Every benchmark of ``make bench`` run in a tiny size against the test session's lab, so none
+of them rots unnoticed (issue 12). Each checks that the benchmark runs, does its work and
+reports it (the counts its own table holds), never a timing. P5 needs no lab: see
+tests/unit/test_bench_smoke.py. P4 (a whole Airflow with its scheduler) is not smoke-sized."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lab.config import REPO
+
+
+def bench(module: str, *args: str, tmp_path, **env: str) -> dict[str, list[dict]]:
+    """Run ``python -m bench.<module> ARGS`` on the test lab; returns its result tables."""
+    results = tmp_path / "results.json"
+    out = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args], cwd=REPO, capture_output=True,
+        text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO}",
+             "NETARGUS_BENCH_SMOKE": "1", "NETARGUS_BENCH_RESULTS": str(results), **env})
+    assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
+    return json.loads(results.read_text())
+
+
+def only(tables: dict, prefix: str) -> list[dict]:
+    (rows,) = [rows for name, rows in tables.items() if name.startswith(prefix)]
+    return rows
+
+
+def test_p1_walks_agents_with_both_clients_and_counts_equal_varbinds(lab, tmp_path):
+    rows = only(bench("p1_snmp", "2", "2", tmp_path=tmp_path), "P1:")
+    assert {r["network"] for r in rows} == {"loopback", "+20 ms RTT (proxy)"}
+    assert len(rows) == 6  # 1 and 2 processes, and net-snmp, per network
+    assert len({r["varbinds"] for r in rows}) == 1 and rows[0]["varbinds"] > 0
+
+
+def test_p2_inserts_through_both_paths(lab, tmp_path):
+    rows = only(bench("p2_sink", "2000", tmp_path=tmp_path), "P2:")
+    assert [r["path"].split()[0] for r in rows] == ["netargus", "reference:"]
+    assert all(r["rows_per_s"] > 0 for r in rows)  # the bench asserted 2,000 rows each time
+
+
+def test_p3_loads_what_was_produced(lab, tmp_path):
+    tables = bench("p3_stream", "3", "2000", "1", tmp_path=tmp_path)
+    assert only(tables, "P3a:")  # the bench asserted stored == produced x samples/message
+    capacity = only(tables, "P3b:")
+    assert [r["path"].split()[0] for r in capacity] == ["netargus", "reference:"]
+
+
+def test_p3c_a_collector_forwards_what_its_targets_sent(lab, tmp_path):
+    (row,) = only(bench("p3_collector", "2", tmp_path=tmp_path, INTERVAL="1"), "P3c:")
+    assert row["targets"] == 2 and row["forwarded"] > 0
+
+
+@pytest.mark.parametrize("module", ["p1_snmp", "p2_sink", "p3_stream", "p3_collector",
+                                    "p4_airflow", "p5_inventory"])
+def test_make_bench_runs_every_benchmark(module):
+    assert f"bench.{module}" in (REPO / "bench" / "__main__.py").read_text()
