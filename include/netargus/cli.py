@@ -293,8 +293,9 @@ def read_samples(lines: Iterable[str]) -> Iterator[Sample]:
             continue  # an outcome or a table row
         try:
             (sample,) = decode(text.encode())
-        except Rejected as exc:
-            raise Usage(f"stdin line {number}: {exc}") from None
+        except Rejected as exc:  # one sample per line: the decoder's "sample 0" says nothing
+            raise Usage(f"stdin line {number}: {str(exc).removeprefix('sample 0: ')}") \
+                from None
         yield sample
 
 
@@ -310,11 +311,17 @@ def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
     )
 
     profiles = load_profiles(profiles_path(profiles_file))
-    rows: dict[str, list[StoredSample]] = {}
+    rows: dict[str, dict[tuple[str, str, str, float], StoredSample]] = {}
     counters: dict[str, set[str]] = {}
     for s in read_samples(lines):
-        rows.setdefault(str(s.source), []).append(StoredSample(
-            s.device, s.metric, s.series, s.labels, s.ts.timestamp(), s.value, s.bits))
+        key = (s.device, s.metric, s.series, s.ts.timestamp())
+        earlier = rows.setdefault(str(s.source), {}).get(key)
+        if earlier is not None and earlier.value != s.value:  # the store keeps one too
+            typer.echo(f"netargus: {s.device} {s.metric} {s.series or '-'} at "
+                       f"{s.ts.isoformat()}: two readings ({earlier.value!r}, {s.value!r}) at "
+                       "one time; the last is kept, as ClickHouse keeps the last", err=True)
+        rows[str(s.source)][key] = StoredSample(
+            s.device, s.metric, s.series, s.labels, s.ts.timestamp(), s.value, s.bits)
         if s.kind is Kind.COUNTER:
             counters.setdefault(str(s.source), set()).add(s.metric)
     out: list[RateRow] = []
@@ -327,7 +334,8 @@ def _rates(lines: Iterable[str], profiles_file: Path | None) -> int:
         for metric in counters.get(source, ()):
             specs.setdefault(metric, CounterSpec(bits=64, ceiling=default_ceiling(metric)))
         out += [replace(r, source=source)
-                for r in rates_from_samples(stored, specs, -math.inf, math.inf)]
+                for r in rates_from_samples(list(stored.values()), specs, -math.inf,
+                                            math.inf)]
     for r in sorted(out, key=lambda r: (r.device, r.source, r.metric, r.series, r.rate.end)):
         emit({"ts": datetime.fromtimestamp(r.rate.end, UTC), "device": r.device,
               "source": r.source, "metric": r.metric, "labels": dict(r.labels),

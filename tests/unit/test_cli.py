@@ -54,7 +54,18 @@ def test_rates_of_case_01_a_sysuptime_rollover_is_no_reboot():
 
 def test_rates_names_the_bad_line():
     code, rates, err = run("rates", stdin=sample(0, "m", 1) + "\n{\"metric\": \"m\"}\n")
-    assert code == 2 and rates == [] and "stdin line 2: sample 0: missing ts" in err
+    assert code == 2 and rates == [] and "netargus: stdin line 2: missing ts, device" in err
+
+
+def test_rates_say_when_two_readings_share_a_time_and_keep_the_last_as_the_store_does():
+    """ClickHouse keeps the last reading inserted for one series and time (samples are a
+    ReplacingMergeTree on inserted_at); the CLI does the same, and says so. By hand: the
+    reading kept at t=0 is 20, so (80 - 20) / 60 s = 1 octet/s."""
+    lines = [sample(0, "interface.in_octets", 10), sample(0, "interface.in_octets", 20),
+             sample(60, "interface.in_octets", 80)]
+    code, rates, err = run("rates", stdin="\n".join(lines))
+    assert code == 0 and [(r["value"], r["reason"]) for r in rates] == [(1.0, "ok")]
+    assert "two readings (10, 20) at one time; the last is kept" in err
 
 
 @pytest.mark.parametrize("fmt,case", [("gnmi", "handmade-sonic-counters-db"),

@@ -1,0 +1,124 @@
+"""P4 under the full lab: N SNMP devices at a one-minute cadence for a while, every DAG live.
+
+The bench lab runs what ``make demo`` runs (ClickHouse, Kafka, snmpsim, netconfd, the streaming
+simulators, Airflow 3 standalone with every DAG unpaused: discovery, enrichment, the bundled
+profiles' polling DAGs, the streaming supervisor, collectors and loader) with an inventory of N
+SNMPv3 devices replaying the lab's recordings (``bench-<token>-NNNN``, fresh data each size).
+After a warm-up, for MINUTES minutes it measures:
+
+- slots polled / slots due: ``polling_interfaces`` slots (minute ends) in the window times N,
+  against the ``poll_status`` rows of the bench devices with samples for them (the goal: all);
+- lag: from the slot's end to its ``poll_status`` row (``updated_at``), p50 and p95;
+- CPU: the machine's busy time (``/proc/stat``: the lab and Airflow, nothing else runs) in
+  cores, and per device-poll (all of it divided by the polls done);
+- peak PSS of every lab and Airflow process.
+
+The reference, measured in the same run, is the lab with the same DAGs and no bench device
+(N = 0 is the first size): what Airflow and streaming cost at rest.
+``python -m bench.p4_fleet [N ...]`` (default 0 100 300), env MINUTES (default 30).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from bench.common import REPO, record, started, write_file
+from bench.p4_airflow import PeakMemory
+from lab import services
+from lab.config import LabConfig
+from lab.procs import read_pid
+from lab.recordings import recordings
+from netargus.store import connect
+from netargus.store.migrator import migrate_database
+
+SIZES = [int(a) for a in sys.argv[1:]] or [0, 100, 300]
+MINUTES = float(os.environ.get("MINUTES", "30"))
+WARMUP_S = 150.0  # Airflow up, first runs scheduled, the collectors granted
+ROOT = REPO / ".lab-bench" / "p4-fleet"
+DAG = "polling_interfaces"
+
+
+def write_inventory(n: int, token: str, cfg: LabConfig) -> Path:
+    """N SNMPv3 devices replaying the lab's recordings (one per snmpsim context)."""
+    names = list(recordings())
+    inventory = {
+        "defaults": {"host": "127.0.0.1", "site": "bench",
+                     "snmp": {"port": cfg.snmp_port, "version": "3",
+                              "credentials": "snmp_lab_v3", "timeout": 5, "retries": 1}},
+        "devices": [{"name": f"bench-{token}-{i:04d}", "snmp": {"context": names[i % len(names)]}}
+                    for i in range(n)]}
+    return write_file(ROOT / f"inventory-{n}.yaml", yaml.safe_dump(inventory))
+
+
+def busy_seconds() -> float:
+    """CPU seconds the machine spent busy since boot, over all cores (``/proc/stat``)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(n: int) -> dict:
+    token = uuid.uuid4().hex[:6]
+    base = LabConfig(REPO / ".lab-bench", offset=20000)
+    cfg = replace(base, inventory_file=write_inventory(n, token, base))
+    services.down(cfg, report=lambda line: None)  # Airflow must start with this inventory
+    with started(cfg, services.DATA_SERVICES):
+        settings = cfg.clickhouse_settings()
+        connect(replace(settings, database="default")).execute(
+            f"DROP DATABASE IF EXISTS {settings.database}")
+        migrate_database(settings)
+        with started(cfg, (services.AIRFLOW,)):
+            time.sleep(WARMUP_S)  # the warm-up is not measured
+            memory = PeakMemory([p for s in services.ALL.values()
+                                 if (p := read_pid(s.pid_file(cfg)))])
+            memory.start()
+            start, busy0 = datetime.now(UTC), busy_seconds()
+            time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
+            end, busy1 = datetime.now(UTC), busy_seconds()
+            memory.running = False
+            time.sleep(60)  # the last slot's runs finish
+            return report(cfg, n, token, start, end, busy1 - busy0, memory.peak)
+
+
+def report(cfg: LabConfig, n: int, token: str, start: datetime, end: datetime, busy: float,
+           peak: int) -> dict:
+    """The window's figures (see the module docstring)."""
+    first = (start + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    last = end.replace(second=0, microsecond=0)  # slot ends first .. last, inclusive
+    slots = int((last - first).total_seconds() // 60) + 1
+    db = connect(cfg.clickhouse_settings())
+    polled, p50, p95 = db.execute(
+        "SELECT count(), quantile(0.5)(lag), quantile(0.95)(lag) FROM ("
+        " SELECT toUnixTimestamp(updated_at) - toUnixTimestamp(interval_end) AS lag"
+        " FROM poll_status FINAL WHERE dag_id = %(dag)s AND device LIKE %(p)s"
+        " AND sample_count > 0 AND interval_end >= toDateTime(%(first)s)"
+        " AND interval_end <= toDateTime(%(last)s))",
+        {"dag": DAG, "p": f"bench-{token}-%", "first": int(first.timestamp()),
+         "last": int(last.timestamp())})[0]
+    seconds = (end - start).total_seconds()
+    return {"devices": n, "minutes": round(seconds / 60, 1), "slots_due": slots * n,
+            "slots_polled": polled, "lag_p50_s": p50 if polled else None,
+            "lag_p95_s": p95 if polled else None, "cores": busy / seconds,
+            "cpu_ms_per_device_poll": 1000 * busy / polled if polled else None,
+            "peak_pss_gib": peak / 2**30}
+
+
+def main() -> None:
+    rows = []
+    for n in SIZES:
+        rows.append(measure(n))
+        print(rows[-1], flush=True)
+    record(f"P4 (full lab): N SNMP devices polled each minute, every DAG live, {MINUTES:.0f} "
+           "min each", rows)
+
+
+if __name__ == "__main__":
+    main()
