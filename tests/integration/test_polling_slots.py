@@ -27,30 +27,31 @@ E0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LABELS = (("ifIndex", "1"), ("ifName", "Gi0/1"))
 
 
-def profile_and_groups():
+def profile_and_groups(name: str = "interfaces"):
     spec = load_profiles(profiles_path())
-    profile = spec.profiles["interfaces"]
+    profile = spec.profiles[name]
     return profile, {g: spec.metric_groups[g] for g in profile.metric_groups}
 
 
-def readings(client, device: str) -> None:
-    """Polls of ``device`` at 12:00 and 12:03 only: the runs for 12:01 and 12:02 never
-    happened."""
+def readings(client, device: str, source: str = "snmp",
+             dag_id: str = "polling_interfaces") -> None:
+    """Polls of ``device`` over ``source`` at 12:00 and 12:03 only: the runs for 12:01 and
+    12:02 never happened."""
     sink = ClickHouseSink(client)
     sink.write_samples([
-        Sample(ts=E0 + timedelta(seconds=5), device=device, source="snmp",
+        Sample(ts=E0 + timedelta(seconds=5), device=device, source=source,
                metric="system.uptime", value=1000),
-        Sample(ts=E0 + timedelta(seconds=5), device=device, source="snmp",
+        Sample(ts=E0 + timedelta(seconds=5), device=device, source=source,
                metric="interface.in_octets", value=1_000_000, kind="counter", labels=LABELS),
-        Sample(ts=E0 + timedelta(minutes=3, seconds=5), device=device, source="snmp",
+        Sample(ts=E0 + timedelta(minutes=3, seconds=5), device=device, source=source,
                metric="system.uptime", value=1180),
-        Sample(ts=E0 + timedelta(minutes=3, seconds=5), device=device, source="snmp",
+        Sample(ts=E0 + timedelta(minutes=3, seconds=5), device=device, source=source,
                metric="interface.in_octets", value=1_000_000 + 180 * 2500, kind="counter",
                labels=LABELS)])
     for end in (E0, E0 + timedelta(minutes=3)):
         sink.write_poll_status([PollResult(device=device, status="ok", interval_end=end,
-                                           duration_s=0.5, sample_count=2)],
-                               dag_id="polling_interfaces", run_id=f"r{end:%H%M}")
+                                           duration_s=0.5, sample_count=2, source=source)],
+                               dag_id=dag_id, run_id=f"r{end:%H%M}")
 
 
 def test_the_slots_that_never_had_a_run_are_found(migrated_db):
@@ -138,6 +139,30 @@ def test_a_late_run_polls_when_nothing_fresher_was_polled_and_only_interpolates_
     assert client.execute("SELECT run_id, toString(status) FROM poll_status FINAL "
                           "WHERE device = 'lab-c3750' ORDER BY interval_end") \
         == [("late-2", "not_polled"), ("late-1", "ok")]
+
+
+def test_netconf_slots_are_filled_from_netconf_readings(migrated_db):
+    """The demo's 3-minute outage left NETCONF slots marked but never filled (only SNMP
+    counters were interpolated). Each protocol's counters fill from its own readings: 2,500
+    octets/s in each missed slot, by hand as above, with source netconf."""
+    client = connect(migrated_db)
+    readings(client, "gap-n1", source="netconf", dag_id="polling_netconf_interfaces")
+    profile, groups = profile_and_groups("netconf_interfaces")
+    device = Device(name="gap-n1", host="127.0.0.1",
+                    protocols={"netconf": {"credentials": "c"}})
+    shard = {"shard": 0, "devices": [{"device": device.to_dict(), "traits": {}}]}
+    counts = poll_shard(shard, profile, groups, client, lambda protocol, conn_id: None,
+                        dag_id="polling_netconf_interfaces", run_id="n-again",
+                        interval_end=E0 + timedelta(minutes=3),
+                        now=E0 + timedelta(minutes=3, seconds=10))
+    assert (counts["filled_slots"], counts["interpolated"], counts["not_polled"]) == (2, 2, 2)
+    assert client.execute(
+        "SELECT toUnixTimestamp(ts), source, value, seconds FROM rates FINAL "
+        "WHERE device = 'gap-n1' AND interpolated = 1 ORDER BY ts") == [
+        (int((E0 + timedelta(minutes=m)).timestamp()), "netconf", 2500.0, 60.0) for m in (2, 3)]
+    assert client.execute(
+        "SELECT DISTINCT source FROM poll_status FINAL WHERE device = 'gap-n1' "
+        "AND status = 'not_polled'") == [("netconf",)]
 
 
 def test_runs_during_a_store_outage_leave_gaps_the_next_run_fills_exactly(lab, migrated_db):

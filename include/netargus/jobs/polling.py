@@ -300,8 +300,9 @@ def mark_not_polled(client: Any, sink: ClickHouseSink, devices: Sequence[str],
     if not devices or not slots:
         return 0
     pairs = client.execute(POLLED_OVER, {"dag_id": dag_id, "devices": tuple(devices)})
-    why = ("no run polled this slot (the scheduler or the store was down): rates interpolated "
-           "from the counters on either side, gauges missing")
+    why = ("no poll of this slot was stored (no run, or runs that failed: the scheduler or "
+           "the store was down): counter rates interpolated from the readings on either side, "
+           "gauges missing")
     return sink.write_poll_status(
         [PollResult(device=device, source=source, status=PollOutcome.NOT_POLLED,
                     interval_end=end, duration_s=0.0, sample_count=0, error=why)
@@ -334,11 +335,18 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
             counts["samples"] = sink.write_samples(samples)
             sink.write_poll_status(report.results, dag_id=dag_id, run_id=run_id)
             counts.update(report.counts())
-    specs = counter_specs(g for g in groups.values() if g.protocol == "snmp")
+    # each protocol's counters, judged with its own width and bounds (as derive_rates below)
+    specs_of = {source: specs for source in sorted({g.protocol for g in groups.values()})
+                if (specs := counter_specs(g for g in groups.values() if g.protocol == source))}
+
+    def fill(slot_start: datetime, slot_end: datetime) -> int:
+        return sum(sink.write_rates(interpolate_backfill(client, names, specs, slot_start,
+                                                         slot_end, source=source))
+                   for source, specs in specs_of.items()) if names else 0
+
     unpolled = [(interval_end, interval_end + interval)] if late and newer else []
     if late:  # the slot itself is past: fill it from the counters on either side
-        counts["interpolated"] = sink.write_rates(interpolate_backfill(
-            client, names, specs, interval_end, interval_end + interval))
+        counts["interpolated"] = fill(interval_end, interval_end + interval)
         log.info("interval ending %s is past (now %s, %s): %d interpolated rates",
                  interval_end, now, "polled within an interval" if newer else "polled now",
                  counts["interpolated"])
@@ -346,19 +354,20 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
         if names else []
     if gaps:
         counts["filled_slots"] = len(gaps)
-        counts["interpolated"] = counts.get("interpolated", 0) + sum(
-            sink.write_rates(interpolate_backfill(client, names, specs, end, slot_end))
-            for end, slot_end in gaps) if specs else 0
-        log.warning("%d slot(s) of %s never had a run (%s): filled from the counters",
-                    len(gaps), dag_id, ", ".join(f"{g:%Y-%m-%d %H:%M}" for g, _ in gaps[:5]))
+        filled = sum(fill(end, slot_end) for end, slot_end in gaps)
+        counts["interpolated"] = counts.get("interpolated", 0) + filled
+        log.warning("%d slot(s) of %s have no stored poll (no run, or runs that failed: the "
+                    "scheduler or the store was down): %s; %d rates interpolated from the "
+                    "counters on either side (stamped at each slot's next end), gauges "
+                    "marked not_polled", len(gaps), dag_id,
+                    ", ".join(f"{g:%Y-%m-%d %H:%M}" for g, _ in gaps[:5]), filled)
     if unpolled or gaps:
         counts["not_polled"] = mark_not_polled(client, sink, names, [*unpolled, *gaps],
                                                dag_id=dag_id, run_id=run_id)
     # readings of this run and its neighbours: overlapping windows recompute identical rows
     counts["rates"] = 0
-    for source in sorted({g.protocol for g in groups.values()}):
-        specs = counter_specs(g for g in groups.values() if g.protocol == source)
-        if names and specs:  # a counter's width is its protocol's (Counter32 vs counter64)
+    for source, specs in specs_of.items():
+        if names:  # a counter's width is its protocol's (Counter32 vs counter64)
             counts["rates"] += sink.write_rates(derive_rates(
                 client, names, specs, interval_end - interval, interval_end + 2 * interval,
                 source=source))

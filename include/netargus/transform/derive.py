@@ -287,7 +287,11 @@ def derive_rates(client: Any, devices: list[str], specs: dict[str, CounterSpec],
 
 def interpolate_backfill(client: Any, devices: list[str], specs: dict[str, CounterSpec],
                          slot_start: datetime, slot_end: datetime,
-                         reach: timedelta = timedelta(hours=6)) -> list[RateRow]:
-    """:func:`interpolate_slot` over ClickHouse samples within ``reach`` of the slot."""
-    rows = load_samples(client, devices, _metrics(specs), slot_start - reach, slot_end + reach)
-    return interpolate_slot(rows, specs, slot_start.timestamp(), slot_end.timestamp())
+                         reach: timedelta = timedelta(hours=6), source: str = "snmp"
+                         ) -> list[RateRow]:
+    """:func:`interpolate_slot` over the ClickHouse samples of ``source`` (a protocol's
+    counters are interpolated from its own readings) within ``reach`` of the slot."""
+    rows = load_samples(client, devices, _metrics(specs), slot_start - reach, slot_end + reach,
+                        (source,))
+    return [replace(r, source=source) for r in
+            interpolate_slot(rows, specs, slot_start.timestamp(), slot_end.timestamp())]
