@@ -41,7 +41,7 @@ from netargus.store.migrator import migrate_database
 
 SIZES = [int(a) for a in sys.argv[1:]] or [0, 100, 300]
 MINUTES = float(os.environ.get("MINUTES", "30"))
-WARMUP_S = 150.0  # Airflow up, first runs scheduled, the collectors granted
+WARMUP_S = float(os.environ.get("WARMUP", "150"))  # Airflow up, first runs, collectors granted
 ROOT = REPO / ".lab-bench" / "p4-fleet"
 DAG = "polling_interfaces"
 
