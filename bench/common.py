@@ -39,6 +39,28 @@ def started(cfg: LabConfig, wanted: tuple[Any, ...]) -> Iterator[LabConfig]:
 
 
 @contextmanager
+def fresh_airflow_lab(cfg: LabConfig) -> Iterator[LabConfig]:
+    """``cfg``'s data services and Airflow on an empty, migrated database (fresh data for
+    every size of a benchmark), stopped at the end. Airflow is restarted so it starts with
+    ``cfg``'s inventory, and only once the database is migrated: its DAGs' schema checks would
+    otherwise race this migration on the empty database."""
+    from dataclasses import replace
+
+    from lab import services
+    from netargus.store import connect
+    from netargus.store.migrator import migrate_database
+
+    services.down(cfg, report=lambda line: None)
+    with started(cfg, services.DATA_SERVICES):
+        settings = cfg.clickhouse_settings()
+        connect(replace(settings, database="default")).execute(
+            f"DROP DATABASE IF EXISTS {settings.database}")
+        migrate_database(settings)
+        with started(cfg, (services.AIRFLOW,)):
+            yield cfg
+
+
+@contextmanager
 def timed() -> Iterator[dict[str, float]]:
     out: dict[str, float] = {}
     start = time.perf_counter()

@@ -24,13 +24,12 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
-from bench.common import REPO, record, started, write_file
+from bench.common import REPO, fresh_airflow_lab, record, write_file
 from lab import services
 from lab.config import LabConfig
 from lab.demo import airflow_api, trigger_and_wait
@@ -41,7 +40,6 @@ from netargus.jobs.polling import poll
 from netargus.model import PollOutcome
 from netargus.profiles import Traits, load_profiles
 from netargus.store import connect
-from netargus.store.migrator import migrate_database
 
 SIZES = [int(a) for a in sys.argv[1:]] or [100, 200, 400]
 ROOT = REPO / ".lab-bench" / "p4"
@@ -120,16 +118,8 @@ def measure(n: int) -> dict:
     inventory, profiles = write_config(n, token)
     cfg = LabConfig(REPO / ".lab-bench", offset=20000, inventory_file=inventory,
                     extra_env=(("NETARGUS_PROFILES", str(profiles)),))
-    services.down(cfg, report=lambda line: None)  # Airflow must start with this inventory
-    with started(cfg, services.DATA_SERVICES):
-        # fresh data for every size, migrated before Airflow starts: its DAGs' schema checks
-        # would otherwise race this migration on the empty database
-        settings = cfg.clickhouse_settings()
-        connect(replace(settings, database="default")).execute(
-            f"DROP DATABASE IF EXISTS {settings.database}")
-        migrate_database(settings)
-        with started(cfg, (services.AIRFLOW,)):
-            return _measure(cfg, n, token, inventory, profiles)
+    with fresh_airflow_lab(cfg):
+        return _measure(cfg, n, token, inventory, profiles)
 
 
 def _measure(cfg: LabConfig, n: int, token: str, inventory: Path, profiles: Path) -> dict:

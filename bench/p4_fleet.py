@@ -30,14 +30,13 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import REPO, record, started, write_file
+from bench.common import REPO, fresh_airflow_lab, record, write_file
 from bench.p4_airflow import PeakMemory
 from lab import services
 from lab.config import LabConfig
 from lab.procs import read_pid
 from lab.recordings import recordings
 from netargus.store import connect
-from netargus.store.migrator import migrate_database
 
 SIZES = [int(a) for a in sys.argv[1:]] or [0, 100, 300]
 MINUTES = float(os.environ.get("MINUTES", "30"))
@@ -69,23 +68,17 @@ def measure(n: int) -> dict:
     token = uuid.uuid4().hex[:6]
     base = LabConfig(REPO / ".lab-bench", offset=20000)
     cfg = replace(base, inventory_file=write_inventory(n, token, base))
-    services.down(cfg, report=lambda line: None)  # Airflow must start with this inventory
-    with started(cfg, services.DATA_SERVICES):
-        settings = cfg.clickhouse_settings()
-        connect(replace(settings, database="default")).execute(
-            f"DROP DATABASE IF EXISTS {settings.database}")
-        migrate_database(settings)
-        with started(cfg, (services.AIRFLOW,)):
-            time.sleep(WARMUP_S)  # the warm-up is not measured
-            memory = PeakMemory([p for s in services.ALL.values()
-                                 if (p := read_pid(s.pid_file(cfg)))])
-            memory.start()
-            start, busy0 = datetime.now(UTC), busy_seconds()
-            time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
-            end, busy1 = datetime.now(UTC), busy_seconds()
-            memory.running = False
-            time.sleep(60)  # the last slot's runs finish
-            return report(cfg, n, token, start, end, busy1 - busy0, memory.peak)
+    with fresh_airflow_lab(cfg):
+        time.sleep(WARMUP_S)  # the warm-up is not measured
+        memory = PeakMemory([p for s in services.ALL.values()
+                             if (p := read_pid(s.pid_file(cfg)))])
+        memory.start()
+        start, busy0 = datetime.now(UTC), busy_seconds()
+        time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
+        end, busy1 = datetime.now(UTC), busy_seconds()
+        memory.running = False
+        time.sleep(60)  # the last slot's runs finish
+        return report(cfg, n, token, start, end, busy1 - busy0, memory.peak)
 
 
 def report(cfg: LabConfig, n: int, token: str, start: datetime, end: datetime, busy: float,

@@ -58,6 +58,6 @@ def test_p3c_a_collector_forwards_what_its_targets_sent(lab, tmp_path):
 
 
 @pytest.mark.parametrize("module", ["p1_snmp", "p2_sink", "p3_stream", "p3_collector",
-                                    "p4_airflow", "p5_inventory"])
+                                    "p4_airflow", "p4_fleet", "p5_inventory"])
 def test_make_bench_runs_every_benchmark(module):
     assert f"bench.{module}" in (REPO / "bench" / "__main__.py").read_text()
