@@ -20,6 +20,15 @@ from tests.helpers.snmpagents import FIXTURES, SnmpSim, offset_port
 TESTS = Path(__file__).resolve().parent
 
 
+@pytest.fixture(autouse=True)
+def own_spools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's spools (polling, collectors) and cached device traits in its own folder:
+    nothing one test keeps there can reach another."""
+    folder = tmp_path / "netargus-spool"
+    monkeypatch.setenv("NETARGUS_SPOOL_DIR", str(folder))
+    return folder
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by its folder: unit/, contract/, integration/, dags/, e2e/."""
     for item in items:

@@ -152,3 +152,39 @@ def test_007_interrupted_midway_resumes(fresh_db, stop_after):
     assert client.execute("SELECT toUnixTimestamp(ts), counter_value FROM samples") == [
         (1796040000, 2**40)]
     assert not {t for t in tables(client) if t.endswith(("_v6", "_v7"))}
+
+
+def test_schema_checks_started_together_on_an_empty_database_all_succeed(fresh_db):
+    """The first runs of several DAGs each check the schema at once: before the lock their
+    guarded rebuild steps interleaved ("poll_status_v7 doesn't exist"). Now one applies
+    every migration and the others find them applied."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def check(_: int):
+        return migrate(DriverExecutor(connect(fresh_db)))
+
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(check, range(4)))
+    every = {f"{m.id:03d}_{m.name}" for m in load_migrations()}
+    appliers = [r for r in reports if r.applied]
+    assert len(appliers) == 1 and set(appliers[0].applied) <= every
+    for r in reports:
+        assert set(r.applied) | set(r.already) | set(r.skipped) == every
+    client = connect(fresh_db)
+    assert CORE_TABLES <= tables(client) and "schema_migration_lock" not in tables(client)
+    assert client.execute("SELECT count(), uniqExact(id) FROM schema_migrations")[0] == (
+        len(appliers[0].applied), len(appliers[0].applied))
+
+
+def test_a_live_lock_is_waited_for_and_a_stale_one_broken(fresh_db):
+    client = connect(fresh_db)
+    client.execute("CREATE TABLE schema_migration_lock (holder String, at DateTime) "
+                   "ENGINE = Log")
+    client.execute("INSERT INTO schema_migration_lock (holder, at) VALUES",
+                   [("a-process-that-died", 0)])
+    with pytest.raises(MigrationError, match="another process has been migrating"):
+        migrate(DriverExecutor(client), wait=1.5, stale_after=60)
+    assert "samples" not in tables(client)  # it waited and touched nothing
+    report = migrate(DriverExecutor(client), wait=10, stale_after=1.0)
+    assert report.applied and "samples" in tables(client)
+    assert "schema_migration_lock" not in tables(client)

@@ -9,6 +9,7 @@ moved 2,500 octets/s; a 60 s slot inside that 180 s span gets 2,500 octets/s wit
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +17,8 @@ import pytest
 from netargus.auth import SnmpAuth
 from netargus.inventory.file import FileInventory
 from netargus.jobs.polling import missing_slots, plan_shards, poll_shard
-from netargus.model import Device, PollResult, Sample, SnmpSettings
-from netargus.profiles import load_profiles
+from netargus.model import Device, DeviceFacts, PollResult, Sample, SnmpSettings
+from netargus.profiles import Traits, load_profiles
 from netargus.settings import profiles_path
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import connect
@@ -165,56 +166,57 @@ def test_netconf_slots_are_filled_from_netconf_readings(migrated_db):
         "AND status = 'not_polled'") == [("netconf",)]
 
 
-def test_runs_during_a_store_outage_leave_gaps_the_next_run_fills_exactly(lab, migrated_db):
-    """ClickHouse (the lab's server, really stopped) is down for the runs of 12:01 to 12:05:
-    each fails before writing anything, so nothing hides the gap. The 12:06 run, the store
-    back, fills all five slots from the counters of 12:00 and 12:06 (by hand: 360 s x 2,500
-    octets/s moved, so 2,500 octets/s in each 60 s slot, confidence 60 / 360) and marks each
-    slot's gauges not polled."""
+def test_runs_during_a_store_outage_poll_into_the_spool_and_the_next_run_stores_them(
+        lab, lab_credentials, migrated_db):
+    """ClickHouse (the lab's server, really stopped) is down for the 12:01 and 12:02 runs of
+    the lab's c3750: each polls anyway, keeps its samples and status in the shard's spool and
+    succeeds. The 12:03 run, the store back, writes both first, in order: every slot has its
+    own poll (none is interpolated or marked not_polled), with as many samples per metric as
+    a direct poll of the device reads, and rates span the kept polls."""
     from lab import services
+    from netargus.jobs.polling import known_traits, poll, poll_spool
 
     client = connect(migrated_db)
-    sink = ClickHouseSink(client)
     profile, groups = profile_and_groups()
-    device = Device(name="gap-o1", host="127.0.0.1", snmp=SnmpSettings(credentials="c"))
-    shard = {"shard": 0, "devices": [{"device": device.to_dict(), "traits": {}}]}
-
-    def counter(minute: int, value: int) -> None:  # a poll's reading and status
-        at = E0 + timedelta(minutes=minute, seconds=5)
-        sink.write_samples([
-            Sample(ts=at, device="gap-o1", source="snmp", metric="system.uptime",
-                   value=1000 + 60 * minute),
-            Sample(ts=at, device="gap-o1", source="snmp", metric="interface.in_octets",
-                   value=value, kind="counter", labels=LABELS)])
-        sink.write_poll_status([PollResult(device="gap-o1", status="ok", duration_s=0.5,
-                                           interval_end=E0 + timedelta(minutes=minute),
-                                           sample_count=2)],
-                               dag_id="polling_interfaces", run_id=f"r{minute}")
+    devices = [d for d in FileInventory(lab.inventory()).load() if d.name == "lab-c3750"]
+    ClickHouseSink(client).write_devices([DeviceFacts(
+        device="lab-c3750", host="127.0.0.1", observed_at=datetime.now(UTC), vendor="cisco",
+        platform="c3750", sys_object_id="1.3.6.1.4.1.9.1.516")])
+    known = known_traits(client)  # planning before the outage left what it read in the cache
+    assert known["lab-c3750"].vendor == "cisco"
+    (shard,) = [s for s in plan_shards(profile.model_copy(update={"shards": 1}), groups,
+                                       devices, {}) if s["devices"]]
+    base = datetime.now(UTC).replace(second=0, microsecond=0)
 
     def run(minute: int) -> dict:
-        return poll_shard(shard, profile, groups, connect(migrated_db),
-                          lambda protocol, conn_id: SnmpAuth(community="unused"),
+        return poll_shard(shard, profile, groups, connect(migrated_db), lab_credentials,
                           dag_id="polling_interfaces", run_id=f"run-{minute}",
-                          interval_end=E0 + timedelta(minutes=minute),
-                          now=E0 + timedelta(minutes=minute, seconds=10))
+                          interval_end=base + timedelta(minutes=minute),
+                          now=base + timedelta(minutes=minute, seconds=5))
 
-    counter(0, 1_000_000)
+    direct = asyncio.run(poll([(devices[0], Traits())], groups, lab_credentials, base))
+    per_metric: dict[str, int] = {}
+    for sample in direct.samples:
+        per_metric[sample.metric] = per_metric.get(sample.metric, 0) + 1
     services.CLICKHOUSE.down(lab)
     try:
-        for minute in range(1, 6):
-            with pytest.raises(Exception, match="(?i)connection refused|errno 111"):
-                run(minute)
+        offline = [run(1), run(2)]
+        assert known_traits(connect(migrated_db)) == known  # the cached traits, store away
     finally:
         services.CLICKHOUSE.up(lab)
-    counter(6, 1_000_000 + 360 * 2500)
-    counts = run(6)
-    assert (counts["filled_slots"], counts["interpolated"], counts["not_polled"]) == (5, 5, 5)
-    assert client.execute(
-        "SELECT toUnixTimestamp(ts), value, seconds, confidence FROM rates FINAL "
-        "WHERE device = 'gap-o1' AND interpolated = 1 ORDER BY ts") == [
-        (int((E0 + timedelta(minutes=m)).timestamp()), 2500.0, 60.0,
-         pytest.approx(1 / 6, abs=1e-4)) for m in range(2, 7)]
-    assert client.execute(
-        "SELECT toUnixTimestamp(interval_end) FROM poll_status FINAL WHERE device = 'gap-o1' "
-        "AND status = 'not_polled' ORDER BY interval_end") == [
-        (int((E0 + timedelta(minutes=m)).timestamp()),) for m in range(1, 6)]
+    assert [(c["ok"], c["spooled"]) for c in offline] == [(1, len(direct.samples))] * 2
+    assert poll_spool("polling_interfaces", 0).has_pending()
+    back = run(3)
+    assert back["replayed_polls"] == 2 and back["ok"] == 1 and "filled_slots" not in back
+    assert not poll_spool("polling_interfaces", 0).has_pending()
+    rows = client.execute(
+        "SELECT run_id, toString(status), sample_count FROM poll_status FINAL "
+        "WHERE device = 'lab-c3750' ORDER BY interval_end")
+    assert rows == [("run-1", "ok", len(direct.samples)), ("run-2", "ok", len(direct.samples)),
+                    ("run-3", "ok", len(direct.samples))]
+    stored = client.execute(
+        "SELECT metric, count() FROM samples FINAL WHERE device = 'lab-c3750' "
+        "GROUP BY metric")
+    assert dict(stored) == {m: 3 * n for m, n in per_metric.items()}
+    assert client.execute("SELECT countIf(interpolated = 1), count() > 0 FROM rates FINAL "
+                          "WHERE device = 'lab-c3750'") == [(0, 1)]

@@ -11,12 +11,24 @@ from datetime import datetime
 from typing import Any
 
 
-def ensure_schema(clickhouse_conn_id: str) -> dict[str, list[str]]:
-    """Create the database and apply pending migrations (idempotent, cheap when current)."""
+def ensure_schema(clickhouse_conn_id: str) -> dict[str, Any]:
+    """Create the database and apply pending migrations (idempotent, cheap when current).
+    ClickHouse unreachable: said, and not an error here (polling goes on into its spools;
+    whatever needs the store fails where it needs it)."""
+    import logging
+
     from netargus.airflow.hooks import ClickHouseHook
+    from netargus.store import unreachable
     from netargus.store.migrator import migrate_database
 
-    report = migrate_database(ClickHouseHook(clickhouse_conn_id).get_settings())
+    try:
+        report = migrate_database(ClickHouseHook(clickhouse_conn_id).get_settings())
+    except Exception as exc:
+        if not unreachable(exc):
+            raise
+        logging.getLogger(__name__).warning("ClickHouse unreachable, schema not checked: %s",
+                                            exc)
+        return {"unreachable": str(exc)}
     return {"applied": report.applied, "skipped": report.skipped}
 
 

@@ -29,6 +29,12 @@ Late and missing runs (a busy scheduler, catchup off, the scheduler down):
   since the DAG's first poll, and fills them the same way (rates ``interpolated`` with their
   confidence; the same rows whoever writes them).
 
+A store outage does not cost the slots: a run that cannot reach ClickHouse polls anyway and
+keeps its samples and ``poll_status`` rows in the shard's local spool (``$NETARGUS_SPOOL_DIR``,
+``polling-<dag>-<shard>``), and succeeds; the next run that reaches the store writes them
+first, in order, and recomputes the rates they span. Planning uses the device traits it read
+last (kept beside the spools) while the store is away.
+
 A slot filled without a poll of its own gets, for each device and protocol the DAG has
 polled, a ``poll_status`` row ``not_polled`` with no samples: its gauges are missing, and say
 so, rather than silently absent (and the next run does not look for that gap again).
@@ -37,7 +43,9 @@ so, rather than silently absent (and the next run does not look for that gap aga
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,8 +59,11 @@ from netargus.jobs.runner import Drivers, Lookup, Progress, run
 from netargus.model import Device, PollOutcome, PollResult, Sample, outcome_counts
 from netargus.profiles import MetricGroup, Profile, Traits
 from netargus.protocols import CollectError, Driver, Judgement, Session, drivers
+from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
-from netargus.store import epoch
+from netargus.sink.guarded import Guarded, PollBatch, decode_polls, encode_polls
+from netargus.sink.spool import Spool, held
+from netargus.store import epoch, unreachable
 from netargus.transform.derive import counter_specs, derive_rates, interpolate_backfill
 from netargus.transform.plugins import apply, resolve
 
@@ -120,12 +131,34 @@ class PollReport:
 
 def known_traits(client: Any) -> dict[str, Traits]:
     """What discovery and enrichment know of every device: vendor, platform, chassis model
-    (ENTITY-MIB, else the sysObjectID) and YANG modules."""
-    modules = {name: tuple(mods) for name, mods in client.execute(MODULES)}
+    (ENTITY-MIB, else the sysObjectID) and YANG modules. While ClickHouse cannot be reached,
+    what the last successful read gave (kept in ``$NETARGUS_SPOOL_DIR/polling-traits.json``)
+    so polling goes on through a store outage.
+
+    Raises:
+        clickhouse_driver.errors.Error: the store is unreachable and nothing was read before.
+    """
+    cache = spool_dir("polling-traits.json")
+    try:
+        modules = {name: tuple(mods) for name, mods in client.execute(MODULES)}
+        rows = client.execute(TRAITS)
+    except Exception as exc:
+        if not unreachable(exc) or not cache.exists():
+            raise
+        log.warning("ClickHouse unreachable (%s): planning with the device traits read at "
+                    "%s", exc, datetime.fromtimestamp(cache.stat().st_mtime, UTC))
+        return {name: Traits.from_dict(t) for name, t in json.loads(cache.read_text()).items()}
     known = {name: Traits(vendor, platform, model, modules.get(name, ()))
-             for name, vendor, platform, model in client.execute(TRAITS)}
+             for name, vendor, platform, model in rows}
     for name, mods in modules.items():
         known.setdefault(name, Traits(modules=mods))
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({n: t.to_dict() for n, t in known.items()}))
+        tmp.replace(cache)
+    except OSError as exc:  # a cache, not the data: say it, go on
+        log.warning("device traits not cached in %s: %s", cache, exc)
     return known
 
 
@@ -309,20 +342,61 @@ def mark_not_polled(client: Any, sink: ClickHouseSink, devices: Sequence[str],
          for end, _ in slots for device, source in pairs], dag_id=dag_id, run_id=run_id)
 
 
+def poll_spool(dag_id: str, shard: int) -> Spool:
+    """Where shard ``shard`` of ``dag_id`` keeps its polls while the store is away."""
+    return Spool(spool_dir(f"polling-{dag_id}-{shard:03d}"))
+
+
 def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, MetricGroup],
                client: Any, lookup: Lookup, *, dag_id: str, run_id: str,
                interval_end: datetime, now: datetime | None = None) -> dict[str, Any]:
     """Poll one shard for the interval ending ``interval_end`` (unless already polled, or too
-    late: then interpolate), store samples and ``poll_status``, and recompute rates."""
+    late: then interpolate), store samples and ``poll_status``, and recompute rates. Polls
+    kept in the shard's spool are written first; with the store unreachable, the poll goes to
+    the spool (``counts["spooled"]``) and the run succeeds."""
+    spool = poll_spool(dag_id, int(shard["shard"]))
+    with held(spool, wait=True):  # one run of a shard at a time touches its spool
+        return _poll_shard(shard, profile, groups, client, lookup, spool, dag_id=dag_id,
+                           run_id=run_id, interval_end=interval_end, now=now)
+
+
+def _poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, MetricGroup],
+                client: Any, lookup: Lookup, spool: Spool, *, dag_id: str, run_id: str,
+                interval_end: datetime, now: datetime | None) -> dict[str, Any]:
     planned = planned_of(shard)
     names = [d.name for d, _ in planned]
     sink = ClickHouseSink(client)
     interval = interval_of(profile, interval_end)
     now = now or datetime.now(UTC)
     counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(planned)}
-    done = {(d, c) for d, c in client.execute(POLLED, {
-        "dag_id": dag_id, "end": epoch(interval_end), "devices": tuple(names)})} \
-        if names else set()
+    replayed: list[datetime] = []  # the slots of the polls written from the spool
+
+    def write_polls(batches: Sequence[PollBatch]) -> None:
+        sink.write_polls(batches)
+        replayed.extend(r.interval_end for b in batches for r in b.results)
+
+    guarded = Guarded(write_polls, spool, encode_polls, decode_polls, retry_after=0.0)
+    try:
+        if spool.has_pending():
+            guarded.drain()
+            counts["replayed_polls"] = len(replayed)
+            log.info("%d device-polls kept while the store was away written (slots %s .. %s)",
+                     len(replayed), min(replayed, default=None), max(replayed, default=None))
+        done = {(d, c) for d, c in client.execute(POLLED, {
+            "dag_id": dag_id, "end": epoch(interval_end), "devices": tuple(names)})} \
+            if names else set()
+    except Exception as exc:
+        if not unreachable(exc):
+            raise
+        log.warning("ClickHouse unreachable (%s): polling into the spool %s", exc, spool.dir)
+        report = asyncio.run(poll(planned, groups, lookup, interval_end,
+                                  concurrency=profile.concurrency))
+        how = guarded.write([PollBatch(dag_id, run_id, apply(resolve(profile.transforms),
+                                                             report.samples), report.results)])
+        counts.update(report.counts())
+        counts["spooled" if how == "spooled" else "samples"] = len(report.samples)
+        log.info("shard %s: %s", shard["shard"], counts)
+        return counts
     counts["already_polled"] = len(done)
     late = now >= interval_end + 2 * interval
     newer = bool(names) and late and client.execute(POLLED_RECENTLY, {
@@ -364,12 +438,13 @@ def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metric
     if unpolled or gaps:
         counts["not_polled"] = mark_not_polled(client, sink, names, [*unpolled, *gaps],
                                                dag_id=dag_id, run_id=run_id)
-    # readings of this run and its neighbours: overlapping windows recompute identical rows
+    # readings of this run and its neighbours (and of the polls written from the spool):
+    # overlapping windows recompute identical rows
     counts["rates"] = 0
+    since = min([interval_end, *replayed]) - interval
     for source, specs in specs_of.items():
         if names:  # a counter's width is its protocol's (Counter32 vs counter64)
             counts["rates"] += sink.write_rates(derive_rates(
-                client, names, specs, interval_end - interval, interval_end + 2 * interval,
-                source=source))
+                client, names, specs, since, interval_end + 2 * interval, source=source))
     log.info("shard %s: %s", shard["shard"], counts)
     return counts

@@ -8,7 +8,6 @@ so tests call them with the lab's services and no scheduler; the Airflow layer
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import threading
@@ -22,7 +21,7 @@ from netargus.auth import LoginAuth
 from netargus.model import Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
-from netargus.sink.spool import Spool
+from netargus.sink.spool import Spool, held
 from netargus.store import epoch
 from netargus.streaming.config import StreamingConfig, load_streaming
 from netargus.streaming.kafka import ensure_topics, partition_consumer
@@ -69,20 +68,6 @@ def grant_leases(shards: Sequence[int], client: Any, run_id: str, alive: Alive
     return runs
 
 
-class SpoolInUse(RuntimeError):
-    """Another process on this machine holds the shard's spool."""
-
-
-def _lock(spool: Spool) -> Any:
-    handle = open(spool.dir / ".lock", "w")  # noqa: SIM115 (held for the whole lease)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise SpoolInUse(f"spool {spool.dir} is held by another collector") from None
-    return handle
-
-
 def write_spool_status(client: Any, spool: Spool, name: str, holder: str) -> None:
     s = spool.stats()
     client.execute(
@@ -115,8 +100,7 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
         return {"shard": shard, "holder": holder, "skipped": "not the shard's holder"}
     name = f"collector-{shard:03d}"
     spool = Spool(spool_dir(name))
-    lock = _lock(spool)
-    try:
+    with held(spool):  # SpoolInUse: another collector on this machine has the shard's spool
         ensure_topics(kafka, cfg.topics)
         sink = guarded_kafka(KafkaRawSink(kafka, topic=cfg.raw_topic), spool)
         if spool.has_pending():
@@ -135,6 +119,7 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
 
         collector = StreamCollector(cfg, cfg.shard_targets(shard), sink,
                                     credentials=lookup)
+
         def hold_on() -> bool:  # the lease is over: can it be handed over now?
             renewal()
             return renewal.unreachable
@@ -150,8 +135,6 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
         except Exception as exc:
             log.warning("lease of shard %d not released (%s): the shard is granted again once "
                         "this run has ended", shard, exc)
-    finally:
-        lock.close()
     return {"shard": shard, "holder": holder, **result}
 
 

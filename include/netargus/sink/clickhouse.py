@@ -22,6 +22,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from clickhouse_driver import Client
 
 from netargus.model import (
     STORABLE_FROM,
@@ -35,6 +36,7 @@ from netargus.sink import native
 from netargus.store import epoch
 
 if TYPE_CHECKING:
+    from netargus.sink.guarded import PollBatch
     from netargus.transform.derive import RateRow
 
 SAMPLE_COLUMNS = ["ts", "ts_ms", "device", "source", "metric", "series",
@@ -134,8 +136,13 @@ class ClickHouseSink:
     def _insert(self, table: str, columns: list[str], data: list[Any]) -> int:
         if not data or len(data[0]) == 0:
             return 0
-        return native.insert(self.client, table, columns, data,
-                             {"use_numpy": isinstance(data[0], np.ndarray)})
+        settings = {"use_numpy": isinstance(data[0], np.ndarray)}
+        if isinstance(self.client, Client):
+            return native.insert(self.client, table, columns, data, settings)
+        # another client with the driver's execute() (chdb in the tests): its own encoding
+        self.client.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data,
+                            columnar=True, types_check=False, settings=settings)
+        return len(data[0])
 
     def write_samples(self, samples: Iterable[Sample]) -> int:
         """Insert samples in batches of ``batch_size``; returns how many rows were written.
@@ -176,6 +183,15 @@ class ClickHouseSink:
                  r.duration_s, r.sample_count, r.error[:MAX_ERROR_CHARS], run_id]
                 for r in results]
         return self._insert("poll_status", POLL_STATUS_COLUMNS, transpose(rows))
+
+    def write_polls(self, batches: Sequence[PollBatch]) -> int:
+        """Insert each batch's samples, then its ``poll_status`` rows (a status row says its
+        poll is stored); returns the samples written."""
+        written = 0
+        for b in batches:
+            written += self.write_samples(b.samples)
+            self.write_poll_status(b.results, dag_id=b.dag_id, run_id=b.run_id)
+        return written
 
     def write_rates(self, rows: Sequence[RateRow]) -> int:
         """Insert ``rates`` rows (a recomputed window replaces the rows it had)."""

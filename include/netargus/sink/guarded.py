@@ -16,10 +16,11 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from netargus.model import Sample
+from netargus.model import PollResult, Sample
 from netargus.sink.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,38 @@ def decode_samples(payload: bytes) -> list[Sample]:
     return [Sample(ts=datetime.fromisoformat(ts), device=d, source=src, metric=m, value=v,
                    kind=k, labels=tuple(tuple(p) for p in labels))
             for ts, d, src, m, v, k, labels in json.loads(payload)]
+
+
+@dataclass(frozen=True)
+class PollBatch:
+    """One poll that could not be stored yet: its samples and one result per device and
+    protocol, for ``dag_id``'s run ``run_id``."""
+
+    dag_id: str
+    run_id: str
+    samples: list[Sample]
+    results: list[PollResult]
+
+
+def encode_polls(batches: Sequence[PollBatch]) -> bytes:
+    """Poll batches as JSON, for the spool."""
+    return json.dumps([{
+        "dag_id": b.dag_id, "run_id": b.run_id,
+        "samples": json.loads(encode_samples(b.samples)),
+        "results": [[r.device, r.source, r.status.value, r.interval_end.isoformat(),
+                     r.duration_s, r.sample_count, r.error] for r in b.results]}
+        for b in batches], separators=(",", ":")).encode()
+
+
+def decode_polls(payload: bytes) -> list[PollBatch]:
+    """Inverse of :func:`encode_polls`."""
+    return [PollBatch(b["dag_id"], b["run_id"],
+                      decode_samples(json.dumps(b["samples"]).encode()),
+                      [PollResult(device=d, source=src, status=st,
+                                  interval_end=datetime.fromisoformat(end), duration_s=dur,
+                                  sample_count=n, error=err)
+                       for d, src, st, end, dur, n, err in b["results"]])
+            for b in json.loads(payload)]
 
 
 class Guarded(Generic[T]):

@@ -24,6 +24,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -36,6 +37,28 @@ SEGMENT_BYTES = 16 * 2**20
 
 class SpoolError(RuntimeError):
     """The spool cannot take a batch (e.g. it is larger than the whole disk budget)."""
+
+
+class SpoolInUse(RuntimeError):
+    """Another process on this machine holds the spool."""
+
+
+@contextmanager
+def held(spool: Spool, wait: bool = False) -> Iterator[None]:
+    """Hold ``spool`` alone for the ``with`` block (an exclusive ``flock`` on its ``.lock``
+    file, released if the process dies); ``wait``: block until the holder lets go.
+
+    Raises:
+        SpoolInUse: another process holds it and ``wait`` is False.
+    """
+    import fcntl
+
+    with open(spool.dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise SpoolInUse(f"spool {spool.dir} is held by another process") from None
+        yield
 
 
 @dataclass

@@ -56,6 +56,15 @@ def connect(settings: ClickHouseSettings, database: str | None = None) -> Client
     )
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server could not be reached or answered nothing (refused,
+    reset, timed out), as opposed to refusing a query."""
+    from clickhouse_driver import errors
+
+    return isinstance(exc, errors.NetworkError | errors.SocketTimeoutError | OSError |
+                      EOFError)
+
+
 def epoch(ts: datetime) -> int:
     """``ts`` as whole seconds since the epoch, what a ``DateTime`` column holds.
 

@@ -16,6 +16,12 @@ type: copy, rename, drop) carries a guard, a comment line right before it::
 
 It runs only when the guard's query answers a non-zero number, so each step of a rebuild
 checks the state the previous steps left and an interrupted rebuild resumes where it stopped.
+
+Several processes may migrate at once (the first runs of several DAGs each check the schema):
+whoever finds a migration pending takes a lock first, so guarded steps never interleave. The
+lock is a table that only one ``CREATE TABLE`` can make (ClickHouse DDL on one name is
+serialized); its holder drops it when done. A lock left by a process that died is broken once
+the same holder has been seen holding it for :data:`STALE_LOCK_S`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +60,10 @@ CREATE TABLE IF NOT EXISTS schema_migrations
 ENGINE = MergeTree
 ORDER BY id
 """
+
+
+LOCK_TABLE = "schema_migration_lock"
+STALE_LOCK_S = 300.0  # no migration here takes minutes: a lock this old lost its holder
 
 
 class MigrationError(RuntimeError):
@@ -156,16 +170,78 @@ def _statement_needed(db: Executor, statement: str, guard: str | None = None) ->
     return not found[0][0]
 
 
-def migrate(db: Executor, migrations: list[Migration] | None = None) -> MigrationReport:
-    """Apply every pending migration the server's version allows, in order.
+@contextmanager
+def _locked(db: Executor, wait: float, stale_after: float) -> Iterator[None]:
+    """Hold the migration lock (see the module docstring) for the ``with`` block.
 
     Raises:
-        MigrationError: an applied migration's file changed since (checksum mismatch).
+        MigrationError: another holder kept it for ``wait`` seconds without going stale.
+    """
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait
+    seen: tuple[Any, float] | None = None  # (holder rows, since when we see them)
+    while True:
+        try:
+            db.execute(f"CREATE TABLE {LOCK_TABLE} (holder String, at DateTime) ENGINE = Log")
+            break
+        except Exception as exc:
+            if "already exists" not in str(exc):
+                raise
+        holder = tuple(db.query(f"SELECT holder, toUnixTimestamp(at) FROM {LOCK_TABLE}"))
+        now = time.monotonic()
+        if seen is None or seen[0] != holder:
+            seen = (holder, now)
+        elif now - seen[1] >= stale_after:
+            log.warning("schema migration lock held by %s for %.0f s: broken as stale",
+                        holder or "nobody", now - seen[1])
+            if tuple(db.query(f"SELECT holder, toUnixTimestamp(at) FROM {LOCK_TABLE}")) \
+                    == holder:
+                db.execute(f"DROP TABLE IF EXISTS {LOCK_TABLE}")
+            seen = None
+            continue
+        if now >= deadline:
+            raise MigrationError(f"another process has been migrating the schema for more "
+                                 f"than {wait:.0f} s (lock {LOCK_TABLE}: {holder})")
+        time.sleep(0.5)
+    try:
+        db.insert(LOCK_TABLE, ["holder", "at"], [(token, datetime.now(UTC))])
+        yield
+    finally:
+        db.execute(f"DROP TABLE IF EXISTS {LOCK_TABLE}")
+
+
+def migrate(db: Executor, migrations: list[Migration] | None = None, *, wait: float = 600.0,
+            stale_after: float = STALE_LOCK_S) -> MigrationReport:
+    """Apply every pending migration the server's version allows, in order, under the
+    migration lock when any is pending (``wait``: seconds to wait for another migrating
+    process; ``stale_after``: seconds after which a holder that did not change is taken for
+    dead).
+
+    Raises:
+        MigrationError: an applied migration's file changed since (checksum mismatch), or
+            another process kept the lock for ``wait`` seconds.
     """
     migrations = load_migrations() if migrations is None else migrations
     db.execute(SCHEMA_MIGRATIONS)
-    applied = {row[0]: row[2] for row in db.query(
+    if not _pending(db, migrations):
+        return _apply(db, migrations)
+    with _locked(db, wait, stale_after):
+        return _apply(db, migrations)  # reads what is applied again: another may have
+
+
+def _applied(db: Executor) -> dict[int, str]:
+    return {row[0]: row[2] for row in db.query(
         "SELECT id, name, checksum FROM schema_migrations ORDER BY id")}
+
+
+def _pending(db: Executor, migrations: list[Migration]) -> bool:
+    applied, server = _applied(db), version_tuple(db.server_version())
+    return any(m.id not in applied and not (m.min_version and server < m.min_version)
+               for m in migrations)
+
+
+def _apply(db: Executor, migrations: list[Migration]) -> MigrationReport:
+    applied = _applied(db)
     server = db.server_version()
     report = MigrationReport([], [], [])
     for m in migrations:

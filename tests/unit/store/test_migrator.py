@@ -20,9 +20,13 @@ class RecordingExecutor:
     def __init__(self, version: str = "18.16.1") -> None:
         self.version = version
         self.statements: list[str] = []
+        self.lock_statements: list[str] = []
         self.rows: list[tuple] = []
 
     def execute(self, sql: str) -> None:
+        if "schema_migration_lock" in sql:  # the lock: taken and dropped around applying
+            self.lock_statements.append(sql.split()[0])
+            return
         self.statements.append(" ".join(sql.split()))
 
     def query(self, sql: str) -> list[tuple]:
@@ -31,6 +35,8 @@ class RecordingExecutor:
         return [(0,)]
 
     def insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        if table == "schema_migration_lock":
+            return
         assert table == "schema_migrations"
         self.rows.extend(rows)
 
@@ -60,6 +66,7 @@ def test_applies_in_number_order_and_records_checksums(folder):
     created = [s for s in db.statements if s.startswith("CREATE TABLE IF NOT EXISTS ")]
     assert [s.split()[5] for s in created] == ["schema_migrations", "a", "c", "b"]
     assert [r[0] for r in db.rows] == [1, 2] and all(len(r[2]) == 64 for r in db.rows)
+    assert db.lock_statements == ["CREATE", "DROP"]  # applied under the lock, then let go
 
 
 def test_second_run_does_nothing(folder):
@@ -69,6 +76,7 @@ def test_second_run_does_nothing(folder):
     report = migrate(db, load_migrations(folder))
     assert report.applied == [] and report.already == ["001_first", "002_second"]
     assert len(db.statements) == count + 1  # only the CREATE ... schema_migrations check
+    assert db.lock_statements == ["CREATE", "DROP"]  # nothing pending: no lock taken
 
 
 def test_version_gate_skips_without_recording_then_applies_after_upgrade(folder):
@@ -238,7 +246,7 @@ def test_an_interrupted_run_records_nothing_and_the_next_one_finishes_once(
         with pytest.raises(ConnectionLost):
             migrate(db, migrations)
         assert recorded(db) == [(1, "base", sha256("001_base.sql"))]
-        first = [s for s in db.executed if "schema_migrations" not in s]
+        first = [s for s in db.executed if "schema_migration" not in s]  # and its lock
         stop = len(REBUILD) if stop_at is None else REBUILD.index(stop_at) + after
         assert first == REBUILD[:stop]
         assert "u" not in {r[0] for r in db.query("SHOW TABLES")}  # 003 never started
@@ -246,7 +254,7 @@ def test_an_interrupted_run_records_nothing_and_the_next_one_finishes_once(
         db.executed.clear()
         report = migrate(db, migrations)
         assert (report.already, report.applied) == (["001_base"], ["002_rebuild", "003_next"])
-        assert [s for s in db.executed if "schema_migrations" not in s] == [
+        assert [s for s in db.executed if "schema_migration" not in s] == [
             *rerun, "CREATE TABLE IF NOT EXISTS u (x UInt8) ENGINE = Log"]
         assert recorded(db) == [(1, "base", sha256("001_base.sql")),
                                 (2, "rebuild", sha256("002_rebuild.sql")),
@@ -258,7 +266,7 @@ def test_an_interrupted_run_records_nothing_and_the_next_one_finishes_once(
         db.executed.clear()
         again = migrate(db, migrations)
         assert (again.applied, again.already) == ([], ["001_base", "002_rebuild", "003_next"])
-        assert [s for s in db.executed if "schema_migrations" not in s] == []
+        assert [s for s in db.executed if "schema_migration" not in s] == []
         assert len(recorded(db)) == 3
     finally:
         db.close()
