@@ -14,7 +14,8 @@ After a warm-up, for MINUTES minutes it measures:
 - peak PSS of every lab and Airflow process.
 
 The reference, measured in the same run, is the lab with the same DAGs and no bench device
-(N = 0 is the first size): what Airflow and streaming cost at rest.
+(N = 0 is the first size): what Airflow and streaming cost at rest; each size also reports
+the CPU a device-poll adds above it.
 ``python -m bench.p4_fleet [N ...]`` (default 0 100 300), env MINUTES (default 30).
 """
 
@@ -109,6 +110,11 @@ def main() -> None:
     for n in SIZES:
         rows.append(measure(n))
         print(rows[-1], flush=True)
+    rest = next((r["cores"] for r in rows if r["devices"] == 0), None)
+    for r in rows:  # what a device-poll adds to the lab at rest (the N = 0 reference)
+        r["cpu_ms_per_poll_above_rest"] = (1000 * (r["cores"] - rest) * r["minutes"] * 60
+                                           / r["slots_polled"]
+                                           if rest is not None and r["slots_polled"] else None)
     record(f"P4 (full lab): N SNMP devices polled each minute, every DAG live, {MINUTES:.0f} "
            "min each", rows)
 
