@@ -37,17 +37,20 @@ class Undelivered(RuntimeError):
 
 
 def encode_samples(samples: Sequence[Sample]) -> bytes:
-    """Samples as compact JSON (one list per sample), for the spool."""
+    """Samples as compact JSON (one list per sample, every field), for the spool."""
     return json.dumps([[s.ts.isoformat(), s.device, str(s.source), s.metric, s.value,
-                        s.kind.value, s.labels] for s in samples],
+                        s.kind.value, s.labels, s.bits] for s in samples],
                       separators=(",", ":")).encode()
 
 
 def decode_samples(payload: bytes) -> list[Sample]:
-    """Inverse of :func:`encode_samples`."""
-    return [Sample(ts=datetime.fromisoformat(ts), device=d, source=src, metric=m, value=v,
-                   kind=k, labels=tuple(tuple(p) for p in labels))
-            for ts, d, src, m, v, k, labels in json.loads(payload)]
+    """Inverse of :func:`encode_samples`. Spools written before ``bits`` was kept (7 fields)
+    read with width 0 (the series' default)."""
+    return [Sample(ts=datetime.fromisoformat(row[0]), device=row[1], source=row[2],
+                   metric=row[3], value=row[4], kind=row[5],
+                   labels=tuple(tuple(p) for p in row[6]),
+                   bits=row[7] if len(row) > 7 else 0)
+            for row in json.loads(payload)]
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,35 @@ def test_sample_codec_round_trips():
     assert decode_samples(encode_samples(samples)) == samples
 
 
+def test_spool_codecs_keep_every_field_of_samples_and_poll_results():
+    """The demo's outage: replayed polls lost ``bits`` (a counter's width), and every rate
+    around them was judged a discontinuity (a 32-bit reading next to one of no width). Every
+    field is set to a non-default value here, and the check fails if a field is added to
+    Sample or PollResult that this fixture does not set."""
+    from dataclasses import fields
+    from datetime import UTC, datetime
+
+    from netargus.model import PollResult, Sample
+    from netargus.sink.guarded import PollBatch, decode_polls, encode_polls
+
+    sample = Sample(ts=datetime(2026, 11, 30, 18, 28, 5, 250000, tzinfo=UTC), device="r1",
+                    source="snmp", metric="interface.in_octets", value=4_293_760_731,
+                    kind="counter", labels={"ifIndex": "1", "ifName": "Fa0/1"}, bits=32)
+    result = PollResult(device="r1", status="partial",
+                        interval_end=datetime(2026, 11, 30, 18, 28, tzinfo=UTC),
+                        duration_s=1.25, sample_count=1, error="cpu: no data",
+                        source="netconf")
+    plain = (Sample(ts=sample.ts, device="d", source="gnmi", metric="m", value=0.0),
+             PollResult(device="d", status="ok", interval_end=result.interval_end,
+                        duration_s=0.0))
+    for given, default in zip((sample, result), plain, strict=True):
+        unset = [f.name for f in fields(given) if f.name not in ("ts", "interval_end")
+                 and getattr(given, f.name) == getattr(default, f.name)]
+        assert unset == [], f"set these in the fixture: {unset}"
+    batch = PollBatch("polling_interfaces", "scheduled__2026-11-30T18:28", [sample], [result])
+    assert decode_polls(encode_polls([batch])) == [batch]
+
+
 # ------------------------------------------------------------------ damage and exact budgets
 # The record format, from the module docstring: magic (4 bytes) | payload length (4) | crc32 (4)
 # | payload. Every payload below is 20 bytes, so every record is 12 + 20 = 32 bytes, and a
