@@ -120,8 +120,9 @@ class Pipeline:
             return ok
 
         def hold_on() -> bool:
-            renew()
-            return self.renewal.unreachable
+            holding = self.renewal.hold_on()
+            self.unreachable_seen |= holding
+            return holding
 
         def collect() -> None:
             self.result = self.collector.run(lease_seconds, renew=renew, stop=self.stop_collector,

@@ -119,12 +119,8 @@ def collect_shard(conf: dict[str, Any], client: Any, kafka: dict[str, Any],
 
         collector = StreamCollector(cfg, cfg.shard_targets(shard), sink,
                                     credentials=lookup)
-
-        def hold_on() -> bool:  # the lease is over: can it be handed over now?
-            renewal()
-            return renewal.unreachable
-
-        result = collector.run(lease_seconds, renew=heartbeat, stop=stop, hold_on=hold_on,
+        result = collector.run(lease_seconds, renew=heartbeat, stop=stop,
+                               hold_on=renewal.hold_on,
                                max_overrun=cfg.max_overrun_seconds)
         result["stopped"] = bool(stop is not None and stop.is_set())
         try:

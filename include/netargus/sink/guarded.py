@@ -36,21 +36,26 @@ class Undelivered(RuntimeError):
         self.items = list(items)
 
 
+def _sample_row(s: Sample) -> list[Any]:
+    return [s.ts.isoformat(), s.device, str(s.source), s.metric, s.value, s.kind.value,
+            s.labels, s.bits]
+
+
+def _sample_of(row: list[Any]) -> Sample:
+    return Sample(ts=datetime.fromisoformat(row[0]), device=row[1], source=row[2],
+                  metric=row[3], value=row[4], kind=row[5],
+                  labels=tuple(tuple(p) for p in row[6]), bits=row[7] if len(row) > 7 else 0)
+
+
 def encode_samples(samples: Sequence[Sample]) -> bytes:
     """Samples as compact JSON (one list per sample, every field), for the spool."""
-    return json.dumps([[s.ts.isoformat(), s.device, str(s.source), s.metric, s.value,
-                        s.kind.value, s.labels, s.bits] for s in samples],
-                      separators=(",", ":")).encode()
+    return json.dumps(list(map(_sample_row, samples)), separators=(",", ":")).encode()
 
 
 def decode_samples(payload: bytes) -> list[Sample]:
     """Inverse of :func:`encode_samples`. Spools written before ``bits`` was kept (7 fields)
     read with width 0 (the series' default)."""
-    return [Sample(ts=datetime.fromisoformat(row[0]), device=row[1], source=row[2],
-                   metric=row[3], value=row[4], kind=row[5],
-                   labels=tuple(tuple(p) for p in row[6]),
-                   bits=row[7] if len(row) > 7 else 0)
-            for row in json.loads(payload)]
+    return list(map(_sample_of, json.loads(payload)))
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def encode_polls(batches: Sequence[PollBatch]) -> bytes:
     """Poll batches as JSON, for the spool."""
     return json.dumps([{
         "dag_id": b.dag_id, "run_id": b.run_id,
-        "samples": json.loads(encode_samples(b.samples)),
+        "samples": list(map(_sample_row, b.samples)),
         "results": [[r.device, r.source, r.status.value, r.interval_end.isoformat(),
                      r.duration_s, r.sample_count, r.error] for r in b.results]}
         for b in batches], separators=(",", ":")).encode()
@@ -77,7 +82,7 @@ def encode_polls(batches: Sequence[PollBatch]) -> bytes:
 def decode_polls(payload: bytes) -> list[PollBatch]:
     """Inverse of :func:`encode_polls`."""
     return [PollBatch(b["dag_id"], b["run_id"],
-                      decode_samples(json.dumps(b["samples"]).encode()),
+                      list(map(_sample_of, b["samples"])),
                       [PollResult(device=d, source=src, status=st,
                                   interval_end=datetime.fromisoformat(end), duration_s=dur,
                                   sample_count=n, error=err)

@@ -131,6 +131,12 @@ class Renewal:
         """Whether the last renewal could not reach the lease log."""
         return self.unreachable_since is not None
 
+    def hold_on(self) -> bool:
+        """Asked at the lease's end: renew now, and True while the lease log is unreachable
+        (the shard cannot be handed over yet: keep holding it)."""
+        self()
+        return self.unreachable
+
     def __call__(self) -> bool:
         try:
             ok = self.leases.renew(self.shard, self.holder)
