@@ -57,6 +57,7 @@ class SnmpSim:
 
     sources: list[Path]
     port: int
+    engine: list[str] = field(default_factory=list)  # --v3-engine-id=... and its --v3-user
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="snmpsim-")))
     process: subprocess.Popen | None = None
 
@@ -81,8 +82,8 @@ class SnmpSim:
         responder = Path(sys.executable).with_name("snmpsim-command-responder")
         log = open(self.root / "snmpsim.log", "wb")  # noqa: SIM115 (closed by the child's exit)
         self.process = subprocess.Popen(
-            [str(responder), f"--data-dir={data}", f"--cache-dir={cache}", "--log-level=error",
-             f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
+            [str(responder), f"--cache-dir={cache}", "--log-level=error", *self.engine,
+             f"--data-dir={data}", f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
              f"--agent-udpv6-endpoint=[::1]:{self.port}"],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"})
         try:
@@ -120,6 +121,91 @@ class SnmpSim:
 
 
 @dataclass(frozen=True)
+class V3User:
+    """An SNMPv3 user as net-snmp's ``createUser`` takes it (protocols in its spelling:
+    MD5, SHA, SHA-256, SHA-512; DES, AES) and the matching netargus credentials."""
+
+    name: str
+    auth: str
+    auth_key: str
+    priv: str = ""
+    priv_key: str = ""
+
+    def creds(self, **wrong: str) -> Any:
+        from netargus.auth import SnmpAuth
+        names = {"MD5": "md5", "SHA": "sha", "SHA-224": "sha224", "SHA-256": "sha256",
+                 "SHA-384": "sha384", "SHA-512": "sha512", "DES": "des", "AES": "aes"}
+        return SnmpAuth(version="3", user=wrong.get("user", self.name),
+                        auth_protocol=names[self.auth],
+                        auth_key=wrong.get("auth_key", self.auth_key),
+                        priv_protocol=names.get(self.priv, "aes"),
+                        priv_key=wrong.get("priv_key", self.priv_key))
+
+    def net_snmp_args(self) -> list[str]:
+        level = ["-l", "authPriv", "-x", self.priv, "-X", self.priv_key] if self.priv \
+            else ["-l", "authNoPriv"]
+        return ["-v3", "-u", self.name, "-a", self.auth, "-A", self.auth_key, *level]
+
+
+@dataclass
+class NetSnmpAgent:
+    """Debian's ``snmpd`` (net-snmp) on 127.0.0.1:``port`` with SNMPv3 ``users`` and the
+    host's own MIB-II (interfaces, system), its engine ID and boots kept in ``root`` so a
+    :meth:`restart` is the same agent booted once more."""
+
+    port: int
+    users: list[V3User]
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="snmpd-")))
+    process: subprocess.Popen | None = None
+
+    def start(self) -> NetSnmpAgent:
+        conf = self.root / "snmpd.conf"
+        lines = [f"agentaddress udp:127.0.0.1:{self.port}", "rocommunity netargus 127.0.0.1"]
+        for u in self.users:
+            lines.append(f"createUser {u.name} {u.auth} {u.auth_key}"
+                         + (f" {u.priv} {u.priv_key}" if u.priv else ""))
+            lines.append(f"rouser {u.name} {'priv' if u.priv else 'auth'}")
+        conf.write_text("\n".join(lines) + "\n")
+        (self.root / "persist").mkdir(exist_ok=True)
+        log = open(self.root / "snmpd.log", "ab")  # noqa: SIM115 (closed by the child's exit)
+        persist = self.root / "persist"  # read back at start: the engine ID, boots, users
+        self.process = subprocess.Popen(
+            ["/usr/sbin/snmpd", "-f", "-Lo", "-I", "-smux,mteTrigger,mteTriggerConf"],
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **NO_MIBS, "SNMPCONFPATH": f"{self.root}:{persist}",
+                 "SNMP_PERSISTENT_DIR": str(persist)})
+        wait_until(self._answers, 30, f"snmpd on port {self.port}", interval=0.2)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            net_snmp("snmpget", "-v2c", "-c", "netargus", "-t", "1", "-r", "0",
+                     f"127.0.0.1:{self.port}", "1.3.6.1.2.1.1.3.0", timeout=10)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return False
+        return True
+
+    def restart(self) -> None:
+        """Stop and start again: snmpEngineBoots goes up by one, the engine ID stays."""
+        self._end()
+        self.start()
+
+    def _end(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def stop(self) -> None:
+        """Stop exactly the process this object started, and remove its folder."""
+        self._end()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
 class Request:
     """One request the scripted agent received."""
 
@@ -127,17 +213,23 @@ class Request:
     pdu: str  # "get", "getnext" or "getbulk"
     oids: tuple[tuple[int, ...], ...]
     max_repetitions: int = 0
+    request_id: int = 0
 
 
 @dataclass
 class Reply:
     """What the scripted agent answers: variable bindings, or an error-status and index;
-    ``drop`` answers nothing (the manager times out)."""
+    ``drop`` answers nothing (the manager times out); ``delay`` answers that many seconds
+    late; ``mangle`` rewrites the encoded answer (a wrong community, broken octets) and
+    ``before`` are datagrams sent ahead of it (strays, garbage)."""
 
     var_binds: list[tuple[tuple[int, ...], Any]] = field(default_factory=list)
     error_status: int = 0
     error_index: int = 0
     drop: bool = False
+    delay: float = 0.0
+    mangle: Callable[[bytes], bytes] | None = None
+    before: list[bytes] = field(default_factory=list)
 
 
 class ScriptedAgent:
@@ -172,11 +264,21 @@ class ScriptedAgent:
                 data, peer = self.sock.recvfrom(65535)
             except TimeoutError:
                 continue
-            answer = self._answer(data)
-            if answer is not None:
+            reply, answer = self._answer(data)
+            if answer is None:
+                continue
+            for stray in reply.before:
+                self.sock.sendto(stray, peer)
+            if reply.delay:
+                threading.Timer(reply.delay, self._send, (answer, peer)).start()
+            else:
                 self.sock.sendto(answer, peer)
 
-    def _answer(self, data: bytes) -> bytes | None:
+    def _send(self, answer: bytes, peer: Any) -> None:
+        if not self._stop.is_set():
+            self.sock.sendto(answer, peer)
+
+    def _answer(self, data: bytes) -> tuple[Reply, bytes | None]:
         version = int(api.decodeMessageVersion(data))
         proto = api.PROTOCOL_MODULES[version]
         message, _ = decoder.decode(data, asn1Spec=proto.Message())
@@ -188,14 +290,14 @@ class ScriptedAgent:
         elif version == 1 and pdu.isSameTypeWith(api.v2c.GetBulkRequestPDU()):
             kind = "getbulk"
         else:
-            return None
+            return Reply(), None
         oids = tuple(tuple(oid) for oid, _ in proto.apiPDU.get_varbinds(pdu))
         reps = int(api.v2c.apiBulkPDU.get_max_repetitions(pdu)) if kind == "getbulk" else 0
-        request = Request(version, kind, oids, reps)
+        request = Request(version, kind, oids, reps, int(proto.apiPDU.get_request_id(pdu)))
         self.requests.append(request)
         reply = self.respond(request)
         if reply.drop:
-            return None
+            return reply, None
         response = proto.apiMessage.get_response(message)
         rsp_pdu = proto.apiMessage.get_pdu(response)
         if reply.error_status:
@@ -204,7 +306,8 @@ class ScriptedAgent:
             proto.apiPDU.set_error_index(rsp_pdu, reply.error_index)
         else:
             proto.apiPDU.set_varbinds(rsp_pdu, reply.var_binds)
-        return encoder.encode(response)
+        answer = encoder.encode(response)
+        return reply, (reply.mangle(answer) if reply.mangle else answer)
 
 
 @contextmanager

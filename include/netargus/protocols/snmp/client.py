@@ -1,8 +1,10 @@
-"""SNMP requests over pysnmp 7's asyncio API (v1, v2c, v3 authPriv; over IPv4 or IPv6).
+"""SNMP requests (v1, v2c, v3 authPriv; over IPv4 or IPv6) to many devices at once.
 
-One :class:`SnmpClient` talks to many devices concurrently from as few ``SnmpEngine``s as
-correctness allows (one for every community, one per SNMPv3 key set; an engine per host is a
-known slowdown, worst for v3). MIB lookup is off
+SNMPv1/v2c go over netargus's own message codec (:mod:`.ber`) and one shared UDP socket per
+address family (:mod:`.transport`): decoding straight into plain values is what makes a table
+walk cheap (pysnmp's pyasn1 objects cost several times the work per value). SNMPv3 goes over
+pysnmp 7's asyncio API, from as few ``SnmpEngine``s as correctness allows (one per SNMPv3 key
+set; an engine per host is a known slowdown). MIB lookup is off
 and OIDs are numeric: IF-MIB, ENTITY-MIB and friends are not bundled with pysnmp and fetching
 them fails offline, so netargus names OIDs itself.
 
@@ -38,8 +40,11 @@ from pysnmp.proto import errind
 from netargus.auth import SnmpAuth
 from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.protocols import CollectError, scrub
+from netargus.protocols.snmp.ber import GET, GETBULK, GETNEXT, VERSIONS, BerError, Oid
 from netargus.protocols.snmp.text import display_text
-from netargus.protocols.snmp.values import plain
+from netargus.protocols.snmp.transport import RequestTimedOut, SnmpTransport, community_request
+from netargus.protocols.snmp.usm import Usm, speaks
+from netargus.protocols.snmp.values import END_OF_MIB_VIEW, walked
 from netargus.protocols.snmp.walk import DEFAULT_EXPECTED_ROWS, TableWalk, WalkResult
 
 SYSTEM_OIDS = {
@@ -157,6 +162,9 @@ class SnmpClient:
 
     def __init__(self) -> None:
         self.engines: dict[str, SnmpEngine] = {}
+        self.transports: dict[socket.AddressFamily, asyncio.Future[SnmpTransport]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.usm = Usm()
 
     @staticmethod
     def _settings(device: Device) -> SnmpSettings:
@@ -182,9 +190,93 @@ class SnmpClient:
             raise CollectError(PollOutcome.NETWORK_FAILURE,
                                f"cannot reach {device.host}:{port}: {exc}") from None
 
+    async def _address(self, device: Device) -> tuple[socket.AddressFamily, tuple[str, int]]:
+        port = self._settings(device).port
+        try:
+            family, address = await resolve(device.host, port)
+        except OSError as exc:
+            raise CollectError(PollOutcome.NETWORK_FAILURE,
+                               f"cannot reach {device.host}:{port}: {exc}") from None
+        return family, (address, port)
+
+    async def _transport(self, family: socket.AddressFamily) -> SnmpTransport:
+        """The shared socket of ``family`` in the running loop (opened at first use; a client
+        used from a new event loop opens new ones)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._close_transports()
+            self._loop = loop
+        opening = self.transports.get(family)
+        if opening is None:
+            opening = self.transports[family] = asyncio.ensure_future(
+                SnmpTransport.open(family))
+        try:
+            return await opening
+        except OSError as exc:
+            self.transports.pop(family, None)
+            raise CollectError(PollOutcome.NETWORK_FAILURE,
+                               f"cannot open an SNMP socket: {exc}") from None
+
+    async def _request(self, device: Device, creds: SnmpAuth, pdu: int,
+                       oids: list[str] | list[Oid], repetitions: int = 0
+                       ) -> tuple[str, int, list[tuple[Any, Any]]]:
+        """One GET, GETNEXT or GETBULK (``pdu`` as in :mod:`.ber`) to ``device``.
+
+        SNMPv1/v2c, and SNMPv3 with the protocols :mod:`.usm` speaks, go over netargus's own
+        codec and shared sockets (:mod:`.transport`); other SNMPv3 privacy protocols (AES-192/
+        256, 3DES) over pysnmp.
+
+        Returns:
+            ``(error_name, error_index, var_binds)``: ``error_name`` is ``""`` for noError,
+            else RFC 3416's name (``tooBig``); ``var_binds`` are ``(oid, value)`` with values
+            plain and endOfMibView as ``END_OF_MIB_VIEW``.
+
+        Raises:
+            CollectError: timeout (no answer to any try), auth_failure (SNMPv3 rejected) or
+                network_failure (unreachable, undecodable answer), secrets scrubbed.
+        """
+        snmp = self._settings(device)
+        if creds.version != "3" or speaks(creds):
+            family, address = await self._address(device)
+            transport = await self._transport(family)
+            try:
+                if creds.version == "3":
+                    response = await self.usm.request(
+                        transport, address, creds, snmp.context, pdu, oids,
+                        timeout=snmp.timeout, retries=snmp.retries, max_repetitions=repetitions)
+                else:
+                    response = await community_request(
+                        transport, address, VERSIONS[creds.version], creds.community.encode(),
+                        pdu, oids, timeout=snmp.timeout, retries=snmp.retries,
+                        max_repetitions=repetitions)
+            except RequestTimedOut as exc:
+                raise CollectError(PollOutcome.TIMEOUT, str(exc)) from None
+            except BerError as exc:
+                raise CollectError(PollOutcome.NETWORK_FAILURE,
+                                   f"undecodable answer from {device.host}: {exc}") from None
+            except OSError as exc:
+                raise CollectError(PollOutcome.NETWORK_FAILURE,
+                                   f"cannot reach {device.host}:{snmp.port}: {exc}") from None
+            name = response.error_name if response.error_status else ""
+            return name, response.error_index, response.var_binds
+        target = await self._target(device)
+        request = [ObjectType(ObjectIdentity(o if isinstance(o, str) else ".".join(map(str, o))))
+                   for o in oids]
+        args = (self.engine_for(creds), security_data(creds), target,
+                ContextData(contextName=snmp.context))
+        if pdu == GETBULK:
+            answer = await bulk_cmd(*args, 0, repetitions, *request, lookupMib=False)
+        else:
+            answer = await (get_cmd if pdu == GET else next_cmd)(*args, *request, lookupMib=False)
+        indication, status, index, var_binds = answer
+        if indication:
+            raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
+        return ((status.prettyPrint() if status else ""), int(index),
+                [(str(oid), walked(value)) for oid, value in var_binds])
+
     async def get(self, device: Device, creds: SnmpAuth, oids: list[str]) -> dict[str, Any]:
         """GET ``oids`` from ``device``: ``{oid: value}``, values undecoded as
-        :func:`~netargus.protocols.snmp.values.plain` gives them (``bytes`` for OCTET STRINGs,
+        :mod:`~netargus.protocols.snmp.values` gives them (``bytes`` for OCTET STRINGs,
         :class:`~netargus.protocols.snmp.values.Counter64` ...); absent objects map to ``None``.
 
         An SNMPv1 agent answers a GET naming an object it lacks with ``noSuchName`` for the
@@ -197,26 +289,20 @@ class SnmpClient:
         Raises:
             CollectError: timeout, auth_failure or network_failure, with the agent's reason.
         """
-        snmp = self._settings(device)
-        target = await self._target(device)
         out: dict[str, Any] = {}
         pending = [oid.strip().lstrip(".") for oid in oids]
         while pending:
-            indication, status, index, var_binds = await get_cmd(
-                self.engine_for(creds), security_data(creds), target,
-                ContextData(contextName=snmp.context),
-                *(ObjectType(ObjectIdentity(oid)) for oid in pending), lookupMib=False)
-            if indication:
-                raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
+            status, at, var_binds = await self._request(device, creds, GET, pending)
             if status:
-                at = int(index)
-                if status.prettyPrint() == "noSuchName" and 1 <= at <= len(pending):
+                if status == "noSuchName" and 1 <= at <= len(pending):
                     out[pending.pop(at - 1)] = None
                     continue
                 where = pending[at - 1] if 1 <= at <= len(pending) else "?"
                 raise CollectError(PollOutcome.NETWORK_FAILURE,
-                                   f"agent error {status.prettyPrint()} at {where}")
-            out.update({str(oid): plain(value) for oid, value in var_binds})
+                                   f"agent error {status} at {where}")
+            for oid, value in var_binds:
+                key = oid if isinstance(oid, str) else ".".join(map(str, oid))
+                out[key] = None if value is END_OF_MIB_VIEW else value
             break
         return out
 
@@ -247,41 +333,34 @@ class SnmpClient:
                 end the walk with problems and the rows are kept).
         """
         snmp = self._settings(device)
-        engine, auth = self.engine_for(creds), security_data(creds)
-        target = await self._target(device)
-        context = ContextData(contextName=snmp.context)
         state = TableWalk(columns, DEFAULT_EXPECTED_ROWS if expected_rows is None
                           else expected_rows)
         bulk = creds.version != "1" and snmp.walk == "bulk"
         repetitions = snmp.max_repetitions
         while sent := state.request():
-            request = [ObjectType(ObjectIdentity(state.cursor(c))) for c in sent]
-            if bulk:
-                indication, status, index, var_binds = await bulk_cmd(
-                    engine, auth, target, context, 0, repetitions, *request, lookupMib=False)
-            else:
-                indication, status, index, var_binds = await next_cmd(
-                    engine, auth, target, context, *request, lookupMib=False)
+            cursors = [state.cursor_arcs(c) for c in sent]
             read = any(state.result.columns.values())
-            if indication:
-                if read and isinstance(indication, errind.RequestTimedOut):
+            try:
+                status, index, var_binds = await self._request(
+                    device, creds, GETBULK if bulk else GETNEXT, cursors, repetitions)
+            except CollectError as exc:
+                if read and exc.outcome == PollOutcome.TIMEOUT:
                     for column in list(state.active):  # keep what was read
                         state.end(column, f"no answer after {len(state.result.column(column))}"
-                                          f" rows ({indication})")
+                                          f" rows ({exc})")
                     break
-                raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
+                raise
             if status:
-                name = status.prettyPrint()
-                if name == "tooBig" and bulk and repetitions > 1:
+                if status == "tooBig" and bulk and repetitions > 1:
                     repetitions = max(1, repetitions // 2)
                     continue
-                if not state.take_error(sent, name, int(index)):
+                if not state.take_error(sent, status, index):
                     if not read:
                         raise CollectError(PollOutcome.NETWORK_FAILURE,
-                                           f"agent error {name} walking {sent}")
-                    state.stop(f"agent error {name}")  # halfway: keep what was read
+                                           f"agent error {status} walking {sent}")
+                    state.stop(f"agent error {status}")  # halfway: keep what was read
                 continue
-            state.take(sent, [(str(oid), value) for oid, value in var_binds])
+            state.take(sent, var_binds)
         return state.result
 
     async def probe(self, device: Device, creds: SnmpAuth) -> dict[str, Any]:
@@ -307,8 +386,17 @@ class SnmpClient:
         out["uptime_seconds"] = (ticks if isinstance(ticks, int) else 0) / 100.0
         return out
 
+    def _close_transports(self) -> None:
+        for opening in self.transports.values():
+            if opening.done() and not opening.cancelled() and opening.exception() is None:
+                opening.result().close()
+            else:
+                opening.cancel()
+        self.transports.clear()
+
     def close(self) -> None:
-        """Close every engine's sockets."""
+        """Close every socket: the shared SNMPv1/v2c ones and every engine's."""
+        self._close_transports()
         for engine in self.engines.values():
             engine.close_dispatcher()
         self.engines.clear()

@@ -12,7 +12,9 @@ Counter32 / Counter64                  :class:`Counter32` / :class:`Counter64` (
 INTEGER, Gauge32, TimeTicks, Unsigned  ``int``
 OBJECT IDENTIFIER                      ``str`` (dotted, no leading dot)
 IpAddress                              ``ipaddress.IPv4Address``
-noSuchObject, noSuchInstance, endOfMib ``None``
+noSuchObject, noSuchInstance           ``None``
+endOfMibView                           ``None`` from :func:`plain`; :data:`END_OF_MIB_VIEW`
+                                       in a walk's answer, where it ends the column
 =====================================  ==================================================
 
 The two counter classes are plain ints to every caller (arithmetic, ``==``, JSON) and carry
@@ -48,12 +50,20 @@ class Counter64(int):
         return f"Counter64({int(self)})"
 
 
+class _EndOfMibView:
+    """The type of :data:`END_OF_MIB_VIEW`."""
+
+    def __repr__(self) -> str:
+        return "END_OF_MIB_VIEW"
+
+
+END_OF_MIB_VIEW = _EndOfMibView()  # endOfMibView (RFC 3416 §4.2.2): nothing lies past this
 ABSENT = (NoSuchObject, NoSuchInstance, EndOfMibView)
 
 
 def plain(value: Any) -> Any:
     """A pysnmp value as plain Python (see the module's table); ``None`` when absent."""
-    if value is None or isinstance(value, ABSENT) or isinstance(value, univ.Null):
+    if value is None or value is END_OF_MIB_VIEW or isinstance(value, (*ABSENT, univ.Null)):
         return None
     if isinstance(value, rfc1902.Counter64):
         return Counter64(int(value))
@@ -68,6 +78,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, univ.Integer):
         return int(value)
     return value
+
+
+def walked(value: Any) -> Any:
+    """A pysnmp value as a walk's answer holds it: as :func:`plain`, but endOfMibView as
+    :data:`END_OF_MIB_VIEW`."""
+    return END_OF_MIB_VIEW if isinstance(value, EndOfMibView) else plain(value)
 
 
 def wire_bits(value: Any) -> int:

@@ -26,9 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pysnmp.proto.rfc1905 import EndOfMibView
-
-from netargus.protocols.snmp.values import plain
+from netargus.protocols.snmp.values import END_OF_MIB_VIEW
 
 DEFAULT_EXPECTED_ROWS = 10_000
 Oid = tuple[int, ...]
@@ -102,6 +100,10 @@ class TableWalk:
         """Where ``column`` stands: the last OID read from it (the column itself at first)."""
         return ".".join(map(str, self._cursor[column]))
 
+    def cursor_arcs(self, column: str) -> Oid:
+        """:meth:`cursor` as a tuple of arcs."""
+        return self._cursor[column]
+
     def request(self) -> list[str]:
         """The columns to ask for next (their cursors in :meth:`cursor`), in the order the
         answer's variable bindings will follow; empty when the walk is over, including when
@@ -128,7 +130,9 @@ class TableWalk:
     def take(self, sent: Sequence[str], var_binds: Sequence[tuple[Any, Any]]) -> None:
         """Read one answer to a request for ``sent`` (as :meth:`request` returned it).
 
-        ``var_binds`` are ``(oid, value)`` pairs (pysnmp objects or plain), row-major: the
+        ``var_binds`` are ``(oid, value)`` pairs, ``oid`` a tuple of arcs or dotted text and
+        ``value`` plain (:mod:`~netargus.protocols.snmp.values`; endOfMibView as
+        :data:`~netargus.protocols.snmp.values.END_OF_MIB_VIEW`), row-major: the
         n-th binding answers ``sent[n % len(sent)]`` (RFC 3416 §4.2.3, one row for GETNEXT).
         A truncated answer is fine: columns it left out are asked again; an answer that moves
         no column at all ends the walk with a problem rather than asking forever.
@@ -141,7 +145,7 @@ class TableWalk:
             if column in closed or column not in self.active:
                 continue
             prefix, at = self._prefix[column], _oid(oid)
-            if isinstance(value, EndOfMibView) or at[:len(prefix)] != prefix:
+            if value is END_OF_MIB_VIEW or at[:len(prefix)] != prefix:
                 closed.add(column)
                 self.end(column)
                 continue
@@ -153,7 +157,7 @@ class TableWalk:
             self._cursor[column] = at
             moved = True
             rows = self.result.columns[column]
-            rows[".".join(map(str, at[len(prefix):]))] = plain(value)
+            rows[".".join(map(str, at[len(prefix):]))] = value
             if len(rows) >= self.limit:
                 closed.add(column)
                 self.end(column, f"more than {self.limit} rows (about {self.expected_rows} "

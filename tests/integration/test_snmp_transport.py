@@ -1,0 +1,164 @@
+"""SNMPv1/v2c over netargus's own codec and shared sockets (netargus.protocols.snmp.transport):
+tries and late answers, answers that match no request, broken answers, and devices that fail
+next to healthy ones. The agent is the scripted one of tests.helpers.snmpagents (pysnmp's
+codec on the agent side, so every answer was encoded independently of the code under test);
+expected values are the agent's MIB.
+"""
+
+import asyncio
+import time
+
+import pytest
+from pysnmp.proto import rfc1902
+
+from netargus.auth import SnmpAuth
+from netargus.model import Device, PollOutcome, SnmpSettings
+from netargus.protocols import CollectError
+from netargus.protocols.snmp.client import SnmpClient
+from tests.helpers.snmpagents import Reply, mib_agent, scripted
+
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+MIB = {(1, 3, 6, 1, 2, 1, 2, 2, 1, 2, i): rfc1902.OctetString(f"port{i}".encode())
+       for i in range(1, 31)}
+EXPECTED = {str(i): f"port{i}".encode() for i in range(1, 31)}
+COMMUNITY = SnmpAuth(version="2c", community="c0mm")
+
+
+def device(port: int, timeout: float = 0.4, retries: int = 1) -> Device:
+    return Device(name=f"dut{port}", host="127.0.0.1", snmp=SnmpSettings(
+        credentials="c", port=port, timeout=timeout, retries=retries, max_repetitions=10))
+
+
+def run(coro_of_client):
+    async def main():
+        client = SnmpClient()
+        try:
+            return await coro_of_client(client)
+        finally:
+            client.close()
+    return asyncio.run(main())
+
+
+def test_a_dropped_try_is_sent_again_with_the_same_request_id():
+    answer = mib_agent(MIB)
+
+    def second_try_only(request):
+        tries = [r for r in agent.requests if r.oids == request.oids]
+        return answer(request) if len(tries) % 2 == 0 else Reply(drop=True)
+
+    with scripted(second_try_only) as agent:
+        result = run(lambda c: c.walk(device(agent.port), COMMUNITY, [IF_DESCR]))
+    assert result.column(IF_DESCR) == EXPECTED and result.problems == []
+    ids = [r.request_id for r in agent.requests]
+    assert len(ids) == 8 and ids[0::2] == ids[1::2]  # 4 requests (30 rows by 10), each twice
+    assert len(set(ids)) == 4
+
+
+def test_a_late_answer_to_the_first_try_is_taken():
+    answer = mib_agent(MIB)
+
+    def late_once(request):
+        first = len(agent.requests) == 1
+        return Reply(answer(request).var_binds, delay=0.6 if first else 0.0)
+
+    with scripted(late_once) as agent:
+        started = time.monotonic()
+        values = run(lambda c: c.get(device(agent.port, timeout=0.4, retries=3), COMMUNITY,
+                                     [f"{IF_DESCR}.7"]))
+        took = time.monotonic() - started
+    assert values == {f"{IF_DESCR}.7": b"port7"}
+    assert len(agent.requests) == 2  # the second try was answered at once, same id
+    assert agent.requests[0].request_id == agent.requests[1].request_id
+    assert took < 0.6 + 0.4
+
+
+def test_an_answer_with_another_community_is_not_taken():
+    answer = mib_agent(MIB)
+
+    def wrong_community(request):
+        return Reply(answer(request).var_binds,
+                     mangle=lambda data: data.replace(b"c0mm", b"c0mM", 1))
+
+    with scripted(wrong_community) as agent:
+        with pytest.raises(CollectError) as caught:
+            run(lambda c: c.get(device(agent.port, timeout=0.2, retries=1), COMMUNITY,
+                                [f"{IF_DESCR}.1"]))
+    assert caught.value.outcome == PollOutcome.TIMEOUT
+    assert str(caught.value) == f"no answer from 127.0.0.1:{agent.port} after 2 tries of 0.2 s"
+    assert len(agent.requests) == 2
+
+
+def test_stray_datagrams_are_dropped_and_the_answer_still_taken():
+    answer = mib_agent(MIB)
+    strays = [b"", b"\x00garbage", b"\x30\x03\x02\x01\x07",
+              bytes.fromhex("300e020101040463306d6d"  # a response to a request never sent
+                            "a203020100")]
+
+    def with_strays(request):
+        return Reply(answer(request).var_binds, before=strays)
+
+    async def walk_and_count(client):
+        result = await client.walk(device(agent.port), COMMUNITY, [IF_DESCR])
+        return result, sum(t.result().dropped for t in client.transports.values())
+
+    with scripted(with_strays) as agent:
+        result, dropped = run(walk_and_count)
+    assert result.column(IF_DESCR) == EXPECTED and result.problems == []
+    assert dropped == 4 * len(strays)
+
+
+def test_broken_variable_bindings_fail_the_request_at_once_with_the_reason():
+    answer = mib_agent(MIB)
+
+    def broken(request):  # the value's tag rewritten to one no SNMP type has
+        return Reply(answer(request).var_binds,
+                     mangle=lambda data: data.replace(b"\x04\x05port1", b"\x99\x05port1"))
+
+    with scripted(broken) as agent:
+        started = time.monotonic()
+        with pytest.raises(CollectError) as caught:
+            run(lambda c: c.get(device(agent.port, timeout=5), COMMUNITY, [f"{IF_DESCR}.1"]))
+    assert time.monotonic() - started < 2
+    assert caught.value.outcome == PollOutcome.NETWORK_FAILURE
+    assert str(caught.value) == "undecodable answer from 127.0.0.1: unknown value type 0x99"
+
+
+def test_failing_devices_do_not_fail_their_neighbours():
+    """Twelve devices walked at once over the shared socket: four answer, one answers broken
+    octets, one never answers, one answers with another community, the rest answer late."""
+    answer = mib_agent(MIB)
+    kinds = ["ok"] * 4 + ["broken", "silent", "community"] + ["late"] * 5
+
+    def agent_for(kind):
+        def respond(request):
+            if kind == "silent":
+                return Reply(drop=True)
+            binds = answer(request).var_binds
+            if kind == "broken":
+                return Reply(binds, mangle=lambda d: d[:-3])
+            if kind == "community":
+                return Reply(binds, mangle=lambda d: d.replace(b"c0mm", b"xxxx", 1))
+            return Reply(binds, delay=0.3 if kind == "late" else 0.0)
+        return respond
+
+    agents = [scripted(agent_for(k)) for k in kinds]
+    running = [a.__enter__() for a in agents]
+    try:
+        async def walk_all(client):
+            return await asyncio.gather(
+                *(client.walk(device(a.port, timeout=0.5, retries=1), COMMUNITY, [IF_DESCR])
+                  for a in running), return_exceptions=True)
+        results = run(walk_all)
+    finally:
+        for a in agents:
+            a.__exit__(None, None, None)
+    outcomes = {}
+    for kind, result in zip(kinds, results, strict=True):
+        if isinstance(result, CollectError):
+            outcomes.setdefault(kind, set()).add(result.outcome)
+        else:
+            assert result.column(IF_DESCR) == EXPECTED and result.problems == [], kind
+            outcomes.setdefault(kind, set()).add("rows")
+    assert outcomes == {"ok": {"rows"}, "late": {"rows"},
+                        "broken": {PollOutcome.NETWORK_FAILURE},
+                        "silent": {PollOutcome.TIMEOUT}, "community": {PollOutcome.TIMEOUT}}
