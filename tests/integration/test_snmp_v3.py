@@ -8,11 +8,11 @@ import asyncio
 
 import pytest
 
+from netargus.auth import SnmpAuth
 from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.protocols import CollectError
 from netargus.protocols.snmp.client import SnmpClient
 from netargus.protocols.snmp.usm import speaks
-from netargus.auth import SnmpAuth
 from tests.helpers.snmpagents import (
     FIXTURES,
     NetSnmpAgent,
