@@ -2,9 +2,10 @@
 ``snmpbulkwalk`` over the same agents with the same parallelism, in the same run.
 
 Agents are Debian's ``snmpd`` (net-snmp 5.9; snmpsim tops out near 7-8 k varbinds/s, too slow
-to be the agent in a speed test), 50 UDP ports per process. Two runs: plain loopback (CPU-bound)
-and through a proxy adding 10 ms each way (20 ms RTT), where the devices dominate as in
-production. ``python -m bench.p1_snmp [AGENTS] [PARALLEL]``.
+to be the agent in a speed test), 50 UDP ports per process. Three runs: SNMPv2c on plain
+loopback (CPU-bound), SNMPv3 authPriv (HMAC-SHA-96, AES-128) on loopback, and v2c through a
+proxy adding 10 ms each way (20 ms RTT), where the devices dominate as in production.
+``python -m bench.p1_snmp [AGENTS] [PARALLEL]``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ PER_SNMPD = 50
 AGENT_BASE, PROXY_BASE = 3100, 3400
 TABLES = ["1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1"]
 COMMUNITY = "netargus-bench"
+V3 = ("netargus-bench", "bench-auth-key", "bench-priv-key")  # user, SHA key, AES key
+V3_ARGS = f"-v3 -l authPriv -u {V3[0]} -a SHA -A {V3[1]} -x AES -X {V3[2]}"
 NO_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}
 
 
@@ -41,6 +44,7 @@ def start_agents(root: Path) -> list[Path]:
         conf = write_file(root / f"snmpd-{k}.conf", "\n".join([
             "agentaddress " + ",".join(f"udp:127.0.0.1:{p}" for p in ports),
             f"rocommunity {COMMUNITY} 127.0.0.1",
+            f"createUser {V3[0]} SHA {V3[1]} AES {V3[2]}", f"rouser {V3[0]} priv",
             "sysLocation netargus bench", "sysContact bench", ""]))
         pid = root / f"snmpd-{k}.pid"
         start([shutil.which("snmpd") or "/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c", str(conf),
@@ -57,10 +61,11 @@ def agent_ready(port: int) -> bool:
     return out.returncode == 0
 
 
-def reference(base: int) -> tuple[float, int]:
+def reference(base: int, v3: bool = False) -> tuple[float, int]:
     """net-snmp: one snmpbulkwalk per table per agent, PARALLEL at a time (xargs -P)."""
+    security = V3_ARGS if v3 else f"-v2c -c {COMMUNITY}"
     script = " ".join(
-        f"snmpbulkwalk -v2c -c {COMMUNITY} -Cr25 -Oqn -t 5 -r 1 127.0.0.1:$0 {t};"
+        f"snmpbulkwalk {security} -Cr25 -Oqn -t 5 -r 1 127.0.0.1:$0 {t};"
         for t in TABLES)
     ports = "\n".join(str(base + i) for i in range(AGENTS))
     t0 = time.perf_counter()
@@ -70,9 +75,11 @@ def reference(base: int) -> tuple[float, int]:
     return time.perf_counter() - t0, out.stdout.count(b"\n")
 
 
-def walk_agents(ports: list[int], parallel: int) -> int:
+def walk_agents(ports: list[int], parallel: int, v3: bool = False) -> int:
     """Walk both tables on ``ports`` with ``parallel`` walks in flight; varbinds read."""
-    creds = SnmpAuth(version="2c", community=COMMUNITY)
+    creds = SnmpAuth(version="3", user=V3[0], auth_protocol="sha", auth_key=V3[1],
+                     priv_protocol="aes", priv_key=V3[2]) if v3 else \
+        SnmpAuth(version="2c", community=COMMUNITY)
     devices = [Device(name=f"agent{p}", host="127.0.0.1",
                       snmp=SnmpSettings(credentials="bench", port=p, timeout=5, retries=1))
                for p in ports]
@@ -94,17 +101,18 @@ def walk_agents(ports: list[int], parallel: int) -> int:
     return asyncio.run(run())
 
 
-def ours(base: int, processes: int = 1) -> tuple[float, int]:
+def ours(base: int, processes: int = 1, v3: bool = False) -> tuple[float, int]:
     """netargus's collector in ``processes`` processes (as Airflow runs shards), sharing the
     same total parallelism as the reference."""
     ports = [base + i for i in range(AGENTS)]
     t0 = time.perf_counter()
     if processes == 1:
-        varbinds = walk_agents(ports, PARALLEL)
+        varbinds = walk_agents(ports, PARALLEL, v3)
     else:
         with ProcessPoolExecutor(processes) as pool:
             parts = [ports[i::processes] for i in range(processes)]
-            varbinds = sum(pool.map(walk_agents, parts, [PARALLEL // processes] * processes))
+            varbinds = sum(pool.map(walk_agents, parts, [PARALLEL // processes] * processes,
+                                    [v3] * processes))
     return time.perf_counter() - t0, varbinds
 
 
@@ -114,11 +122,11 @@ def best(fn, *args) -> tuple[float, int]:
     return min(r[0] for r in runs), runs[0][1]
 
 
-def compare(label: str, base: int) -> list[dict]:
-    ref_s, ref_n = best(reference, base)
+def compare(label: str, base: int, v3: bool = False) -> list[dict]:
+    ref_s, ref_n = best(reference, base, v3)
     rows = []
     for processes in (1, 2):
-        our_s, our_n = best(ours, base, processes)
+        our_s, our_n = best(ours, base, processes, v3)
         if our_n != ref_n:
             raise SystemExit(f"{label}: varbind counts differ: ours {our_n}, net-snmp {ref_n}")
         rows.append({"network": label,
@@ -138,6 +146,7 @@ def main() -> None:
         wait_for(lambda: all(agent_ready(AGENT_BASE + i) for i in (0, AGENTS - 1)), 60,
                  "snmpd agents")
         rows = compare("loopback", AGENT_BASE)
+        rows += compare("loopback, SNMPv3 authPriv (SHA, AES)", AGENT_BASE, v3=True)
         start([sys.executable, "-m", "bench.delay_proxy", str(PROXY_BASE), str(AGENT_BASE),
                str(AGENTS), "10"], proxy_pid, root / "proxy.log")
         wait_for(lambda: agent_ready(PROXY_BASE + AGENTS - 1), 60, "delay proxy")

@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import yaml
 
 from bench.common import REPO, fresh_airflow_lab, record, write_file
@@ -77,6 +78,36 @@ def process_cpu_seconds(pid: int | None) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+ROLES = (("scheduler", "airflow scheduler"), ("dag-processor", "dag-processor"),
+         ("triggerer", "airflow triggerer"), ("api-server", "api-server"),
+         ("clickhouse", "clickhouse"), ("kafka (tansu)", "tansu"), ("snmpsim", "snmpsim"),
+         ("streaming simulators", "streamsim"), ("netconf", "netconf"))
+
+
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Every process's role (from its command line, "" when none of ROLES) and CPU seconds."""
+    out = {}
+    for proc in psutil.process_iter(["cmdline", "cpu_times"]):
+        line = " ".join(proc.info["cmdline"] or [])
+        role = next((name for name, words in ROLES if words in line), "")
+        times = proc.info["cpu_times"]
+        if times is not None:
+            out[proc.pid] = (role, times.user + times.system)
+    return out
+
+
+def roles_cpu(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
+              busy: float, seconds: float) -> dict[str, float]:
+    """Cores per long-lived role over the window; what no long-lived process accounts for
+    (Airflow's task processes, each living one task) is ``tasks and the rest``."""
+    cores: dict[str, float] = {}
+    for pid, (role, cpu) in after.items():
+        if role and pid in before:
+            cores[role] = cores.get(role, 0.0) + (cpu - before[pid][1]) / seconds
+    cores["tasks and the rest"] = busy / seconds - sum(cores.values())
+    return {k: round(v, 3) for k, v in cores.items()}
+
+
 def measure(n: int) -> dict:
     token = uuid.uuid4().hex[:6]
     base = LabConfig(REPO / ".lab-bench", offset=20000)
@@ -88,11 +119,16 @@ def measure(n: int) -> dict:
         memory.start()
         agent = read_pid(services.SNMPSIM.pid_file(cfg))
         start, busy0, agent0 = datetime.now(UTC), busy_seconds(), process_cpu_seconds(agent)
+        procs0 = cpu_by_process()
         time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
         end, busy1, agent1 = datetime.now(UTC), busy_seconds(), process_cpu_seconds(agent)
+        procs1 = cpu_by_process()
         memory.running = False
         time.sleep(60)  # the last slot's runs finish
-        return report(cfg, n, token, start, end, busy1 - busy0, agent1 - agent0, memory.peak)
+        row = report(cfg, n, token, start, end, busy1 - busy0, agent1 - agent0, memory.peak)
+        row["cores_by_role"] = roles_cpu(procs0, procs1, busy1 - busy0,
+                                         (end - start).total_seconds())
+        return row
 
 
 def report(cfg: LabConfig, n: int, token: str, start: datetime, end: datetime, busy: float,

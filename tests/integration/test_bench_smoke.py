@@ -34,8 +34,9 @@ def only(tables: dict, prefix: str) -> list[dict]:
 
 def test_p1_walks_agents_with_both_clients_and_counts_equal_varbinds(lab, tmp_path):
     rows = only(bench("p1_snmp", "2", "2", tmp_path=tmp_path), "P1:")
-    assert {r["network"] for r in rows} == {"loopback", "+20 ms RTT (proxy)"}
-    assert len(rows) == 6  # 1 and 2 processes, and net-snmp, per network
+    assert {r["network"] for r in rows} == {"loopback", "loopback, SNMPv3 authPriv (SHA, AES)",
+                                            "+20 ms RTT (proxy)"}
+    assert len(rows) == 9  # 1 and 2 processes, and net-snmp, per network
     assert len({r["varbinds"] for r in rows}) == 1 and rows[0]["varbinds"] > 0
 
 
