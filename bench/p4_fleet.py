@@ -85,26 +85,33 @@ ROLES = (("scheduler", "airflow scheduler"), ("dag-processor", "dag-processor"),
 
 
 def cpu_by_process() -> dict[int, tuple[str, float]]:
-    """Every process's role (from its command line, "" when none of ROLES) and CPU seconds."""
-    out = {}
-    for proc in psutil.process_iter(["cmdline", "cpu_times"]):
+    """Every process's role (from its command line, "" when none of ROLES) and CPU seconds,
+    its reaped children's included (the DAG processor's parsing children, an executor
+    worker's task processes). LocalExecutor's workers are forks of the scheduler with its
+    command line: they are told apart by their parent, and are the tasks' role."""
+    found = {}
+    for proc in psutil.process_iter(["cmdline", "cpu_times", "ppid"]):
+        times = proc.info["cpu_times"]
+        if times is None:
+            continue
         line = " ".join(proc.info["cmdline"] or [])
         role = next((name for name, words in ROLES if words in line), "")
-        times = proc.info["cpu_times"]
-        if times is not None:
-            out[proc.pid] = (role, times.user + times.system)
-    return out
+        cpu = times.user + times.system + times.children_user + times.children_system
+        found[proc.pid] = (role, cpu, proc.info["ppid"])
+    return {pid: ("executor workers and tasks" if role == "scheduler"
+                  and found.get(ppid, ("",))[0] == "scheduler" else role, cpu)
+            for pid, (role, cpu, ppid) in found.items()}
 
 
 def roles_cpu(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
               busy: float, seconds: float) -> dict[str, float]:
     """Cores per long-lived role over the window; what no long-lived process accounts for
-    (Airflow's task processes, each living one task) is ``tasks and the rest``."""
+    (processes that ended in the window without a long-lived parent) is ``the rest``."""
     cores: dict[str, float] = {}
     for pid, (role, cpu) in after.items():
         if role and pid in before:
             cores[role] = cores.get(role, 0.0) + (cpu - before[pid][1]) / seconds
-    cores["tasks and the rest"] = busy / seconds - sum(cores.values())
+    cores["the rest"] = busy / seconds - sum(cores.values())
     return {k: round(v, 3) for k, v in cores.items()}
 
 

@@ -239,12 +239,17 @@ class Selector(ConfigModel):
 
 
 class Profile(ConfigModel):
-    """A polling DAG: its schedule (cron, UTC), metric groups, devices and parallelism."""
+    """A polling DAG: its schedule (cron, UTC), metric groups, devices and parallelism.
+
+    A run polls its devices in one shard (a mapped task) per ``devices_per_shard`` devices,
+    rounded up, and at most ``shards``: every task instance costs Airflow about a second of
+    CPU, so a small fleet is not spread thin (the demo's 26 devices: one shard)."""
 
     schedule: str
     metric_groups: list[str] = Field(min_length=1)
     select: Selector = Selector()
     shards: int = Field(default=4, ge=1, le=256)
+    devices_per_shard: int = Field(default=250, ge=1)
     concurrency: int = Field(default=64, ge=1, le=1024)
     # sample transforms (plugins, netargus.transform.plugins) applied to every poll, in order
     transforms: list[str] = []

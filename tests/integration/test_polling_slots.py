@@ -223,3 +223,47 @@ def test_runs_during_a_store_outage_poll_into_the_spool_and_the_next_run_stores_
     assert client.execute("SELECT countIf(interpolated = 1), count() > 0, "
                           "countIf(reason = 'discontinuity') FROM rates FINAL "
                           "WHERE device = 'lab-c3750'") == [(0, 1, 0)]
+
+
+def test_polls_kept_by_a_shard_the_fleet_no_longer_has_are_written_by_shard_0(migrated_db):
+    """The fleet was larger: shard 2 of 3 kept polls of ``moved-n1`` (12:01 and 12:02) while
+    the store was away. Now the fleet has one shard: its shard 0 writes them, and the rate
+    between them (150,000 octets in 60 s = 2,500 octets/s, by hand) is derived although the
+    device is in no shard of this run."""
+    from netargus.jobs.polling import orphaned_spools, poll_spool
+    from netargus.sink.guarded import PollBatch, encode_polls
+
+    kept = []
+    for minute, octets, uptime in ((1, 1_000_000, 1000), (2, 1_150_000, 7000)):
+        ts = E0 + timedelta(minutes=minute, seconds=5)
+        kept.append(PollBatch("polling_interfaces", f"r{minute}", [
+            Sample(ts=ts, device="moved-n1", source="snmp", metric="system.uptime",
+                   value=uptime),
+            Sample(ts=ts, device="moved-n1", source="snmp", metric="interface.in_octets",
+                   value=octets, kind="counter", labels=LABELS, bits=64)],
+            [PollResult(device="moved-n1", status="ok", interval_end=E0 + timedelta(
+                minutes=minute), duration_s=0.2, sample_count=2, source="snmp")]))
+    poll_spool("polling_interfaces", 2).append(encode_polls(kept))
+    poll_spool("polling_other", 5).append(encode_polls(kept[:1]))  # another DAG's: not ours
+    assert [s.dir.name for s in orphaned_spools("polling_interfaces", 1)] == [
+        "polling-polling_interfaces-002"]
+    assert orphaned_spools("polling_interfaces", 3) == []
+
+    profile, groups = profile_and_groups()
+    silent = Device(name="gone-n1", host="127.0.0.1", snmp=SnmpSettings(
+        credentials="c", port=9, timeout=0.2, retries=0))
+    shard = {"shard": 0, "of": 1, "devices": [{"device": silent.to_dict(), "traits": {}}]}
+    client = connect(migrated_db)
+    counts = poll_shard(shard, profile, groups, client, lambda *_: SnmpAuth(community="c"),
+                        dag_id="polling_interfaces", run_id="r3",
+                        interval_end=E0 + timedelta(minutes=3),
+                        now=E0 + timedelta(minutes=3, seconds=5))
+    assert counts["replayed_polls"] == 2 and counts["timeout"] == 1
+    assert not poll_spool("polling_interfaces", 2).has_pending()
+    assert poll_spool("polling_other", 5).has_pending()
+    assert client.execute(
+        "SELECT run_id, toString(status) FROM poll_status FINAL WHERE device = 'moved-n1' "
+        "ORDER BY interval_end") == [("r1", "ok"), ("r2", "ok")]
+    assert client.execute(
+        "SELECT value FROM rates FINAL WHERE device = 'moved-n1' "
+        "AND metric = 'interface.in_octets'") == [(2500.0,)]

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from netargus.config import ConfigError
-from netargus.model import Device
+from netargus.model import Device, SnmpSettings
 from netargus.profiles import Selector, Traits, load_profiles
 from netargus.protocols.snmp.metrics import table_samples
 from netargus.settings import profiles_path
@@ -206,7 +206,8 @@ def test_a_misspelled_key_is_named_first_with_the_keys_allowed_there(tmp_path):
         load(tmp_path, GROUPS.replace("    metric_groups: [ifc]", "    metric_grups: [ifc]"))
     assert str(err.value) == (
         f"{tmp_path / 'profiles.yaml'}:12: profiles.p1.metric_grups: Extra inputs are not "
-        "permitted (allowed: schedule, metric_groups, select, shards, concurrency, transforms) "
+        "permitted (allowed: schedule, metric_groups, select, shards, devices_per_shard, "
+        "concurrency, transforms) "
         "(and 1 more)")
     with pytest.raises(ConfigError, match=r"profiles\.p1\.select\.name: Extra inputs are not "
                                           r"permitted \(allowed: vendors, platforms, models, "
@@ -245,3 +246,23 @@ def test_a_profile_needing_an_uninstalled_protocol_or_transform_is_refused(tmp_p
     with pytest.raises(ConfigError, match="profile 'p1': transform 'drop_loopbacks' is not "
                                           r"installed \(installed: none; "):
         check_installed(load(tmp_path, GROUPS + "    transforms: [drop_loopbacks]\n"))
+
+
+@pytest.mark.parametrize("devices,most,per_shard,expected", [
+    (0, 4, 250, 0), (1, 4, 250, 1), (26, 4, 250, 1), (250, 4, 250, 1), (251, 4, 250, 2),
+    (1000, 4, 250, 4), (5000, 4, 250, 4), (3, 8, 1, 3), (10, 1, 1, 1)])
+def test_a_run_uses_one_shard_per_devices_per_shard_up_to_shards(devices, most, per_shard,
+                                                                  expected):
+    from netargus.jobs.polling import plan_shards, shard_count
+
+    spec = load_profiles(profiles_path())
+    profile = spec.profiles["interfaces"].model_copy(
+        update={"shards": most, "devices_per_shard": per_shard})
+    assert shard_count(profile, devices) == expected
+    fleet = [Device(name=f"d{i:05d}", host="192.0.2.1", snmp=SnmpSettings(credentials="c"))
+             for i in range(devices)]
+    planned = plan_shards(profile, {g: spec.metric_groups[g] for g in profile.metric_groups},
+                          fleet, {})
+    assert [(s["shard"], s["of"]) for s in planned] == [(i, expected) for i in range(expected)]
+    assert sorted(d["device"]["name"] for s in planned for d in s["devices"]) == \
+        [d.name for d in fleet]

@@ -46,6 +46,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -199,9 +200,19 @@ def plan_shards(profile: Profile, groups: dict[str, MetricGroup], devices: Seque
                                                                      available):
                 chosen.append((device, traits))
     by_name = {d.name: t for d, t in chosen}
-    return [{"shard": i, "devices": [{"device": d.to_dict(), "traits": by_name[d.name].to_dict()}
-                                     for d in batch]}
-            for i, batch in enumerate(shard_devices([d for d, _ in chosen], profile.shards))]
+    count = shard_count(profile, len(chosen))
+    if not count:
+        return []
+    return [{"shard": i, "of": count,
+             "devices": [{"device": d.to_dict(), "traits": by_name[d.name].to_dict()}
+                         for d in batch]}
+            for i, batch in enumerate(shard_devices([d for d, _ in chosen], count))]
+
+
+def shard_count(profile: Profile, devices: int) -> int:
+    """How many shards a run of ``profile`` polls ``devices`` devices in: one per
+    ``devices_per_shard``, rounded up, at most ``shards``; none without devices."""
+    return min(profile.shards, -(-devices // profile.devices_per_shard))
 
 
 def planned_of(shard: dict[str, Any]) -> list[Planned]:
@@ -347,13 +358,24 @@ def poll_spool(dag_id: str, shard: int) -> Spool:
     return Spool(spool_dir(f"polling-{dag_id}-{shard:03d}"))
 
 
+def orphaned_spools(dag_id: str, shards: int) -> list[Spool]:
+    """Spools of ``dag_id``'s shards numbered ``shards`` and up: kept by a run when the fleet
+    was larger (more shards), and no shard of today's runs owns them."""
+    pattern = re.compile(rf"polling-{re.escape(dag_id)}-(\d{{3}})")
+    root = spool_dir("")
+    found = [int(m.group(1)) for p in (root.iterdir() if root.is_dir() else ())
+             if (m := pattern.fullmatch(p.name))]
+    return [poll_spool(dag_id, i) for i in sorted(found) if i >= shards]
+
+
 def poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, MetricGroup],
                client: Any, lookup: Lookup, *, dag_id: str, run_id: str,
                interval_end: datetime, now: datetime | None = None) -> dict[str, Any]:
     """Poll one shard for the interval ending ``interval_end`` (unless already polled, or too
     late: then interpolate), store samples and ``poll_status``, and recompute rates. Polls
-    kept in the shard's spool are written first; with the store unreachable, the poll goes to
-    the spool (``counts["spooled"]``) and the run succeeds."""
+    kept in the shard's spool are written first (shard 0 also writes those of shards that a
+    smaller fleet no longer has, :func:`orphaned_spools`); with the store unreachable, the
+    poll goes to the spool (``counts["spooled"]``) and the run succeeds."""
     spool = poll_spool(dag_id, int(shard["shard"]))
     with held(spool, wait=True):  # one run of a shard at a time touches its spool
         return _poll_shard(shard, profile, groups, client, lookup, spool, dag_id=dag_id,
@@ -370,15 +392,24 @@ def _poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metri
     now = now or datetime.now(UTC)
     counts: dict[str, Any] = {"shard": shard["shard"], "devices": len(planned)}
     replayed: list[datetime] = []  # the slots of the polls written from the spool
+    replayed_devices: set[str] = set()
 
     def write_polls(batches: Sequence[PollBatch]) -> None:
         sink.write_polls(batches)
         replayed.extend(r.interval_end for b in batches for r in b.results)
+        replayed_devices.update(r.device for b in batches for r in b.results)
 
     guarded = Guarded(write_polls, spool, encode_polls, decode_polls, retry_after=0.0)
+    orphans = orphaned_spools(dag_id, int(shard["of"])) \
+        if shard["shard"] == 0 and "of" in shard else []
     try:
         if spool.has_pending():
             guarded.drain()
+        for orphan in orphans:
+            with held(orphan, wait=True):
+                Guarded(write_polls, orphan, encode_polls, decode_polls,
+                        retry_after=0.0).drain()
+        if replayed:
             counts["replayed_polls"] = len(replayed)
             log.info("%d device-polls kept while the store was away written (slots %s .. %s)",
                      len(replayed), min(replayed, default=None), max(replayed, default=None))
@@ -442,9 +473,10 @@ def _poll_shard(shard: dict[str, Any], profile: Profile, groups: dict[str, Metri
     # overlapping windows recompute identical rows
     counts["rates"] = 0
     since = min([interval_end, *replayed]) - interval
+    judged = sorted({*names, *replayed_devices})  # kept polls of devices now in other shards
     for source, specs in specs_of.items():
-        if names:  # a counter's width is its protocol's (Counter32 vs counter64)
+        if judged:  # a counter's width is its protocol's (Counter32 vs counter64)
             counts["rates"] += sink.write_rates(derive_rates(
-                client, names, specs, since, interval_end + 2 * interval, source=source))
+                client, judged, specs, since, interval_end + 2 * interval, source=source))
     log.info("shard %s: %s", shard["shard"], counts)
     return counts
