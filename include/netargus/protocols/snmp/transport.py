@@ -104,6 +104,9 @@ class SnmpTransport(asyncio.DatagramProtocol):
             self._drop(addr, exc)
         except (BerError, ValueError) as exc:
             waiting.future.set_exception(exc)
+        except Exception as exc:  # a decoder bug: the request fails with it, not by timeout
+            log.exception("decoding an SNMP answer from %s failed", addr[0])
+            waiting.future.set_exception(BerError(f"undecodable answer ({exc!r})"))
         else:
             waiting.future.set_result(answer)
 

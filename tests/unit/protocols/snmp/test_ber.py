@@ -178,3 +178,40 @@ def test_malformed_messages_are_refused_with_where(data, words, request_id):
     assert caught.value.request_id == request_id
     if request_id is not None:
         assert caught.value.community == b"public"
+
+
+def test_mangled_answers_raise_only_ber_errors():
+    """20,000 seeded mutations (flipped, dropped, inserted and truncated octets) of real
+    answers: the decoder returns or raises BerError, never anything else, and never loops."""
+    import random
+
+    binds = [(f"1.3.6.1.2.1.2.2.1.{c}.{i}", value) for i in range(1, 6) for c, value in (
+        (2, rfc1902.OctetString(b"Gi0/1")), (10, rfc1902.Counter32(4_000_000_000)),
+        (5, rfc1902.Gauge32(10**9)))] + [
+        ("1.3.6.1.2.1.31.1.1.1.6.1", rfc1902.Counter64(2**63)),
+        ("1.3.6.1.2.1.4.20.1.1.10.0.0.1", rfc1902.IpAddress("10.0.0.1")),
+        ("1.3.6.1.2.1.1.2.0", rfc1902.ObjectIdentifier("1.3.6.1.4.1.9.1.2066")),
+        ("1.3.6.1.2.1.1.6.0", rfc1905.EndOfMibView(""))]
+    originals = [pysnmp_response(V2, 7, binds), pysnmp_response(V1, 8, binds[:3], 2, 1)]
+    rng = random.Random(12)
+    outcomes = {"decoded": 0, "refused": 0}
+    for _ in range(20_000):
+        data = bytearray(rng.choice(originals))
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(data))
+            action = rng.randrange(4)
+            if action == 0:
+                data[at] ^= 1 << rng.randrange(8)
+            elif action == 1:
+                del data[at]
+            elif action == 2:
+                data.insert(at, rng.randrange(256))
+            else:
+                del data[at:]
+                break
+        try:
+            decode_response(bytes(data))
+            outcomes["decoded"] += 1
+        except BerError:
+            outcomes["refused"] += 1
+    assert outcomes["decoded"] > 100 and outcomes["refused"] > 10_000

@@ -104,3 +104,31 @@ def test_which_credentials_the_own_codec_serves():
     assert not speaks(creds(priv_protocol="aes256"))
     assert not speaks(creds(priv_protocol="3des"))
     assert not speaks(SnmpAuth(version="2c", community="public"))
+
+
+@pytest.mark.parametrize("priv", ["aes", "des"])
+def test_mangled_v3_answers_raise_only_ber_errors_or_are_dropped(priv):
+    """5,000 seeded mutations of an authPriv answer and of an unauthenticated Report: only
+    BerError (malformed) or Dropped (does not verify) ever comes out."""
+    import random
+
+    keys = Keys(creds(priv_protocol=priv), ENGINE)
+    originals = [answer(keys), answer(keys, pdu=REPORT, flags=0)]
+    rng = random.Random(3)
+    seen = set()
+    for _ in range(5_000):
+        data = bytearray(rng.choice(originals))
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(data))
+            if rng.random() < 0.5:
+                data[at] ^= 1 << rng.randrange(8)
+            else:
+                del data[at]
+        try:
+            decode_message(bytes(data), keys)
+            seen.add("decoded")
+        except BerError:
+            seen.add("malformed")
+        except Dropped:
+            seen.add("dropped")
+    assert seen == {"decoded", "malformed", "dropped"}
