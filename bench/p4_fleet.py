@@ -78,29 +78,31 @@ def process_cpu_seconds(pid: int | None) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-ROLES = (("scheduler", "airflow scheduler"), ("dag-processor", "dag-processor"),
-         ("triggerer", "airflow triggerer"), ("api-server", "api-server"),
-         ("clickhouse", "clickhouse"), ("kafka (tansu)", "tansu"), ("snmpsim", "snmpsim"),
-         ("streaming simulators", "streamsim"), ("netconf", "netconf"))
+ROLES = (  # (role, words of its command line: Airflow 3 sets its processes' titles)
+    ("scheduler", "airflow scheduler"), ("dag-processor", "dag-processor"),
+    ("triggerer", "airflow triggerer"), ("api-server", "api_server"),
+    ("executor workers and the tasks they ran", "LocalExecutor"),
+    ("tasks running at both ends (streaming collectors)", "airflow worker --"),
+    ("airflow standalone and serve-logs", "airflow standalone"),
+    ("airflow standalone and serve-logs", "serve-logs"),
+    ("clickhouse", "clickhouse"), ("kafka (tansu)", "tansu"), ("snmpsim", "snmpsim"),
+    ("streaming simulators", "streamsim"), ("netconf", "netconf"))
 
 
 def cpu_by_process() -> dict[int, tuple[str, float]]:
     """Every process's role (from its command line, "" when none of ROLES) and CPU seconds,
-    its reaped children's included (the DAG processor's parsing children, an executor
-    worker's task processes). LocalExecutor's workers are forks of the scheduler with its
-    command line: they are told apart by their parent, and are the tasks' role."""
-    found = {}
-    for proc in psutil.process_iter(["cmdline", "cpu_times", "ppid"]):
+    its reaped children's included (the DAG processor's parsing children, the task processes
+    an executor worker ran)."""
+    out = {}
+    for proc in psutil.process_iter(["cmdline", "cpu_times"]):
         times = proc.info["cpu_times"]
         if times is None:
             continue
         line = " ".join(proc.info["cmdline"] or [])
         role = next((name for name, words in ROLES if words in line), "")
-        cpu = times.user + times.system + times.children_user + times.children_system
-        found[proc.pid] = (role, cpu, proc.info["ppid"])
-    return {pid: ("executor workers and tasks" if role == "scheduler"
-                  and found.get(ppid, ("",))[0] == "scheduler" else role, cpu)
-            for pid, (role, cpu, ppid) in found.items()}
+        out[proc.pid] = (role, times.user + times.system + times.children_user
+                         + times.children_system)
+    return out
 
 
 def roles_cpu(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],

@@ -147,6 +147,23 @@ def _traits(device: Device, observed_at: datetime) -> tuple[Any, list[PollResult
         report.results
 
 
+def _check_store(conn_id: str) -> None:
+    """Before collecting anything for ``--store``: ClickHouse answers through ``conn_id``.
+
+    Raises:
+        Usage: it does not (a missing Connection, a refused connection, a wrong password),
+            with the reason's first line (exit code 2, nothing polled).
+    """
+    from netargus.airflow.hooks import ClickHouseHook
+
+    try:
+        ClickHouseHook(conn_id).get_conn().execute("SELECT 1")
+    except Exception as exc:  # the driver's and Airflow's errors alike: say it, don't trace
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise Usage(f"--store: ClickHouse via connection {conn_id!r} does not answer "
+                    f"({type(exc).__name__}: {first[:300]}); nothing was polled") from None
+
+
 def _store(samples: list[Sample], results: list[PollResult], conn_id: str,
            rows: dict[str, list[Any]] | None = None) -> int:
     """Write what a command collected; a failure is reported in one line (exit code 1),
@@ -202,6 +219,8 @@ def _poll(name: str, chosen: list[str], count: int, every: float, inventory: Pat
     unknown = [p for p in chosen if p not in spec.profiles]
     if unknown:
         raise Usage(f"no profile {unknown[0]!r} (profiles: {', '.join(sorted(spec.profiles))})")
+    if store:
+        _check_store(conn_id)
     traits, probes = _traits(device, datetime.now(UTC))
     names = chosen or [n for n, p in spec.profiles.items() if p.select.matches(device, traits)]
     with Drivers.open(drivers()) as available:
@@ -247,6 +266,8 @@ def _enrich(name: str, inventory: Path | None, store: bool, conn_id: str) -> int
     from netargus.jobs.enrichment import enrich as enrich_devices
 
     device = find_device(name, inventory)
+    if store:
+        _check_store(conn_id)
     report = asyncio.run(enrich_devices([device], _lookup(), datetime.now(UTC)))
     for table, items in report.rows.items():
         for item in items:

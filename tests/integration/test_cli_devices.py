@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,17 @@ def test_the_inventory_snmp_version_is_the_one_spoken(cli_env, lab, tmp_path):
     assert code == 0 and lines[-1]["outcome"] == "ok"
     octets = [s for s in lines if s.get("metric") == "interface.in_octets"]
     assert octets and {s["bits"] for s in octets} == {32}
+
+
+@pytest.mark.parametrize("command", ["poll", "enrich"])
+def test_store_that_does_not_answer_is_said_before_anything_is_collected(cli_env, command):
+    """A ClickHouse Connection to a port nothing listens on: exit code 2 at once, the reason
+    on stderr, no device polled (no line on stdout)."""
+    conn = json.loads(cli_env["AIRFLOW_CONN_NETARGUS_CLICKHOUSE"])
+    env = {**cli_env, "AIRFLOW_CONN_NETARGUS_CLICKHOUSE": json.dumps({**conn, "port": 9})}
+    started = time.monotonic()
+    code, lines, err = run(env, command, "lab-c3750", "--store")
+    assert (code, lines) == (2, [])
+    assert "--store: ClickHouse via connection 'netargus_clickhouse' does not answer" in err
+    assert "nothing was polled" in err and "Traceback" not in err
+    assert time.monotonic() - started < 30
