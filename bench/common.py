@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -102,3 +104,37 @@ def write_file(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
+
+NO_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}
+
+
+def start_snmpd_agents(root: Path, ports: range, community: str,
+                       user: tuple[str, str, str], per_process: int = 50) -> list[Path]:
+    """Debian's ``snmpd`` answering on 127.0.0.1 at every port of ``ports``, ``per_process``
+    ports a process, for ``community`` (v2c) and ``user`` = (name, SHA key, AES key) (v3
+    authPriv); their pid files (stop each with ``lab.procs.stop``)."""
+    from lab.procs import start
+
+    pids = []
+    for k in range(0, len(ports), per_process):
+        these = ports[k:k + per_process]
+        conf = write_file(root / f"snmpd-{these[0]}.conf", "\n".join([
+            "agentaddress " + ",".join(f"udp:127.0.0.1:{p}" for p in these),
+            f"rocommunity {community} 127.0.0.1",
+            f"createUser {user[0]} SHA {user[1]} AES {user[2]}", f"rouser {user[0]} priv",
+            "sysLocation netargus bench", "sysContact bench", ""]))
+        pid = root / f"snmpd-{these[0]}.pid"
+        start([shutil.which("snmpd") or "/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c", str(conf),
+               "-I", "-smux,mteTrigger,mteTriggerConf"],
+              pid, root / f"snmpd-{these[0]}.log", env=NO_MIBS)
+        pids.append(pid)
+    return pids
+
+
+def snmpd_ready(port: int, community: str) -> bool:
+    """Whether the agent at 127.0.0.1:``port`` answers a v2c GET of sysUpTime."""
+    out = subprocess.run(["snmpget", "-v2c", "-c", community, "-t", "1", "-r", "0", "-Oqv",
+                          f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"], capture_output=True,
+                         env={**os.environ, **NO_MIBS}, check=False)
+    return out.returncode == 0

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.common import bench_lab, record, write_file
+from bench.common import NO_MIBS, bench_lab, record, snmpd_ready, start_snmpd_agents
 from lab.procs import start, stop, wait_for
 from netargus.auth import SnmpAuth
 from netargus.model import Device, SnmpSettings
@@ -34,31 +33,15 @@ TABLES = ["1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1"]
 COMMUNITY = "netargus-bench"
 V3 = ("netargus-bench", "bench-auth-key", "bench-priv-key")  # user, SHA key, AES key
 V3_ARGS = f"-v3 -l authPriv -u {V3[0]} -a SHA -A {V3[1]} -x AES -X {V3[2]}"
-NO_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}
 
 
 def start_agents(root: Path) -> list[Path]:
-    pids = []
-    for k in range(0, AGENTS, PER_SNMPD):
-        ports = range(AGENT_BASE + k, AGENT_BASE + min(k + PER_SNMPD, AGENTS))
-        conf = write_file(root / f"snmpd-{k}.conf", "\n".join([
-            "agentaddress " + ",".join(f"udp:127.0.0.1:{p}" for p in ports),
-            f"rocommunity {COMMUNITY} 127.0.0.1",
-            f"createUser {V3[0]} SHA {V3[1]} AES {V3[2]}", f"rouser {V3[0]} priv",
-            "sysLocation netargus bench", "sysContact bench", ""]))
-        pid = root / f"snmpd-{k}.pid"
-        start([shutil.which("snmpd") or "/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c", str(conf),
-               "-I", "-smux,mteTrigger,mteTriggerConf"],
-              pid, root / f"snmpd-{k}.log", env=NO_MIBS)
-        pids.append(pid)
-    return pids
+    return start_snmpd_agents(root, range(AGENT_BASE, AGENT_BASE + AGENTS), COMMUNITY, V3,
+                              PER_SNMPD)
 
 
 def agent_ready(port: int) -> bool:
-    out = subprocess.run(["snmpget", "-v2c", "-c", COMMUNITY, "-t", "1", "-r", "0", "-Oqv",
-                          f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"], capture_output=True,
-                         env={**os.environ, **NO_MIBS}, check=False)
-    return out.returncode == 0
+    return snmpd_ready(port, COMMUNITY)
 
 
 def reference(base: int, v3: bool = False) -> tuple[float, int]:

@@ -18,7 +18,10 @@ After a warm-up, for MINUTES minutes it measures:
 The reference, measured in the same run, is the lab with the same DAGs and no bench device
 (N = 0 is the first size): what Airflow and streaming cost at rest; each size also reports
 the CPU a device-poll adds above it.
-``python -m bench.p4_fleet [N ...]`` (default 0 100 300), env MINUTES (default 30).
+``python -m bench.p4_fleet [N ...]`` (default 0 100 300), env MINUTES (default 30), AGENTS
+(``snmpsim``, the default: the lab's recordings, whose simulator saturates one core near 350
+device-polls a minute; ``snmpd``: Debian's snmpd with the host's own interfaces, one port per
+device, for fleets past that).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,11 +39,18 @@ from pathlib import Path
 import psutil
 import yaml
 
-from bench.common import REPO, fresh_airflow_lab, record, write_file
+from bench.common import (
+    REPO,
+    fresh_airflow_lab,
+    record,
+    snmpd_ready,
+    start_snmpd_agents,
+    write_file,
+)
 from bench.p4_airflow import PeakMemory
 from lab import services
-from lab.config import LabConfig
-from lab.procs import read_pid
+from lab.config import V3_USER, LabConfig
+from lab.procs import read_pid, stop, wait_for
 from lab.recordings import recordings
 from netargus.store import connect
 
@@ -47,18 +59,42 @@ MINUTES = float(os.environ.get("MINUTES", "30"))
 WARMUP_S = float(os.environ.get("WARMUP", "150"))  # Airflow up, first runs, collectors granted
 ROOT = REPO / ".lab-bench" / "p4-fleet"
 DAG = "polling_interfaces"
+AGENTS = os.environ.get("AGENTS", "snmpsim")  # who answers for the devices: snmpsim or snmpd
+SNMPD_PORTS = range(4000, 5000)  # below every lab's ports and the ephemeral range
 
 
 def write_inventory(n: int, token: str, cfg: LabConfig) -> Path:
-    """N SNMPv3 devices replaying the lab's recordings (one per snmpsim context)."""
+    """N SNMPv3 devices: replaying the lab's recordings (one per snmpsim context), or with
+    AGENTS=snmpd one snmpd port each (cycling over SNMPD_PORTS)."""
     names = list(recordings())
-    inventory = {
-        "defaults": {"host": "127.0.0.1", "site": "bench",
-                     "snmp": {"port": cfg.snmp_port, "version": "3",
-                              "credentials": "snmp_lab_v3", "timeout": 5, "retries": 1}},
-        "devices": [{"name": f"bench-{token}-{i:04d}", "snmp": {"context": names[i % len(names)]}}
-                    for i in range(n)]}
+    snmp = {"version": "3", "credentials": "snmp_lab_v3", "timeout": 5, "retries": 1}
+    devices = [{"name": f"bench-{token}-{i:04d}",
+                "snmp": {"port": SNMPD_PORTS[i % len(SNMPD_PORTS)]} if AGENTS == "snmpd"
+                else {"context": names[i % len(names)]}} for i in range(n)]
+    inventory = {"defaults": {"host": "127.0.0.1", "site": "bench",
+                              "snmp": {"port": cfg.snmp_port, **snmp}}, "devices": devices}
     return write_file(ROOT / f"inventory-{n}.yaml", yaml.safe_dump(inventory))
+
+
+@contextmanager
+def snmpd_agents(cfg: LabConfig) -> Iterator[list[int]]:
+    """With AGENTS=snmpd: Debian's snmpd on SNMPD_PORTS, the lab's SNMPv3 user on each; their
+    pids. Else nothing (the lab's snmpsim serves the devices)."""
+    if AGENTS != "snmpd":
+        yield []
+        return
+    root = ROOT / "snmpd"
+    root.mkdir(parents=True, exist_ok=True)
+    s = cfg.secrets()
+    pids = start_snmpd_agents(root, SNMPD_PORTS, "netargus-bench",
+                              (V3_USER, s["v3_auth_key"], s["v3_priv_key"]))
+    try:
+        wait_for(lambda: all(snmpd_ready(p, "netargus-bench") for p in
+                             (SNMPD_PORTS[0], SNMPD_PORTS[-1])), 60, "snmpd agents")
+        yield [p for f in pids if (p := read_pid(f))]
+    finally:
+        for pid_file in pids:
+            stop(pid_file)
 
 
 def busy_seconds() -> float:
@@ -121,16 +157,18 @@ def measure(n: int) -> dict:
     token = uuid.uuid4().hex[:6]
     base = LabConfig(REPO / ".lab-bench", offset=20000)
     cfg = replace(base, inventory_file=write_inventory(n, token, base))
-    with fresh_airflow_lab(cfg):
+    with snmpd_agents(base) as snmpd, fresh_airflow_lab(cfg):
         time.sleep(WARMUP_S)  # the warm-up is not measured
         memory = PeakMemory([p for s in services.ALL.values()
                              if (p := read_pid(s.pid_file(cfg)))])
         memory.start()
-        agent = read_pid(services.SNMPSIM.pid_file(cfg))
-        start, busy0, agent0 = datetime.now(UTC), busy_seconds(), process_cpu_seconds(agent)
+        agents = [read_pid(services.SNMPSIM.pid_file(cfg)), *snmpd]
+        start, busy0 = datetime.now(UTC), busy_seconds()
+        agent0 = sum(map(process_cpu_seconds, agents))
         procs0 = cpu_by_process()
         time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
-        end, busy1, agent1 = datetime.now(UTC), busy_seconds(), process_cpu_seconds(agent)
+        end, busy1 = datetime.now(UTC), busy_seconds()
+        agent1 = sum(map(process_cpu_seconds, agents))
         procs1 = cpu_by_process()
         memory.running = False
         time.sleep(60)  # the last slot's runs finish
