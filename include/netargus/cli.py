@@ -154,8 +154,12 @@ def _check_store(conn_id: str) -> None:
         Usage: it does not (a missing Connection, a refused connection, a wrong password),
             with the reason's first line (exit code 2, nothing polled).
     """
+    import logging
+
     from netargus.airflow.hooks import ClickHouseHook
 
+    # the driver logs each refused connection with its traceback; the one line below says it
+    logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
     try:
         ClickHouseHook(conn_id).get_conn().execute("SELECT 1")
     except Exception as exc:  # the driver's and Airflow's errors alike: say it, don't trace
