@@ -33,6 +33,32 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "snmp"
 NO_MIBS = {"MIBS": "", "MIBDIRS": "/nonexistent"}
 
 
+def end_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM ``process`` if it runs, SIGKILL it after 10 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def with_client(work: Callable[[Any], Any]) -> Any:
+    """``await work(client)`` with a fresh SnmpClient in a new event loop, closed after."""
+    import asyncio
+
+    from netargus.protocols.snmp.client import SnmpClient
+
+    async def main() -> Any:
+        client = SnmpClient()
+        try:
+            return await work(client)
+        finally:
+            client.close()
+    return asyncio.run(main())
+
+
 def offset_port(base: int) -> int:
     """A port moved by the test lab's offset (``NETARGUS_TEST_PORT_OFFSET``, default 10000),
     so checkouts running tests at once do not collide."""
@@ -110,13 +136,7 @@ class SnmpSim:
 
     def stop(self) -> None:
         """Stop exactly the process this object started, and remove its folder."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        end_process(self.process)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -187,21 +207,12 @@ class NetSnmpAgent:
 
     def restart(self) -> None:
         """Stop and start again: snmpEngineBoots goes up by one, the engine ID stays."""
-        self._end()
+        end_process(self.process)
         self.start()
-
-    def _end(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
 
     def stop(self) -> None:
         """Stop exactly the process this object started, and remove its folder."""
-        self._end()
+        end_process(self.process)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

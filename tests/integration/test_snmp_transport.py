@@ -14,8 +14,7 @@ from pysnmp.proto import rfc1902
 from netargus.auth import SnmpAuth
 from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.protocols import CollectError
-from netargus.protocols.snmp.client import SnmpClient
-from tests.helpers.snmpagents import Reply, mib_agent, scripted
+from tests.helpers.snmpagents import Reply, mib_agent, scripted, with_client
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 MIB = {(1, 3, 6, 1, 2, 1, 2, 2, 1, 2, i): rfc1902.OctetString(f"port{i}".encode())
@@ -29,14 +28,6 @@ def device(port: int, timeout: float = 0.4, retries: int = 1) -> Device:
         credentials="c", port=port, timeout=timeout, retries=retries, max_repetitions=10))
 
 
-def run(coro_of_client):
-    async def main():
-        client = SnmpClient()
-        try:
-            return await coro_of_client(client)
-        finally:
-            client.close()
-    return asyncio.run(main())
 
 
 def test_a_dropped_try_is_sent_again_with_the_same_request_id():
@@ -47,7 +38,7 @@ def test_a_dropped_try_is_sent_again_with_the_same_request_id():
         return answer(request) if len(tries) % 2 == 0 else Reply(drop=True)
 
     with scripted(second_try_only) as agent:
-        result = run(lambda c: c.walk(device(agent.port), COMMUNITY, [IF_DESCR]))
+        result = with_client(lambda c: c.walk(device(agent.port), COMMUNITY, [IF_DESCR]))
     assert result.column(IF_DESCR) == EXPECTED and result.problems == []
     ids = [r.request_id for r in agent.requests]
     assert len(ids) == 8 and ids[0::2] == ids[1::2]  # 4 requests (30 rows by 10), each twice
@@ -63,8 +54,8 @@ def test_a_late_answer_to_the_first_try_is_taken():
 
     with scripted(late_once) as agent:
         started = time.monotonic()
-        values = run(lambda c: c.get(device(agent.port, timeout=0.4, retries=3), COMMUNITY,
-                                     [f"{IF_DESCR}.7"]))
+        values = with_client(lambda c: c.get(device(agent.port, timeout=0.4, retries=3),
+                                             COMMUNITY, [f"{IF_DESCR}.7"]))
         took = time.monotonic() - started
     assert values == {f"{IF_DESCR}.7": b"port7"}
     assert len(agent.requests) == 2  # the second try was answered at once, same id
@@ -81,8 +72,8 @@ def test_an_answer_with_another_community_is_not_taken():
 
     with scripted(wrong_community) as agent:
         with pytest.raises(CollectError) as caught:
-            run(lambda c: c.get(device(agent.port, timeout=0.2, retries=1), COMMUNITY,
-                                [f"{IF_DESCR}.1"]))
+            with_client(lambda c: c.get(device(agent.port, timeout=0.2, retries=1), COMMUNITY,
+                                        [f"{IF_DESCR}.1"]))
     assert caught.value.outcome == PollOutcome.TIMEOUT
     assert str(caught.value) == f"no answer from 127.0.0.1:{agent.port} after 2 tries of 0.2 s"
     assert len(agent.requests) == 2
@@ -102,7 +93,7 @@ def test_stray_datagrams_are_dropped_and_the_answer_still_taken():
         return result, sum(t.result().dropped for t in client.transports.values())
 
     with scripted(with_strays) as agent:
-        result, dropped = run(walk_and_count)
+        result, dropped = with_client(walk_and_count)
     assert result.column(IF_DESCR) == EXPECTED and result.problems == []
     assert dropped == 4 * len(strays)
 
@@ -117,7 +108,8 @@ def test_broken_variable_bindings_fail_the_request_at_once_with_the_reason():
     with scripted(broken) as agent:
         started = time.monotonic()
         with pytest.raises(CollectError) as caught:
-            run(lambda c: c.get(device(agent.port, timeout=5), COMMUNITY, [f"{IF_DESCR}.1"]))
+            with_client(lambda c: c.get(device(agent.port, timeout=5), COMMUNITY,
+                                        [f"{IF_DESCR}.1"]))
     assert time.monotonic() - started < 2
     assert caught.value.outcome == PollOutcome.NETWORK_FAILURE
     assert str(caught.value) == "undecodable answer from 127.0.0.1: unknown value type 0x99"
@@ -148,7 +140,7 @@ def test_failing_devices_do_not_fail_their_neighbours():
             return await asyncio.gather(
                 *(client.walk(device(a.port, timeout=0.5, retries=1), COMMUNITY, [IF_DESCR])
                   for a in running), return_exceptions=True)
-        results = run(walk_all)
+        results = with_client(walk_all)
     finally:
         for a in agents:
             a.__exit__(None, None, None)

@@ -11,7 +11,6 @@ import pytest
 from netargus.auth import SnmpAuth
 from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.protocols import CollectError
-from netargus.protocols.snmp.client import SnmpClient
 from netargus.protocols.snmp.usm import speaks
 from tests.helpers.snmpagents import (
     FIXTURES,
@@ -20,6 +19,7 @@ from tests.helpers.snmpagents import (
     V3User,
     net_snmp,
     offset_port,
+    with_client,
 )
 
 USERS = [
@@ -55,14 +55,6 @@ def net_snmp_walk(agent, user: V3User, column: str) -> dict[str, str]:
             for line in lines}
 
 
-def in_client(work):
-    async def main():
-        client = SnmpClient()
-        try:
-            return await work(client)
-        finally:
-            client.close()
-    return asyncio.run(main())
 
 
 @pytest.mark.parametrize("user", USERS, ids=[u.name for u in USERS])
@@ -77,7 +69,7 @@ def test_every_protocol_reads_what_net_snmp_reads(agent, user):
         walked = await client.walk(device(agent), user.creds(), [IF_DESCR, IF_IN_OCTETS])
         return values, walked
 
-    values, walked = in_client(read)
+    values, walked = with_client(read)
     assert values == {SYS_NAME: name.strip('"').encode()}
     assert {k: f'"{v.decode()}"' for k, v in walked.column(IF_DESCR).items()} == descr
     assert set(walked.column(IF_IN_OCTETS)) == set(descr) and walked.problems == []
@@ -95,7 +87,7 @@ def test_every_protocol_reads_what_net_snmp_reads(agent, user):
 def test_wrong_credentials_say_what_is_wrong_and_leak_no_key(agent, wrong, outcome, words):
     creds = USERS[1].creds(**wrong)
     with pytest.raises(CollectError) as caught:
-        in_client(lambda c: c.get(device(agent), creds, [SYS_NAME]))
+        with_client(lambda c: c.get(device(agent), creds, [SYS_NAME]))
     assert caught.value.outcome == outcome
     assert words in str(caught.value)
     for secret in (creds.auth_key, creds.priv_key):
@@ -121,7 +113,7 @@ def test_an_agent_that_restarted_is_resynchronised(agent):
         return first, known, second, client.usm
 
     before = boots()
-    first, known, second, usm = in_client(across_restart)
+    first, known, second, usm = with_client(across_restart)
     assert first[ENGINE_BOOTS] == known == before
     peer = usm.peers[("127.0.0.1", agent.port)]
     assert second[ENGINE_BOOTS] == peer.boots == before + 1 == boots()
@@ -146,7 +138,7 @@ def test_an_agent_replaced_by_another_engine_is_discovered_again():
                 await asyncio.to_thread(second.stop)
             return old, values[ENGINE_ID], client.usm
 
-        old, new, usm = in_client(across_replacement)
+        old, new, usm = with_client(across_replacement)
     finally:
         first.stop()
     assert old != new == usm.peers[("127.0.0.1", first.port)].engine_id
@@ -173,7 +165,7 @@ def test_aes_256_goes_through_pysnmp(tmp_path):
                                          f"127.0.0.1:{sim.port}", IF_DESCR)}
         dev = Device(name="sim", host="127.0.0.1", snmp=SnmpSettings(
             credentials="c", port=sim.port, version="3", context="if64", timeout=2))
-        walked = in_client(lambda c: c.walk(dev, creds, [IF_DESCR]))
+        walked = with_client(lambda c: c.walk(dev, creds, [IF_DESCR]))
     finally:
         sim.stop()
     assert len(expected) >= 2
