@@ -6,6 +6,7 @@ expected values are the agent's MIB.
 """
 
 import asyncio
+import socket
 import time
 
 import pytest
@@ -14,6 +15,9 @@ from pysnmp.proto import rfc1902
 from netargus.auth import SnmpAuth
 from netargus.model import Device, PollOutcome, SnmpSettings
 from netargus.protocols import CollectError
+from netargus.protocols.snmp.ber import GET, RESPONSE, encode_oid, integer, message_key, tlv
+from netargus.protocols.snmp.client import SnmpClient, resolve
+from netargus.protocols.snmp.transport import SnmpTransport, community_request
 from tests.helpers.snmpagents import Reply, mib_agent, scripted, with_client
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -154,3 +158,109 @@ def test_failing_devices_do_not_fail_their_neighbours():
     assert outcomes == {"ok": {"rows"}, "late": {"rows"},
                         "broken": {PollOutcome.NETWORK_FAILURE},
                         "silent": {PollOutcome.TIMEOUT}, "community": {PollOutcome.TIMEOUT}}
+
+
+def test_an_answer_read_in_the_same_loop_turn_as_its_timeout_is_taken():
+    """A busy loop (thousands of devices on two cores) finds the answer readable and the
+    try's timer expired in one turn: the answer counts (found in review: it was dropped)."""
+    agent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    agent.bind(("127.0.0.1", 0))
+
+    def answer_then_block():
+        data, peer = agent.recvfrom(65535)
+        _, request_id = message_key(data)
+        agent.sendto(encode_response(request_id), peer)
+        time.sleep(0.4)  # the loop is busy past the try's deadline
+
+    async def main():
+        transport = await SnmpTransport.open(socket.AF_INET)
+        try:
+            asyncio.get_running_loop().call_later(0.05, answer_then_block)
+            return await community_request(transport, agent.getsockname(), 1, b"public", GET,
+                                           ["1.3.6.1.2.1.1.3.0"], timeout=0.2, retries=0)
+        finally:
+            transport.close()
+
+    try:
+        response = asyncio.run(main())
+    finally:
+        agent.close()
+    assert response.var_binds == [((1, 3, 6, 1, 2, 1, 1, 3, 0), 5)]
+
+
+def encode_response(request_id: int, pdu: int = RESPONSE) -> bytes:
+    """A v2c answer (community ``public``) with sysUpTime.0 = 5 ticks."""
+    binds = tlv(0x30, tlv(0x30, tlv(6, encode_oid("1.3.6.1.2.1.1.3.0")) + tlv(0x43, b"\x05")))
+    return tlv(0x30, integer(1) + tlv(4, b"public")
+               + tlv(pdu, integer(request_id) + integer(0) + integer(0) + binds))
+
+
+def test_an_echo_of_the_request_is_not_its_answer():
+    """A reflector (udp/7, a looping middlebox) sends the request back: same request-id and
+    community, but a GetRequest is no Response; the request times out."""
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+    echo.settimeout(2)
+
+    async def main(client):
+        task = asyncio.ensure_future(client.get(device(echo.getsockname()[1], timeout=0.5,
+                                                       retries=0), COMMUNITY,
+                                                ["1.3.6.1.2.1.1.3.0"]))
+        data, peer = await asyncio.to_thread(echo.recvfrom, 65535)
+        echo.sendto(data, peer)
+        return await task
+
+    try:
+        with pytest.raises(CollectError) as caught:
+            with_client(main)
+    finally:
+        echo.close()
+    assert caught.value.outcome == PollOutcome.TIMEOUT
+
+
+def test_a_caller_cancelled_while_the_socket_opens_does_not_fail_the_others():
+    async def main():
+        client = SnmpClient()
+        try:
+            first = asyncio.ensure_future(client._transport(socket.AF_INET))
+            second = asyncio.ensure_future(client._transport(socket.AF_INET))
+            await asyncio.sleep(0)
+            first.cancel()
+            shared = await second
+            return first.cancelled(), shared, await client._transport(socket.AF_INET)
+        finally:
+            client.close()
+
+    cancelled, shared, later = asyncio.run(main())
+    assert cancelled and shared is later
+
+
+def test_one_client_serves_one_event_loop_after_another():
+    answer = mib_agent(MIB)
+    with scripted(answer) as agent:
+        client = SnmpClient()
+        try:
+            for _ in range(2):  # as two Airflow tasks in one worker process would
+                values = asyncio.run(client.get(device(agent.port), COMMUNITY,
+                                                [f"{IF_DESCR}.3"]))
+                assert values == {f"{IF_DESCR}.3": b"port3"}
+        finally:
+            client.close()
+
+
+@pytest.mark.parametrize("host,expected", [("::ffff:127.0.0.1", "127.0.0.1"),
+                                           ("[::ffff:192.0.2.7]", "192.0.2.7")])
+def test_an_ipv4_mapped_ipv6_literal_is_reached_over_ipv4(host, expected):
+    assert asyncio.run(resolve(host, 161)) == (socket.AF_INET, expected)
+
+
+def test_a_destination_the_host_cannot_send_to_is_a_network_failure_at_once():
+    """The limited broadcast address without SO_BROADCAST: sendto fails (EACCES), and the
+    device fails with that reason, not after its tries time out."""
+    started = time.monotonic()
+    with pytest.raises(CollectError) as caught:
+        with_client(lambda c: c.get(Device(name="bcast", host="255.255.255.255", snmp=SnmpSettings(
+            credentials="c", timeout=2, retries=2)), COMMUNITY, ["1.3.6.1.2.1.1.3.0"]))
+    assert caught.value.outcome == PollOutcome.NETWORK_FAILURE
+    assert "cannot reach 255.255.255.255:161" in str(caught.value)
+    assert time.monotonic() - started < 1

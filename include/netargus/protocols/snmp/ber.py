@@ -87,8 +87,9 @@ def tlv(tag: int, body: bytes) -> bytes:
 
 
 def integer(value: int) -> bytes:
-    """An INTEGER in the fewest octets (X.690 §8.3)."""
-    return tlv(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+    """An INTEGER in the fewest octets (X.690 §8.3.2)."""
+    size = (value if value >= 0 else ~value).bit_length() // 8 + 1
+    return tlv(0x02, value.to_bytes(size, "big", signed=True))
 
 
 def encode_oid(oid: Oid | str) -> bytes:
@@ -219,8 +220,8 @@ def _first_two(n: int) -> Oid:
 
 def _value(tag: int, body: bytes) -> Any:
     """One varbind value as plain Python (see the module docstring for the integer rule)."""
-    if tag == 0x04 or tag == 0x44 or tag == 0x45:  # OCTET STRING, Opaque, NsapAddress
-        return body
+    if tag == 0x04 or tag == 0x44 or tag == 0x45 or tag == 0x03:
+        return body  # OCTET STRING, Opaque, NsapAddress; BIT STRING (some agents, as net-snmp)
     if tag == 0x41:
         return Counter32(int.from_bytes(body, "big", signed=True) & MASK32)
     if tag == 0x46:

@@ -113,7 +113,8 @@ async def resolve(host: str, port: int) -> tuple[socket.AddressFamily, str]:
 
     An IPv4 or IPv6 literal (``192.0.2.1``, ``2001:db8::1``, ``[::1]``) is used as it is; a
     name is resolved, preferring IPv4 when it has both (as net-snmp's default ``udp:``
-    transport does), IPv6 when it has only AAAA records.
+    transport does), IPv6 when it has only AAAA records. An IPv4-mapped IPv6 literal
+    (``::ffff:192.0.2.1``) is reached over IPv4.
 
     Raises:
         OSError: the name does not resolve (``socket.gaierror``).
@@ -124,6 +125,8 @@ async def resolve(host: str, port: int) -> tuple[socket.AddressFamily, str]:
     except ValueError:
         pass
     else:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            return socket.AF_INET, str(address.ipv4_mapped)  # ::ffff:a.b.c.d is IPv4
         return (socket.AF_INET6 if address.version == 6 else socket.AF_INET), str(address)
     found = await asyncio.get_running_loop().getaddrinfo(literal, port, type=socket.SOCK_DGRAM)
     for family in (socket.AF_INET, socket.AF_INET6):
@@ -207,11 +210,11 @@ class SnmpClient:
             self._close_transports()
             self._loop = loop
         opening = self.transports.get(family)
-        if opening is None:
+        if opening is None or opening.cancelled():
             opening = self.transports[family] = asyncio.ensure_future(
                 SnmpTransport.open(family))
-        try:
-            return await opening
+        try:  # shielded: a caller cancelled while it opens must not cancel it for the others
+            return await asyncio.shield(opening)
         except OSError as exc:
             self.transports.pop(family, None)
             raise CollectError(PollOutcome.NETWORK_FAILURE,
@@ -387,12 +390,12 @@ class SnmpClient:
         return out
 
     def _close_transports(self) -> None:
-        for opening in self.transports.values():
+        openings, self.transports = list(self.transports.values()), {}
+        for opening in openings:
             if opening.done() and not opening.cancelled() and opening.exception() is None:
                 opening.result().close()
-            else:
+            elif not opening.get_loop().is_closed():
                 opening.cancel()
-        self.transports.clear()
 
     def close(self) -> None:
         """Close every socket: the shared SNMPv1/v2c ones and every engine's."""

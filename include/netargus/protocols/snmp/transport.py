@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from netargus.protocols.snmp.ber import (
+    RESPONSE,
     BerError,
     Oid,
     Response,
@@ -60,6 +61,7 @@ class SnmpTransport(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
+        self.sock: socket.socket | None = None
         self.waiting: dict[int, _Waiting] = {}
         self.dropped = 0
         self._next_id = random.randrange(1, 2**31 - 1)
@@ -82,6 +84,7 @@ class SnmpTransport(asyncio.DatagramProtocol):
             sock.close()
             raise
         protocol = cls()
+        protocol.sock = sock
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: protocol, sock=sock)
         return protocol
 
@@ -139,32 +142,42 @@ class SnmpTransport(asyncio.DatagramProtocol):
             BerError: the answer could not be decoded.
             OSError: the request could not be sent.
         """
-        assert self.transport is not None, "open() the transport first"
         request_id = self._request_id()
         payload = build(request_id)
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(accept, loop.create_future())
+        waiting = _Waiting(accept, asyncio.get_running_loop().create_future())
         self.waiting[request_id] = waiting
         try:
             for _ in range(retries + 1):
-                if waiting.future.done():
-                    waiting.future = loop.create_future()
-                self.transport.sendto(payload, address)
-                try:
+                if self.transport is None or self.sock is None:
+                    break  # closed meanwhile: no answer can come
+                try:  # straight to the socket, so that an unroutable address raises here
+                    self.sock.sendto(payload, address)
+                except (BlockingIOError, InterruptedError):  # its buffer is full: queue it
+                    self.transport.sendto(payload, address)
+                try:  # shielded: an answer read in the same loop turn as the timer still counts
                     async with asyncio.timeout(timeout):
-                        return cast(T, await waiting.future)
+                        return cast(T, await asyncio.shield(waiting.future))
                 except TimeoutError:
-                    continue
+                    if waiting.future.done():
+                        return cast(T, waiting.future.result())
             raise RequestTimedOut(f"no answer from {address[0]}:{address[1]} after "
                                   f"{retries + 1} tries of {timeout:g} s")
         finally:
             del self.waiting[request_id]
+            if not waiting.future.done():
+                waiting.future.cancel()
 
     def close(self) -> None:
-        """Close the socket; requests in flight time out."""
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        """Close the socket; requests in flight time out. Safe from outside the transport's
+        event loop, and after that loop has closed (a client used from a new loop)."""
+        transport, self.transport = self.transport, None
+        if transport is None:
+            return
+        try:
+            transport.close()
+        except RuntimeError:  # its loop is closed: close the socket itself
+            if self.sock is not None:
+                self.sock.close()
 
 
 async def community_request(transport: SnmpTransport, address: tuple[str, int], version: int,
@@ -188,6 +201,8 @@ async def community_request(transport: SnmpTransport, address: tuple[str, int], 
             raise
         if response.version != version or response.community != community:
             raise Dropped("another version or community")
+        if response.pdu != RESPONSE:  # an echo of the request, a trap: not an answer
+            raise Dropped(f"a PDU of type 0x{response.pdu:02x}, not a Response")
         return response
 
     return await transport.request(address, build, accept, timeout=timeout, retries=retries)

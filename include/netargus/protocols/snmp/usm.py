@@ -20,8 +20,9 @@ Reeder); :func:`speaks` says which credentials this module serves and the client
 rest through pysnmp.
 
 Answers are taken only when they verify: a Response must carry the security level asked for,
-the agent's engine ID, our user name and a correct digest; anything else is dropped as a
-forged or stray datagram (the request then times out, as net-snmp's does). Reports (errors the
+our user name, a correct digest and the request-id of its msgID (RFC 3413 §3.1.3); anything
+else (an echo of the request, a trap, a forged or malformed datagram that is not
+authenticated) is dropped (the request then times out, as net-snmp's does). Reports (errors the
 agent reports, RFC 3412 §7.1.3) are taken unauthenticated, as RFC 3414 sends most of them.
 """
 
@@ -45,6 +46,7 @@ from netargus.model import PollOutcome
 from netargus.protocols import CollectError
 from netargus.protocols.snmp.ber import (
     GET,
+    RESPONSE,
     BerError,
     Oid,
     Response,
@@ -227,6 +229,7 @@ def decode_message(data: bytes, keys: Keys | None) -> Answer:
         raise Dropped(f"SNMP version field {version}")
     i, header_end = expect(data, i, end, 0x30, "msgGlobalData")
     message_id, i = read_integer(data, i, header_end, "msgID")
+    verified = False
     try:
         _, i = read_integer(data, i, header_end, "msgMaxSize")
         i, j = expect(data, i, header_end, 0x04, "msgFlags")
@@ -252,6 +255,7 @@ def decode_message(data: bytes, keys: Keys | None) -> Answer:
             whole = data[:auth_at] + bytes(auth_end - auth_at) + data[auth_end:]
             if not hmac.compare_digest(keys.mac(whole), data[auth_at:auth_end]):
                 raise Dropped("the digest does not verify")
+            verified = True
         if flags & PRIV:
             if keys is None or not keys.privacy:
                 raise Dropped("encrypted with keys we do not hold")
@@ -264,10 +268,18 @@ def decode_message(data: bytes, keys: Keys | None) -> Answer:
         _, i = expect(pdu_data, i, pdu_end, 0x04, "contextName")
         pdu, request_id, status, index, binds = decode_pdu(pdu_data, i, pdu_end)
     except BerError as exc:
+        if keys is not None and keys.flags & AUTH and not verified:
+            raise Dropped(f"malformed and not authenticated: {exc}") from None
         raise BerError(str(exc), message_id) from None
-    if pdu != REPORT and keys is not None and (flags & (AUTH | PRIV)) != \
-            (keys.flags & (AUTH | PRIV)):
-        raise Dropped("a response at another security level than asked")
+    if pdu == REPORT:
+        return Answer(Response(3, b"", pdu, request_id, status, index, binds), engine_id,
+                      boots, engine_time)
+    if pdu != RESPONSE or request_id != message_id:  # an echo of the request, a trap
+        raise Dropped(f"a PDU of type 0x{pdu:02x} with request-id {request_id} (msgID "
+                      f"{message_id}), not its Response")
+    if keys is not None and ((flags & (AUTH | PRIV)) != (keys.flags & (AUTH | PRIV))
+                             or user != keys.user):
+        raise Dropped("a response at another security level, or for another user")
     return Answer(Response(3, b"", pdu, request_id, status, index, binds), engine_id, boots,
                   engine_time)
 

@@ -16,6 +16,7 @@ from netargus.protocols.snmp.ber import (
     decode_response,
     encode_oid,
     encode_request,
+    integer,
 )
 from netargus.protocols.snmp.values import END_OF_MIB_VIEW, Counter32, Counter64
 
@@ -85,6 +86,14 @@ def test_requests_decode_with_pysnmp(pdu, kind):
         assert int(api.v2c.apiBulkPDU.get_non_repeaters(got)) == 0
 
 
+@pytest.mark.parametrize("value,octets", [  # X.690 §8.3.2: the fewest octets, by hand
+    (0, 1), (1, 1), (127, 1), (128, 2), (255, 2), (-1, 1), (-128, 1), (-129, 2),
+    (2**31 - 1, 4), (-2**31, 4)])
+def test_integers_are_minimal(value, octets):
+    assert integer(value)[:2] == bytes((0x02, octets))
+    assert decoder.decode(integer(value))[0] == value
+
+
 def test_v1_requests_and_no_bulk_over_v1():
     data = encode_request(0, b"public", GETNEXT, -5, ["1.3.6.1"])
     assert int(api.decodeMessageVersion(data)) == 0
@@ -141,6 +150,7 @@ def test_error_status_and_index_of_a_v1_answer():
     (0x46, b"\x00" + b"\xff" * 8, 2**64 - 1, Counter64),
     (0x02, b"\xff", -1, int),
     (0x40, b"\x0a\x00\x00", b"\x0a\x00\x00", bytes),  # an IpAddress of 3 octets: kept as sent
+    (0x03, b"\x00\xf0", b"\x00\xf0", bytes),  # a BIT STRING (net-snmp takes it): as sent
 ])
 def test_agent_quirks_read_as_net_snmp_reads_them(tag, body, value, kind):
     response = decode_response(message(bind("1.3.6.1.2.1.2.2.1.10.1", tag, body)))

@@ -5,7 +5,7 @@ a real agent is tests/integration/test_snmp_v3.py."""
 import pytest
 
 from netargus.auth import SnmpAuth
-from netargus.protocols.snmp.ber import RESPONSE, BerError, encode_pdu
+from netargus.protocols.snmp.ber import GET, RESPONSE, BerError, encode_pdu
 from netargus.protocols.snmp.transport import Dropped
 from netargus.protocols.snmp.usm import (
     AUTH,
@@ -131,4 +131,38 @@ def test_mangled_v3_answers_raise_only_ber_errors_or_are_dropped(priv):
             seen.add("malformed")
         except Dropped:
             seen.add("dropped")
+        try:  # as engine discovery reads it: no keys, so broken means malformed
+            decode_message(bytes(data), None)
+        except BerError:
+            seen.add("malformed")
+        except Dropped:
+            seen.add("dropped")
     assert seen == {"decoded", "malformed", "dropped"}
+
+
+def test_an_echo_of_our_own_authenticated_request_is_not_its_answer():
+    """A reflected authPriv GetRequest carries our own valid digest, user and engine: it is
+    still no Response (found in review: it was taken)."""
+    keys = Keys(creds(), ENGINE)
+    request = encode_message(42, keys.flags, ENGINE, 7, 1234, keys.user,
+                             scoped(ENGINE, b"", encode_pdu(GET, 42, ["1.3.6.1.2.1.1.5.0"])),
+                             keys)
+    with pytest.raises(Dropped, match="type 0xa0"):
+        decode_message(request, keys)
+    other_id = answer(keys)
+    assert decode_message(other_id, keys).response.request_id == 42
+    mismatched = encode_message(42, keys.flags & ~REPORTABLE, ENGINE, 7, 1234, keys.user,
+                                scoped(ENGINE, b"", encode_pdu(RESPONSE, 43, ["1.3.6.1"])),
+                                keys)
+    with pytest.raises(Dropped, match="request-id 43 \\(msgID 42\\)"):
+        decode_message(mismatched, keys)
+
+
+def test_unauthenticated_junk_naming_our_msgid_is_dropped_not_an_error():
+    keys = Keys(creds(), ENGINE)
+    junk = bytes.fromhex("3012020103300d02012a02030100000401000201")  # cut short after msgID
+    with pytest.raises(Dropped, match="malformed and not authenticated"):
+        decode_message(junk, keys)
+    with pytest.raises(BerError) as caught:  # discovery (no keys yet): the reason, at once
+        decode_message(junk, None)
+    assert caught.value.request_id == 42
