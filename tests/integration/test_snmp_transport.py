@@ -264,3 +264,20 @@ def test_a_destination_the_host_cannot_send_to_is_a_network_failure_at_once():
     assert caught.value.outcome == PollOutcome.NETWORK_FAILURE
     assert "cannot reach 255.255.255.255:161" in str(caught.value)
     assert time.monotonic() - started < 1
+
+
+def test_a_broken_answer_halfway_keeps_the_rows_read_before_it():
+    answer = mib_agent(MIB)
+
+    def broken_second(request):
+        reply = answer(request)
+        if len(agent.requests) == 2:
+            return Reply(reply.var_binds, mangle=lambda d: d[:-3])
+        return reply
+
+    with scripted(broken_second) as agent:
+        result = with_client(lambda c: c.walk(device(agent.port), COMMUNITY, [IF_DESCR]))
+    assert result.column(IF_DESCR) == {str(i): f"port{i}".encode() for i in range(1, 11)}
+    (problem,) = result.problems
+    assert str(problem).startswith(f"{IF_DESCR}: stopped after 10 rows (undecodable answer "
+                                   "from 127.0.0.1: PDU cut short")

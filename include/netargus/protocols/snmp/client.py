@@ -332,8 +332,8 @@ class SnmpClient:
 
         Raises:
             CollectError: as :meth:`get`, when no row was read yet and the agent does not
-                answer or answers an error-status that names no column (after some rows, these
-                end the walk with problems and the rows are kept).
+                answer, answers something undecodable or an error-status that names no column
+                (after some rows, these end the walk with problems and the rows are kept).
         """
         snmp = self._settings(device)
         state = TableWalk(columns, DEFAULT_EXPECTED_ROWS if expected_rows is None
@@ -347,9 +347,10 @@ class SnmpClient:
                 status, index, var_binds = await self._request(
                     device, creds, GETBULK if bulk else GETNEXT, cursors, repetitions)
             except CollectError as exc:
-                if read and exc.outcome == PollOutcome.TIMEOUT:
-                    for column in list(state.active):  # keep what was read
-                        state.end(column, f"no answer after {len(state.result.column(column))}"
+                if read:  # halfway: keep what was read
+                    how = "no answer" if exc.outcome == PollOutcome.TIMEOUT else "stopped"
+                    for column in list(state.active):
+                        state.end(column, f"{how} after {len(state.result.column(column))}"
                                           f" rows ({exc})")
                     break
                 raise
