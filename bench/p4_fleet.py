@@ -104,16 +104,6 @@ def busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int | None) -> float:
-    """CPU seconds (user + system, its reaped children included) of process ``pid``; 0 when
-    it is gone (``/proc/<pid>/stat``, proc(5))."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, TypeError):
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
 ROLES = (  # (role, words of its command line: Airflow 3 sets its processes' titles)
     ("scheduler", "airflow scheduler"), ("dag-processor", "dag-processor"),
     ("triggerer", "airflow triggerer"), ("api-server", "api_server"),
@@ -162,17 +152,16 @@ def measure(n: int) -> dict:
         memory = PeakMemory([p for s in services.ALL.values()
                              if (p := read_pid(s.pid_file(cfg)))])
         memory.start()
-        agents = [read_pid(services.SNMPSIM.pid_file(cfg)), *snmpd]
+        agents = [p for p in (read_pid(services.SNMPSIM.pid_file(cfg)), *snmpd) if p]
         start, busy0 = datetime.now(UTC), busy_seconds()
-        agent0 = sum(map(process_cpu_seconds, agents))
         procs0 = cpu_by_process()
         time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
         end, busy1 = datetime.now(UTC), busy_seconds()
-        agent1 = sum(map(process_cpu_seconds, agents))
         procs1 = cpu_by_process()
+        agent = sum(procs1[p][1] - procs0[p][1] for p in agents if p in procs0 and p in procs1)
         memory.running = False
         time.sleep(60)  # the last slot's runs finish
-        row = report(cfg, n, token, start, end, busy1 - busy0, agent1 - agent0, memory.peak)
+        row = report(cfg, n, token, start, end, busy1 - busy0, agent, memory.peak)
         row["cores_by_role"] = roles_cpu(procs0, procs1, busy1 - busy0,
                                          (end - start).total_seconds())
         return row

@@ -100,7 +100,7 @@ def encode_oid(oid: Oid | str) -> bytes:
         ValueError: fewer than two arcs, a first arc above 2, a second above 39 under 0 or 1,
             or a negative arc.
     """
-    arcs = _arcs(oid)
+    arcs = parse_oid(oid) if isinstance(oid, str) else oid
     if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] > 39) or min(arcs) < 0:
         raise ValueError(f"not an encodable OBJECT IDENTIFIER: {oid!r}")
     out = bytearray()
@@ -116,10 +116,13 @@ def encode_oid(oid: Oid | str) -> bytes:
     return bytes(out)
 
 
-def _arcs(oid: Oid | str) -> Oid:
-    if isinstance(oid, str):
-        return tuple(int(p) for p in oid.strip().lstrip(".").split("."))
-    return oid
+def parse_oid(text: str) -> Oid:
+    """``"1.3.6.1"`` (a leading dot allowed) -> ``(1, 3, 6, 1)``.
+
+    Raises:
+        ValueError: an arc that is not a number.
+    """
+    return tuple(int(p) for p in text.strip().lstrip(".").split("."))
 
 
 def encode_request(version: int, community: bytes, pdu: int, request_id: int,

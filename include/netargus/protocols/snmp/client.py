@@ -1,10 +1,11 @@
 """SNMP requests (v1, v2c, v3 authPriv; over IPv4 or IPv6) to many devices at once.
 
-SNMPv1/v2c go over netargus's own message codec (:mod:`.ber`) and one shared UDP socket per
-address family (:mod:`.transport`): decoding straight into plain values is what makes a table
-walk cheap (pysnmp's pyasn1 objects cost several times the work per value). SNMPv3 goes over
-pysnmp 7's asyncio API, from as few ``SnmpEngine``s as correctness allows (one per SNMPv3 key
-set; an engine per host is a known slowdown). MIB lookup is off
+SNMPv1/v2c, and SNMPv3 with the protocols :mod:`.usm` speaks, go over netargus's own message
+codec (:mod:`.ber`, :mod:`.usm`) and one shared UDP socket per address family
+(:mod:`.transport`): decoding straight into plain values is what makes a table walk cheap
+(pysnmp's pyasn1 objects cost about 50 times the work per value). SNMPv3 with AES-192/256 or
+3DES goes over pysnmp 7's asyncio API, from as few ``SnmpEngine``s as correctness allows (one
+per SNMPv3 key set; an engine per host is a known slowdown). MIB lookup is off
 and OIDs are numeric: IF-MIB, ENTITY-MIB and friends are not bundled with pysnmp and fetching
 them fails offline, so netargus names OIDs itself.
 
@@ -181,19 +182,12 @@ class SnmpClient:
             self.engines[key] = SnmpEngine()
         return self.engines[key]
 
-    async def _target(self, device: Device) -> UdpTransportTarget | Udp6TransportTarget:
-        assert device.snmp is not None
-        port = device.snmp.port
-        try:
-            family, address = await resolve(device.host, port)
-            transport = Udp6TransportTarget if family == socket.AF_INET6 else UdpTransportTarget
-            return await transport.create((address, port), timeout=device.snmp.timeout,
-                                          retries=device.snmp.retries)
-        except Exception as exc:  # resolver and socket errors, which pysnmp wraps in its own
-            raise CollectError(PollOutcome.NETWORK_FAILURE,
-                               f"cannot reach {device.host}:{port}: {exc}") from None
-
     async def _address(self, device: Device) -> tuple[socket.AddressFamily, tuple[str, int]]:
+        """Where ``device`` is reached (:func:`resolve`), as ``(family, (address, port))``.
+
+        Raises:
+            CollectError: network_failure, the name does not resolve.
+        """
         port = self._settings(device).port
         try:
             family, address = await resolve(device.host, port)
@@ -201,6 +195,17 @@ class SnmpClient:
             raise CollectError(PollOutcome.NETWORK_FAILURE,
                                f"cannot reach {device.host}:{port}: {exc}") from None
         return family, (address, port)
+
+    async def _target(self, device: Device) -> UdpTransportTarget | Udp6TransportTarget:
+        """pysnmp's transport target for ``device`` (the SNMPv3 protocols it still serves)."""
+        snmp = self._settings(device)
+        family, address = await self._address(device)
+        transport = Udp6TransportTarget if family == socket.AF_INET6 else UdpTransportTarget
+        try:
+            return await transport.create(address, timeout=snmp.timeout, retries=snmp.retries)
+        except Exception as exc:  # socket errors, which pysnmp wraps in its own
+            raise CollectError(PollOutcome.NETWORK_FAILURE,
+                               f"cannot reach {device.host}:{snmp.port}: {exc}") from None
 
     async def _transport(self, family: socket.AddressFamily) -> SnmpTransport:
         """The shared socket of ``family`` in the running loop (opened at first use; a client
@@ -231,8 +236,8 @@ class SnmpClient:
 
         Returns:
             ``(error_name, error_index, var_binds)``: ``error_name`` is ``""`` for noError,
-            else RFC 3416's name (``tooBig``); ``var_binds`` are ``(oid, value)`` with values
-            plain and endOfMibView as ``END_OF_MIB_VIEW``.
+            else RFC 3416's name (``tooBig``); ``var_binds`` are ``(oid, value)`` with ``oid``
+            a tuple of arcs, values plain and endOfMibView as ``END_OF_MIB_VIEW``.
 
         Raises:
             CollectError: timeout (no answer to any try), auth_failure (SNMPv3 rejected) or
@@ -264,7 +269,7 @@ class SnmpClient:
             return name, response.error_index, response.var_binds
         target = await self._target(device)
         request = [ObjectType(ObjectIdentity(o if isinstance(o, str) else ".".join(map(str, o))))
-                   for o in oids]
+                   for o in oids]  # pysnmp takes dotted text
         args = (self.engine_for(creds), security_data(creds), target,
                 ContextData(contextName=snmp.context))
         if pdu == GETBULK:
@@ -275,7 +280,7 @@ class SnmpClient:
         if indication:
             raise CollectError(_outcome(indication), scrub(str(indication), creds.secrets()))
         return ((status.prettyPrint() if status else ""), int(index),
-                [(str(oid), walked(value)) for oid, value in var_binds])
+                [(tuple(oid), walked(value)) for oid, value in var_binds])
 
     async def get(self, device: Device, creds: SnmpAuth, oids: list[str]) -> dict[str, Any]:
         """GET ``oids`` from ``device``: ``{oid: value}``, values undecoded as
@@ -304,8 +309,7 @@ class SnmpClient:
                 raise CollectError(PollOutcome.NETWORK_FAILURE,
                                    f"agent error {status} at {where}")
             for oid, value in var_binds:
-                key = oid if isinstance(oid, str) else ".".join(map(str, oid))
-                out[key] = None if value is END_OF_MIB_VIEW else value
+                out[".".join(map(str, oid))] = None if value is END_OF_MIB_VIEW else value
             break
         return out
 

@@ -150,18 +150,24 @@ class Keys:
     def mac(self, whole: bytes) -> bytes:
         return hmac.new(self.auth_key, whole, self.hash_name).digest()[:self.mac_size]
 
+    def _cipher(self, salt: bytes, boots: int, engine_time: int) -> Cipher:
+        """The privacy cipher for one message: CBC-DES with IV = pre-IV XOR salt (RFC 3414
+        §8.1.1.1), or CFB128-AES-128 with IV = boots || time || salt (RFC 3826 §3.1.2.1)."""
+        if self.privacy == "des":
+            iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], salt, strict=True))
+            return Cipher(TripleDES(self.priv_key[:8] * 3), CBC(iv))
+        iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
+        return Cipher(algorithms.AES(self.priv_key[:16]), CFB(iv))
+
     def encrypt(self, plain: bytes, boots: int, engine_time: int) -> tuple[bytes, bytes]:
         """``(ciphertext, msgPrivacyParameters)`` of a serialized scopedPDU."""
         self._salt = (self._salt + 1) % 2**64
-        if self.privacy == "des":  # RFC 3414 §8.1.1.1: salt = boots || a local counter
+        if self.privacy == "des":  # the salt is boots || a local counter; pad to 8 octets
             salt = boots.to_bytes(4, "big") + (self._salt % 2**32).to_bytes(4, "big")
-            iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], salt, strict=True))
-            padded = plain + b"\0" * (-len(plain) % 8)
-            cipher = Cipher(TripleDES(self.priv_key[:8] * 3), CBC(iv)).encryptor()
-            return cipher.update(padded) + cipher.finalize(), salt
-        salt = self._salt.to_bytes(8, "big")  # RFC 3826 §3.1.2.1: IV = boots||time||salt
-        iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
-        cipher = Cipher(algorithms.AES(self.priv_key[:16]), CFB(iv)).encryptor()
+            plain += b"\0" * (-len(plain) % 8)
+        else:
+            salt = self._salt.to_bytes(8, "big")
+        cipher = self._cipher(salt, boots, engine_time).encryptor()
         return cipher.update(plain) + cipher.finalize(), salt
 
     def decrypt(self, data: bytes, salt: bytes, boots: int, engine_time: int) -> bytes:
@@ -172,14 +178,9 @@ class Keys:
         """
         if len(salt) != 8:
             raise BerError(f"msgPrivacyParameters of {len(salt)} octets (8 expected)")
-        if self.privacy == "des":
-            if len(data) % 8:
-                raise BerError(f"DES ciphertext of {len(data)} octets (not a multiple of 8)")
-            iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], salt, strict=True))
-            cipher = Cipher(TripleDES(self.priv_key[:8] * 3), CBC(iv)).decryptor()
-        else:
-            iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
-            cipher = Cipher(algorithms.AES(self.priv_key[:16]), CFB(iv)).decryptor()
+        if self.privacy == "des" and len(data) % 8:
+            raise BerError(f"DES ciphertext of {len(data)} octets (not a multiple of 8)")
+        cipher = self._cipher(salt, boots, engine_time).decryptor()
         return cipher.update(data) + cipher.finalize()
 
 

@@ -26,15 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netargus.protocols.snmp.ber import Oid, parse_oid
 from netargus.protocols.snmp.values import END_OF_MIB_VIEW
 
 DEFAULT_EXPECTED_ROWS = 10_000
-Oid = tuple[int, ...]
-
-
-def parse_oid(text: str) -> Oid:
-    """``"1.3.6.1"`` (a leading dot allowed) -> ``(1, 3, 6, 1)``."""
-    return tuple(int(p) for p in text.strip().lstrip(".").split("."))
 
 
 def row_limit(expected_rows: int) -> int:
@@ -190,4 +185,4 @@ class TableWalk:
 
 
 def _oid(oid: Any) -> Oid:
-    return oid if isinstance(oid, tuple) else parse_oid(str(oid))
+    return oid if isinstance(oid, tuple) else parse_oid(str(oid))  # hand-fed answers (tests)
