@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 
 class Source(enum.StrEnum):
@@ -202,6 +203,99 @@ class Sample:
     def series(self) -> str:
         """The labels as stable text, e.g. ``ifIndex=1,ifName=Gi0/1`` (dedup and sort key)."""
         return ",".join(f"{k}={v}" for k, v in self.labels)
+
+
+class SampleColumns(Sequence[Sample]):
+    """A batch of samples held as columns, one list per :class:`Sample` field: what the
+    stream decoders fill and the ClickHouse sink reads, with no object per sample on the way
+    (issue 12: turning a million ``Sample`` objects into columns took longer than inserting
+    them). Indexing or iterating gives :class:`Sample` objects, built on demand, so code that
+    reads samples one by one (rates, the spool, tests) takes a batch as it takes a list, and
+    a batch equals any sequence of the same samples.
+
+    :meth:`add` trusts its arguments as :meth:`Sample.trusted` does (aware UTC ``ts``, the
+    enums, a counter as :func:`counter_value` gives it or a float gauge, labels sorted);
+    :meth:`append` and :meth:`extend` take samples (or another batch) of any origin.
+    """
+
+    __slots__ = ("bits", "device", "kind", "labels", "metric", "source", "ts", "value")
+
+    def __init__(self, samples: Iterable[Sample] = ()) -> None:
+        self.ts: list[datetime] = []
+        self.device: list[str] = []
+        self.source: list[Source | str] = []
+        self.metric: list[str] = []
+        self.value: list[float | int] = []
+        self.kind: list[Kind] = []
+        self.labels: list[tuple[tuple[str, str], ...]] = []
+        self.bits: list[int] = []
+        self.extend(samples)
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return (self.ts, self.device, self.source, self.metric, self.value, self.kind,
+                self.labels, self.bits)
+
+    def add(self, ts: datetime, device: str, source: Source | str, metric: str,
+            value: float | int, kind: Kind, labels: tuple[tuple[str, str], ...],
+            bits: int = 0) -> None:
+        """Append one sample given as normalized field values (see the class docstring)."""
+        self.ts.append(ts)
+        self.device.append(device)
+        self.source.append(source)
+        self.metric.append(metric)
+        self.value.append(value)
+        self.kind.append(kind)
+        self.labels.append(labels)
+        self.bits.append(bits)
+
+    def append(self, sample: Sample) -> None:
+        """Append one :class:`Sample`."""
+        self.add(sample.ts, sample.device, sample.source, sample.metric, sample.value,
+                 sample.kind, sample.labels, sample.bits)
+
+    def extend(self, samples: Iterable[Sample]) -> None:
+        """Append every sample of ``samples`` (a batch's columns are appended whole)."""
+        if isinstance(samples, SampleColumns):
+            for mine, theirs in zip(self._lists(), samples._lists(), strict=True):
+                mine.extend(theirs)
+            return
+        for sample in samples:
+            self.append(sample)
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def _sample(self, i: int) -> Sample:
+        return Sample.trusted(self.ts[i], self.device[i], self.source[i],  # type: ignore[arg-type]
+                              self.metric[i], self.value[i], self.kind[i], self.labels[i],
+                              self.bits[i])
+
+    @overload
+    def __getitem__(self, index: int) -> Sample: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> SampleColumns: ...
+
+    def __getitem__(self, index: int | slice) -> Sample | SampleColumns:
+        if isinstance(index, slice):
+            out = SampleColumns()
+            for mine, theirs in zip(out._lists(), self._lists(), strict=True):
+                mine.extend(theirs[index])
+            return out
+        return self._sample(range(len(self))[index])  # IndexError as a list's
+
+    def __iter__(self) -> Iterator[Sample]:
+        return map(Sample.trusted, *self._lists())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a list
+
+    def __repr__(self) -> str:
+        return f"SampleColumns({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,9 +29,11 @@ from netargus.model import (
     STORABLE_FROM,
     STORABLE_UNTIL,
     DeviceFacts,
+    Kind,
     OutOfRange,
     PollResult,
     Sample,
+    SampleColumns,
 )
 from netargus.sink import native
 from netargus.store import epoch
@@ -67,57 +70,64 @@ def transpose(rows: list[list[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else []
 
 
-def _objects(values: Sequence[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
+def _fields(samples: Sequence[Sample]) -> SampleColumns:
+    """``samples`` as columns: a :class:`SampleColumns` as it is, else each field read for
+    all samples at once (``attrgetter`` mapped in C)."""
+    if isinstance(samples, SampleColumns):
+        return samples
+    out = SampleColumns()
+    for name in SampleColumns.__slots__:
+        setattr(out, name, list(map(attrgetter(name), samples)))
     return out
 
 
-def _column(name: str, samples: Sequence[Sample]) -> list[Any]:
-    return list(map(attrgetter(name), samples))
+def sample_columns(samples: Sequence[Sample]) -> list[Any]:
+    """numpy columns of ``samples`` (a :class:`SampleColumns` batch, or ``Sample`` objects)
+    in :data:`SAMPLE_COLUMNS` order.
 
-
-def sample_columns(samples: Sequence[Sample]) -> list[np.ndarray]:
-    """numpy columns of ``samples`` in :data:`SAMPLE_COLUMNS` order.
-
-    Each field is read for all samples at once (``attrgetter`` mapped in C), label sets are
-    converted once per distinct set (the samples of a table share a few), times are converted
-    and range-checked as one array: no per-sample Python statement (1,000,000 samples: 1.9 s
-    before, see ``bench.p2_sink``).
+    Times, label sets, sources and kinds are converted once per distinct value (the samples
+    of a message or a table walk share them), times range-checked as one array: no
+    per-sample Python statement (1,000,000 samples: 1.9 s before, see ``bench.p2_sink``).
 
     Raises:
         OutOfRange: a sample's time is outside what ``samples`` can store (a cast to UInt32
             would wrap it silently).
     """
-    n = len(samples)
-    seconds = np.fromiter((t.timestamp() for t in _column("ts", samples)), np.float64, n)
+    cols = _fields(samples)
+    n = len(cols)
+    seconds = np.fromiter(map(datetime.timestamp, cols.ts), np.float64, n)
     micros = np.rint(seconds * 1_000_000).astype(np.int64)
     bad = np.flatnonzero((micros < FIRST_US) | (micros > LAST_US))
     if bad.size:
-        s = samples[int(bad[0])]
-        raise OutOfRange(f"sample {s.device} {s.metric} at {s.ts.isoformat()}: outside what "
-                         "samples can store (1970-01-01 .. 2106-02-07T06:28:15Z)")
-    labels = _column("labels", samples)
-    series = {key: (",".join(f"{k}={v}" for k, v in key), [k for k, _ in key],
-                    [v for _, v in key]) for key in dict.fromkeys(labels)}
-    rows = list(map(series.__getitem__, labels))
-    kinds = list(map(str.__str__, _column("kind", samples)))  # StrEnum: its value, fast
-    values = _column("value", samples)
-    exact = [v if k == "counter" and type(v) is int else None
-             for k, v in zip(kinds, values, strict=True)]
+        i = int(bad[0])
+        raise OutOfRange(f"sample {cols.device[i]} {cols.metric[i]} at "
+                         f"{cols.ts[i].isoformat()}: outside what samples can store "
+                         "(1970-01-01 .. 2106-02-07T06:28:15Z)")
+    # label sets: converted once per distinct tuple (looked up by identity: the samples of a
+    # message or a table row share one tuple)
+    ids = list(map(id, cols.labels))
+    series = {key: (",".join(f"{k}={v}" for k, v in labels), [k for k, _ in labels],
+                    [v for _, v in labels])
+              for key, labels in dict(zip(ids, cols.labels, strict=True)).items()}
+    rows = list(map(series.__getitem__, ids))
+    kinds = list(map(str.__str__, cols.kind))  # StrEnum: its value, fast
+    values = np.fromiter(cols.value, np.float64, n)
+    # counter_value: a counter's exact int (Sample keeps whole counters as int), else NULL
+    exact = np.fromiter(map(isinstance, cols.value, repeat(int)), np.bool_, n)
+    exact &= np.fromiter(map(Kind.COUNTER.__eq__, cols.kind), np.bool_, n)
     return [
         (micros // 1_000_000).astype(np.uint32),  # epoch seconds: the same on every server
         ((micros % 1_000_000) // 1000).astype(np.uint16),
-        _objects(_column("device", samples)),
-        _objects(list(map(str.__str__, _column("source", samples)))),
-        _objects(_column("metric", samples)),
-        _objects([r[0] for r in rows]),
-        _objects([r[1] for r in rows]),
-        _objects([r[2] for r in rows]),
-        np.fromiter(values, np.float64, n),
-        _objects(kinds),
-        _objects(exact),
-        np.fromiter(_column("bits", samples), np.uint8, n),
+        cols.device,
+        list(map(str.__str__, cols.source)),
+        cols.metric,
+        list(map(itemgetter(0), rows)),
+        list(map(itemgetter(1), rows)),
+        list(map(itemgetter(2), rows)),
+        values,
+        kinds,
+        native.Nullable(cols.value, exact),
+        np.fromiter(cols.bits, np.uint8, n),
     ]
 
 
@@ -126,7 +136,7 @@ class ClickHouseSink:
 
     Args:
         client: a clickhouse-driver ``Client`` bound to the netargus database.
-        batch_size: rows per INSERT (the driver streams each as one block).
+        batch_size: rows per Native block (a write sends all of its blocks in one INSERT).
     """
 
     def __init__(self, client: Any, batch_size: int = 100_000) -> None:
@@ -136,25 +146,31 @@ class ClickHouseSink:
     def _insert(self, table: str, columns: list[str], data: list[Any]) -> int:
         if not data or len(data[0]) == 0:
             return 0
-        settings = {"use_numpy": isinstance(data[0], np.ndarray)}
+        settings = {"use_numpy": any(isinstance(c, np.ndarray) for c in data)}
         if isinstance(self.client, Client):
-            return native.insert(self.client, table, columns, data, settings)
+            return native.insert(self.client, table, columns, data, settings,
+                                 block_rows=self.batch_size)
         # another client with the driver's execute() (chdb in the tests): its own encoding
-        self.client.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", data,
-                            columnar=True, types_check=False, settings=settings)
-        return len(data[0])
+        if settings["use_numpy"]:
+            data = native.driver_columns(data, use_numpy=True)
+        written = 0
+        for start in range(0, len(data[0]), self.batch_size):
+            block = [column[start:start + self.batch_size] for column in data]
+            self.client.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", block,
+                                columnar=True, types_check=False, settings=settings)
+            written += len(block[0])
+        return written
 
     def write_samples(self, samples: Iterable[Sample]) -> int:
-        """Insert samples in batches of ``batch_size``; returns how many rows were written.
+        """Insert samples (a :class:`SampleColumns` batch, or ``Sample`` objects) as one
+        INSERT of blocks of ``batch_size`` rows; returns how many rows were written.
 
         Raises:
-            OutOfRange: a sample's time is outside what ``samples`` can store (nothing of its
-                batch is written).
+            OutOfRange: a sample's time is outside what ``samples`` can store (nothing is
+                written).
         """
-        rows = samples if isinstance(samples, list | tuple) else list(samples)
-        return sum(self._insert("samples", SAMPLE_COLUMNS,
-                                sample_columns(rows[i:i + self.batch_size]))
-                   for i in range(0, len(rows), self.batch_size))
+        rows = samples if isinstance(samples, Sequence) else list(samples)
+        return self._insert("samples", SAMPLE_COLUMNS, sample_columns(rows))
 
     def write_records(self, table: str, records: Sequence[Any]) -> int:
         """Insert model dataclasses whose field names are ``table``'s columns (dimension

@@ -33,6 +33,46 @@ NUMBERS = {"UInt8": "<u1", "UInt16": "<u2", "UInt32": "<u4", "UInt64": "<u8",
 ENUM_VALUE = re.compile(r"'((?:[^'\\]|\\.)*)'\s*=\s*(-?\d+)")
 
 
+class Nullable:
+    """A ``Nullable`` column as values and a mask: ``values[i]`` where ``present[i]``, else
+    NULL (what is not present may hold anything). Sliced like a sequence."""
+
+    __slots__ = ("present", "values")
+
+    def __init__(self, values: Sequence[Any], present: np.ndarray) -> None:
+        self.values, self.present = values, present
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: slice) -> Nullable:
+        return Nullable(self.values[index], self.present[index])
+
+    def objects(self) -> np.ndarray:
+        """The column as an object array with ``None`` for NULL (the driver's own form)."""
+        out = np.full(len(self.values), None, dtype=object)
+        where = np.flatnonzero(self.present)
+        out[where] = [self.values[i] for i in where.tolist()]
+        return out
+
+
+def driver_columns(data: Sequence[Any], use_numpy: bool) -> list[Any]:
+    """``data`` as the driver's own encoders take it: with ``use_numpy`` every column a numpy
+    array, else every column a list; a :class:`Nullable` one with ``None`` for NULL."""
+    out = []
+    for column in data:
+        if isinstance(column, Nullable):
+            column = column.objects()
+        if not use_numpy:
+            column = column.tolist() if isinstance(column, np.ndarray) else list(column)
+        elif not isinstance(column, np.ndarray):
+            objects = np.empty(len(column), dtype=object)
+            objects[:] = column
+            column = objects
+        out.append(column)
+    return out
+
+
 class Unsupported(ValueError):
     """A column type this module does not encode (the driver's encoders take the block)."""
 
@@ -91,7 +131,8 @@ def encode(type_name: str, values: Any) -> bytes:
     Args:
         type_name: the column's type as the server names it: a number type, ``DateTime``,
             ``String``, ``Enum8(...)``, ``Array(String)`` or ``Nullable(<number>)``.
-        values: a sequence (numpy array or list) of the column's values; ``None`` for NULL.
+        values: a sequence (numpy array or list) of the column's values, ``None`` for NULL;
+            or a :class:`Nullable` for a ``Nullable`` type.
 
     Raises:
         Unsupported: another type.
@@ -110,6 +151,13 @@ def encode(type_name: str, values: Any) -> bytes:
     if type_name == "Array(String)":
         return _string_arrays(values)
     if type_name.startswith("Nullable(") and type_name[9:-1] in NUMBERS:
+        if isinstance(values, Nullable):
+            inner = np.dtype(NUMBERS[type_name[9:-1]])
+            data = np.zeros(n, inner)
+            where = np.flatnonzero(values.present)
+            data[where] = np.fromiter(map(values.values.__getitem__, where.tolist()), inner,
+                                      where.size)
+            return (~values.present).astype(np.uint8).tobytes() + data.tobytes()
         objects = np.asarray(values, dtype=object)
         null = objects == None  # noqa: E711 (elementwise, in C)
         filled = np.where(null, 0, objects)
@@ -118,33 +166,49 @@ def encode(type_name: str, values: Any) -> bytes:
 
 
 def insert(client: Any, table: str, columns: Sequence[str], data: Sequence[Any],
-           settings: dict[str, Any] | None = None) -> int:
+           settings: dict[str, Any] | None = None, block_rows: int = 100_000) -> int:
     """INSERT ``data`` (one sequence per column of ``columns``, all of one length) into
-    ``table`` as one Native block through ``client`` (a clickhouse-driver ``Client``, with
-    ``settings`` as for its ``execute``); returns the rows inserted. A block with a type this
-    module does not encode goes through the driver's encoders instead.
+    ``table`` through ``client`` (a clickhouse-driver ``Client``, with ``settings`` as for its
+    ``execute``); returns the rows inserted. A block with a type this module does not encode
+    goes through the driver's encoders instead.
+
+    The rows go as one INSERT of Native blocks of ``block_rows``, and the server is told to
+    write each block as it arrives (``min_insert_block_size_rows``) rather than gather them
+    all first, so it stores one block while this process encodes the next (a million samples:
+    0.79 s against 1.26 s as ten INSERTs, ``bench.p2_sink``). As with separate INSERTs, a
+    failure halfway can leave the blocks before it stored; the caller's retry then repeats
+    them and they collapse in the ReplacingMergeTree tables.
 
     Raises:
-        clickhouse_driver.errors.Error: the server refused the INSERT (nothing inserted).
+        clickhouse_driver.errors.Error: the server refused the INSERT.
         ValueError: a value its column cannot hold.
     """
     rows = len(data[0]) if data else 0
     if not rows:
         return 0
     query = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
-    with client.disconnect_on_error(query, dict(settings or {})):
+    settings = dict(settings or {})
+    if rows > block_rows:
+        settings.setdefault("min_insert_block_size_rows", block_rows)
+        settings.setdefault("min_insert_block_size_bytes", 0)
+    with client.disconnect_on_error(query, settings):
         conn = client.connection
         conn.send_query(query)
         conn.send_external_tables(None)
         sample = client.receive_sample_block()
         types = [t for _, t in sample.columns_with_types]
         try:
-            encoded = [encode(t, column) for t, column in zip(types, data, strict=True)]
+            for start in range(0, rows, block_rows):
+                block = [column[start:start + block_rows] for column in data]
+                encoded = [encode(t, column) for t, column in zip(types, block, strict=True)]
+                _send_block(conn, sample.columns_with_types, encoded, len(block[0]))
+                client.receive_profile_events()  # servers that send them do so per block
         except Unsupported:
-            client.send_data(sample, list(data), types_check=False, columnar=True)
+            if start:  # every block is encoded by the same types: only the first can fail
+                raise
+            client.send_data(sample, driver_columns(data, bool(settings.get("use_numpy"))),
+                             types_check=False, columnar=True)
         else:
-            _send_block(conn, sample.columns_with_types, encoded, rows)
-            client.receive_profile_events()
             conn.send_data(ColumnOrientedBlock())  # an empty block ends the data
             client.receive_profile_events()
         client.receive_end_of_insert_query()

@@ -39,7 +39,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from netargus.model import COUNTER_MAX, STORABLE_FROM, STORABLE_UNTIL, Kind, OutOfRange, Sample
+from netargus.model import (
+    COUNTER_MAX,
+    STORABLE_FROM,
+    STORABLE_UNTIL,
+    Kind,
+    OutOfRange,
+    SampleColumns,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS, MS = 10**9, 10**3  # units per second of gNMI (ns) and kvGPB/JTI (ms) timestamps
@@ -67,10 +74,15 @@ class Dropped:
 
 @dataclass(slots=True)
 class Decoded:
-    """What one message decoded to: its samples and the leaves that became none."""
+    """What one message decoded to: its samples (columns; a decoder may give a list of
+    ``Sample``, taken into columns) and the leaves that became none."""
 
-    samples: list[Sample] = field(default_factory=list)
+    samples: SampleColumns = field(default_factory=SampleColumns)
     dropped: list[Dropped] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.samples, SampleColumns):
+            self.samples = SampleColumns(self.samples)
 
 
 class LeafError(ValueError):

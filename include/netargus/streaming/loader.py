@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netargus.model import Sample
+from netargus.model import Sample, SampleColumns
 from netargus.streaming.decoders import decode_message
 from netargus.streaming.raw import DEADLETTER, OBSERVATIONS, NoSamples, Rejected, encode_many
 
@@ -119,8 +119,8 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
     empty = 0
     dropped: Counter[str] = Counter()
     leaves: dict[tuple[bytes, str], Counter[tuple[str, str, str]]] = {}  # (device, format)
-    samples: list[Sample] = []
-    decoded: list[tuple[bytes, list[Sample]]] = []  # (device, samples) per good message
+    samples = SampleColumns()
+    decoded: list[tuple[bytes, SampleColumns]] = []  # (device, samples) per good message
     rejects: list[tuple[Any, str]] = []
     deadline = time.monotonic() + time_budget
     idle, assigned_at, seen = 0, None, False
@@ -150,11 +150,11 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                 continue
             got = result.samples
             samples.extend(got)
-            decoded.append((got[0].device.encode(), got))
+            decoded.append((got.device[0].encode(), got))
             if result.dropped:
-                fmt = str(got[0].source)
+                fmt = str(got.source[0])
                 dropped.update(f"{fmt}: {d.reason}" for d in result.dropped)
-                leaves.setdefault((got[0].device.encode(), fmt), Counter()).update(
+                leaves.setdefault((got.device[0].encode(), fmt), Counter()).update(
                     (d.path, d.reason, d.value) for d in result.dropped)
     if not report.messages:
         return report

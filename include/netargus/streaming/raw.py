@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from netargus.model import Sample, check_storable, utc
+from netargus.model import Sample, SampleColumns, check_storable, utc
 from netargus.streaming.leaves import Dropped, number
 
 RAW = "netargus.raw"
@@ -127,41 +127,43 @@ def samples_from_json(payload: bytes) -> list[Sample]:
     return samples
 
 
-def _object(sample: Sample, ts: str, labels: dict[str, str]) -> dict[str, Any]:
+def _object(ts: str, device: str, source: str, metric: str, value: float | int, kind: str,
+            labels: dict[str, str], bits: int) -> dict[str, Any]:
     # source and kind are StrEnums: json writes them as their values
-    out = {"ts": ts, "device": sample.device, "source": sample.source,
-           "metric": sample.metric, "value": sample.value, "kind": sample.kind,
-           "labels": labels}
-    if sample.bits:
-        out["bits"] = sample.bits
+    out = {"ts": ts, "device": device, "source": source, "metric": metric, "value": value,
+           "kind": kind, "labels": labels}
+    if bits:
+        out["bits"] = bits
     return out
+
+
+def _fields(sample: Sample, ts: str) -> tuple[Any, ...]:
+    return (ts, sample.device, sample.source, sample.metric, sample.value, sample.kind,
+            dict(sample.labels), sample.bits)
 
 
 def sample_object(sample: Sample) -> dict[str, Any]:
     """A sample as the JSON sample object above (``ts`` ISO-8601 in UTC, ``Z``)."""
-    ts = sample.ts.isoformat().replace("+00:00", "Z")
-    return _object(sample, ts, dict(sample.labels))
+    return _object(*_fields(sample, sample.ts.isoformat().replace("+00:00", "Z")))
 
 
-def encode_many(samples: list[Sample]) -> bytes:
-    """Samples as one JSON list (what :func:`decode` reads back)."""
-    stamps: dict[int, str] = {}  # samples of one message share time and labels objects
-    labels: dict[int, dict[str, str]] = {}
-    objs = []
-    for s in samples:
-        ts = stamps.get(id(s.ts))
-        if ts is None:
-            ts = stamps[id(s.ts)] = s.ts.isoformat()
-        lab = labels.get(id(s.labels))
-        if lab is None:
-            lab = labels[id(s.labels)] = dict(s.labels)
-        objs.append(_object(s, ts, lab))
+def encode_many(samples: Sequence[Sample]) -> bytes:
+    """Samples (a :class:`~netargus.model.SampleColumns` batch is read by column, with no
+    ``Sample`` built) as one JSON list (what :func:`decode` reads back)."""
+    cols = samples if isinstance(samples, SampleColumns) else SampleColumns(samples)
+    # the samples of one message share time and label objects: convert each once
+    stamps = {id(t): t.isoformat() for t in cols.ts}
+    labels = {id(lab): dict(lab) for lab in cols.labels}
+    objs = [_object(stamps[id(ts)], device, source, metric, value, kind, labels[id(lab)], bits)
+            for ts, device, source, metric, value, kind, lab, bits in zip(
+                cols.ts, cols.device, cols.source, cols.metric, cols.value, cols.kind,
+                cols.labels, cols.bits, strict=True)]
     return json.dumps(objs, separators=(",", ":")).encode()
 
 
 def encode(sample: Sample) -> bytes:
     """A normalized sample for ``netargus.observations`` (the raw shape, canonical)."""
-    return json.dumps(_object(sample, sample.ts.isoformat(), dict(sample.labels)),
+    return json.dumps(_object(*_fields(sample, sample.ts.isoformat())),
                       separators=(",", ":")).encode()
 
 

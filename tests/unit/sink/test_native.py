@@ -78,3 +78,17 @@ def test_an_unknown_enum_name_and_an_unsupported_type_are_refused():
         native.encode("LowCardinality(String)", ["a"])
     with pytest.raises(native.Unsupported):
         native.encode("Nullable(String)", ["a"])
+
+
+def test_a_nullable_given_as_values_and_mask_encodes_as_the_driver_does():
+    """The sink's form of ``counter_value``: the samples' values and a mask of the exact
+    counters; what is masked out (gauges, fractional counters) is NULL whatever it holds."""
+    values = [2**64 - 1, -3.5, 7, 0.25, 2**53 + 1]
+    present = np.array([True, False, True, False, True])
+    expected = [2**64 - 1, None, 7, None, 2**53 + 1]
+    column = native.Nullable(values, present)
+    assert native.encode("Nullable(UInt64)", column) == driver("Nullable(UInt64)", expected)
+    assert native.encode("Nullable(UInt64)", column[1:4]) == driver("Nullable(UInt64)",
+                                                                    expected[1:4])
+    assert native.driver_columns([column], use_numpy=False) == [expected]
+    assert native.driver_columns([column], use_numpy=True)[0].tolist() == expected

@@ -25,7 +25,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Protocol
 
-from netargus.model import OutOfRange, Sample, check_storable, utc
+from netargus.model import OutOfRange, SampleColumns, check_storable, utc
 from netargus.streaming.leaves import NS, Decoded, Dropped, describe, epoch_time
 from netargus.streaming.raw import (
     FORMAT_HEADER,
@@ -129,7 +129,7 @@ def decode_message(payload: bytes | None, headers: list[tuple[str, bytes]] | Non
         raise Rejected("empty message")
     fmt, decoder = _decoder(header(headers, FORMAT_HEADER) or JSON_FORMAT)
     if decoder is None:
-        return Decoded(samples_from_json(payload), [])
+        return Decoded(SampleColumns(samples_from_json(payload)), [])
     device = key.decode("utf-8", "replace") if key else ""
     if not device or device.startswith("unparsed@"):
         # the collector could not read the sender's name: say why the payload is bad
@@ -139,8 +139,9 @@ def decode_message(payload: bytes | None, headers: list[tuple[str, bytes]] | Non
 
 
 def decode(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None,
-           key: bytes | None = None) -> list[Sample]:
-    """The samples of one raw message: :func:`decode_message` without the dropped leaves.
+           key: bytes | None = None) -> SampleColumns:
+    """The samples of one raw message (a sequence of ``Sample``): :func:`decode_message`
+    without the dropped leaves.
 
     Raises:
         Rejected: with the reason, for the dead-letter topic.
@@ -174,7 +175,7 @@ def decode_payload(payload: bytes, fmt: str, device: str | None = None,
     """
     fmt, decoder = _decoder(fmt)
     if decoder is None:
-        return Decoded(samples_from_json(payload), [])
+        return Decoded(SampleColumns(samples_from_json(payload)), [])
     if received is not None:
         try:
             check_storable(utc(received))

@@ -32,7 +32,7 @@ from datetime import datetime
 import numpy as np
 from pygnmi.spec.v080 import gnmi_pb2
 
-from netargus.model import Kind, OutOfRange, Sample, Source
+from netargus.model import Kind, OutOfRange, SampleColumns, Source
 from netargus.streaming.decoders.names import leaf_metric, parse_message
 from netargus.streaming.decoders.yangjson import Leaf, flatten
 from netargus.streaming.leaves import (
@@ -260,8 +260,7 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
                     _add(samples, dropped, ts, device, Leaf(names, labels, _scalar(update.val),
                          f"{prefix.text}/{elems[0].name}", keys))
                     continue
-                samples.append(Sample.trusted(ts, device, Source.GNMI, metric, value, kind,
-                                              labels, bits))
+                samples.add(ts, device, Source.GNMI, metric, value, kind, labels, bits)
                 continue
         where = prefix.extend(update.path)
         for leaf in _leaves(update, where, dropped):
@@ -274,7 +273,7 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
 _NUMBERS = frozenset({"uint_val", "int_val", "double_val", "float_val"})
 
 
-def _add(samples: list[Sample], dropped: list[Dropped], ts: datetime, device: str,
+def _add(samples: SampleColumns, dropped: list[Dropped], ts: datetime, device: str,
          leaf: Leaf) -> None:
     """``leaf`` as a sample, or as a dropped leaf with the reason."""
     if not leaf.names:
@@ -290,8 +289,7 @@ def _add(samples: list[Sample], dropped: list[Dropped], ts: datetime, device: st
     except LeafError as exc:
         dropped.append(Dropped(leaf.path, str(exc), shorten(leaf.value)))
         return
-    samples.append(Sample.trusted(ts, device, Source.GNMI, metric, value, kind, leaf.labels,
-                                  bits))
+    samples.add(ts, device, Source.GNMI, metric, value, kind, leaf.labels, bits)
 
 
 def _key_leaf(prefix: _Where, updates: list[gnmi_pb2.Update]) -> list[gnmi_pb2.Update]:

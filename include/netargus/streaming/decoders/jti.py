@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from netargus.model import Kind, OutOfRange, Sample, Source
+from netargus.model import Kind, OutOfRange, Source
 from netargus.proto.juniper import port_pb2, telemetry_top_pb2
 from netargus.streaming.decoders.names import parse_message
 from netargus.streaming.leaves import MS, Decoded, Dropped, epoch_time, shorten, status_number
@@ -81,9 +81,9 @@ class _Out:
 
     def add(self, metric: str, value: int, kind: Kind, labels: tuple[tuple[str, str], ...]
             ) -> None:
-        self.out.samples.append(Sample.trusted(
-            self.ts, self.device, Source.JTI, metric, value if kind is C else float(value),
-            kind, labels, 64 if kind is C else 0))
+        self.out.samples.add(self.ts, self.device, Source.JTI, metric,
+                             value if kind is C else float(value), kind, labels,
+                             64 if kind is C else 0)
 
 
 def _interface(info, emit: _Out, n: int) -> None:

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from netargus.model import Kind, OutOfRange, Sample, Source
+from netargus.model import Kind, OutOfRange, Source
 from netargus.proto.cisco import telemetry_bis_pb2
 from netargus.streaming.decoders.kvgpb import content_leaves, key_labels, path_lists
 from netargus.streaming.decoders.names import (
@@ -181,7 +181,6 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
             except LeafError as exc:
                 out.dropped.append(Dropped(leaf.path, str(exc), shorten(leaf.value)))
                 continue
-            out.samples.append(Sample.trusted(ts, device, Source.MDT, metric, value, kind,
-                                              leaf.labels,
-                                              (leaf.bits or bits) if kind is C else 0))
+            out.samples.add(ts, device, Source.MDT, metric, value, kind, leaf.labels,
+                            (leaf.bits or bits) if kind is C else 0)
     return out
