@@ -50,7 +50,7 @@ def test_house_rules(parsed):
 def test_discovery_shape(parsed):
     dag = parsed["dags"]["discovery"]
     assert dag["timetable"] == "CronDataIntervalTimetable"
-    assert dag["tasks"] == ["discover_shard", "plan_shards", "summarize"]
+    assert dag["tasks"] == ["discover_shard", "plan_shards"]
     assert parsed["dags"]["enrichment"]["schedule"] == "0 * * * *"
 
 
@@ -81,7 +81,7 @@ def test_one_polling_dag_per_profile(parsed):
     assert parsed["dags"]["polling_interfaces"]["schedule"] == "* * * * *"
     assert parsed["dags"]["polling_health"]["schedule"] == "*/5 * * * *"
     assert parsed["dags"]["polling_interfaces"]["tasks"] == [
-        "plan_shards", "poll_shard", "summarize"]
+        "plan_shards", "poll_shard"]
 
 
 def test_editing_profiles_yaml_changes_the_dags(tmp_path):
@@ -125,5 +125,5 @@ def test_streaming_shape(parsed):
     assert collector["timetable"] == "NullTimetable" and collector["tasks"] == ["collect"]
     loader = parsed["dags"]["stream_loader"]
     assert (loader["timetable"], loader["schedule"]) == ("CronDataIntervalTimetable", "* * * * *")
-    assert loader["tasks"] == ["ensure_schema", "load", "rate_counters"]
+    assert loader["tasks"] == ["load", "rate_counters"]
     assert loader["max_active_runs"] == 1

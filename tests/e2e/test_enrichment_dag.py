@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lab.recordings import recordings
 from netargus.store import connect
-from tests.helpers.dagrun import run_dag
+from tests.helpers.dagrun import run_dag, shard_total
 
 # a table's MIB columns (ENTITY-MIB entPhysicalTable; LLDP-MIB lldpRemTable; IP-MIB ARP and
 # BRIDGE-MIB / Q-BRIDGE-MIB forwarding tables)
@@ -46,7 +46,7 @@ def test_enrichment_fills_dimension_tables(airflow_env, clickhouse_server):
         assert devices == recorded_with(prefixes), table
     statuses = dict(db.execute("SELECT device, toString(status) FROM poll_status FINAL "
                                "WHERE dag_id = 'enrichment'"))
-    assert run["results"]["summarize"] == {
+    assert shard_total(run, "enrich_shard") == {
         "devices": len(statuses), "ok": len(recordings()), "partial": 1,
         "timeout": 1, "auth_failure": 2, "network_failure": 1}
     assert statuses["lab-wrong-credentials"] == "auth_failure"

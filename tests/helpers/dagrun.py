@@ -26,3 +26,15 @@ def run_dag(env: dict, dag_id: str, logical_date: str, conf: dict | None = None,
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+
+
+def shard_total(run: dict, task_id: str) -> dict[str, int]:
+    """The counts the mapped ``task_id``'s shards of ``run`` returned, added up (``shard``,
+    their number, dropped): what the whole run did."""
+    total: dict[str, int] = {}
+    for key, result in run["results"].items():
+        if key.split("[")[0] == task_id:
+            for name, value in result.items():
+                if name != "shard":
+                    total[name] = total.get(name, 0) + int(value)
+    return total

@@ -20,7 +20,7 @@ POOLS = {SNMP_POOL: "SNMP collection (discovery, enrichment, polling)",
 
 def executor_slots(snmp_slots: int, streaming_shards: int) -> int:
     """The executor parallelism that lets every streaming shard hold its collector while the
-    SNMP pool is full and the small tasks (schema checks, planning, summaries, the loader)
+    SNMP pool is full and the small tasks (planning, the loader, its rates)
     still run: SNMP slots + streaming shards + 2."""
     return snmp_slots + streaming_shards + 2
 
@@ -35,13 +35,3 @@ def run_stamp(context: Any) -> dict[str, Any]:
         interval_end = context["dag_run"].run_after
     return {"dag_id": context["dag"].dag_id, "run_id": context["run_id"],
             "interval_end": interval_end}
-
-
-def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
-    """Add up the shards' counts (the run's XCom result); ``shard`` keys are dropped."""
-    total: dict[str, int] = {}
-    for result in results:
-        for key, value in result.items():
-            if key != "shard":
-                total[key] = total.get(key, 0) + int(value)
-    return total

@@ -1,9 +1,11 @@
 """The one graph every collecting DAG has, declared once.
 
-``plan_shards >> <work>.expand(shard) >> summarize``: the schema is brought up to date and the
-devices are spread over shards by stable hash (one task: every task instance costs the
-scheduler and a worker process), one mapped task per shard collects (in the shared SNMP
-pool), and the shards' counts are added up. DAG files call
+``plan_shards >> <work>.expand(shard)``: the schema is brought up to date and the devices are
+spread over shards by stable hash (one task: every task instance costs the scheduler, the API
+server and a worker process about a second of CPU), then one mapped task per shard collects
+(in the shared SNMP pool) and returns its counts. No task adds the shards' counts up: that
+bought a task instance per run and nothing else (each shard's result is its XCom, and
+``poll_status`` has every device's outcome). DAG files call
 :func:`collection_dag` with their schedule and the two callables from
 :mod:`netargus.airflow.tasks` (which import their libraries inside, so parsing a DAG file
 loads no collector or database library).
@@ -69,12 +71,6 @@ def collection_dag(*, dag_id: str, schedule: str, doc_md: str | None, tags: list
             return work(shard, clickhouse_conn_id=CLICKHOUSE, **work_kwargs,
                         **run_stamp(context))
 
-        @task
-        def summarize(results: list[dict]) -> dict:
-            from netargus.airflow import summarize
-
-            return summarize(results)
-
-        summarize(work_shard.expand(shard=plan_shards()))  # type: ignore[arg-type]  # XComArg
+        work_shard.expand(shard=plan_shards())
 
     return collection()

@@ -90,7 +90,7 @@ class Listener(ConfigModel):
 class StreamingConfig(ConfigModel):
     shards: int = Field(default=4, ge=1, le=256)
     raw_topic: str = Field(default="netargus.raw", pattern=r"^[A-Za-z0-9._-]{1,249}$")
-    loaders: int = Field(default=2, ge=1, le=64)  # stream_loader's consumers (one group)
+    loaders: int = Field(default=1, ge=1, le=64)  # stream_loader's consumers (one group)
     lease_seconds: float = Field(default=1800, gt=0)
     heartbeat_seconds: float = Field(default=30, gt=0)
     # past its lease's end, a collector that cannot reach the lease log (the store is down)
