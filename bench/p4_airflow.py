@@ -1,7 +1,7 @@
 """P4: how many devices one 60 s polling interval handles through Airflow on this machine.
 
-A bench lab (its own folder and ports) runs Airflow 3 standalone (LocalExecutor, parallelism
-4) with an inventory of N SNMPv3 devices replaying the lab's recordings, and a profile polling
+A bench lab (its own folder and ports) runs Airflow 3 (LocalExecutor, the lab's parallelism)
+with an inventory of N SNMPv3 devices replaying the lab's recordings, and a profile polling
 ifTable/ifXTable counters in 4 mapped shards. For growing N, one run is triggered through the
 REST API and timed from start to end; devices per 60 s = N x 60 / run seconds. The reference,
 measured in the same run, is the same polling code called directly in one process (no Airflow):

@@ -1,7 +1,7 @@
 """P4 under the full lab: N SNMP devices at a one-minute cadence for a while, every DAG live.
 
 The bench lab runs what ``make demo`` runs (ClickHouse, Kafka, snmpsim, netconfd, the streaming
-simulators, Airflow 3 standalone with every DAG unpaused: discovery, enrichment, the bundled
+simulators, Airflow 3's components with every DAG unpaused: discovery, enrichment, the bundled
 profiles' polling DAGs, the streaming supervisor, collectors and loader) with an inventory of N
 SNMPv3 devices replaying the lab's recordings (``bench-<token>-NNNN``, fresh data each size).
 After a warm-up, for MINUTES minutes it measures:
@@ -105,12 +105,12 @@ def busy_seconds() -> float:
 
 
 ROLES = (  # (role, words of its command line: Airflow 3 sets its processes' titles)
+    ("the shell waiting on Airflow's components", "/bin/sh -c"),
     ("scheduler", "airflow scheduler"), ("dag-processor", "dag-processor"),
     ("triggerer", "airflow triggerer"), ("api-server", "api_server"),
     ("executor workers and the tasks they ran", "LocalExecutor"),
     ("tasks running at both ends (streaming collectors)", "airflow worker --"),
-    ("airflow standalone and serve-logs", "airflow standalone"),
-    ("airflow standalone and serve-logs", "serve-logs"),
+    ("airflow serve-logs", "serve-logs"),
     ("clickhouse", "clickhouse"), ("kafka (tansu)", "tansu"), ("snmpsim", "snmpsim"),
     ("streaming simulators", "streamsim"), ("netconf", "netconf"))
 

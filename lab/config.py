@@ -219,7 +219,7 @@ class LabConfig:
         return drivers()[protocol]().auth(c.get("login"), c.get("password"), c.get("extra"))
 
     def airflow_env(self) -> dict[str, str]:
-        """Environment for Airflow processes (standalone or ``dag.test()``) using this lab."""
+        """Environment for Airflow processes (its components or ``dag.test()``) using this lab."""
         s = self.secrets()
         home = self.path("airflow", "x").parent
         pw_file = self.path("airflow", "passwords.json")

@@ -229,7 +229,8 @@ def run_demo(cfg: LabConfig) -> None:
          lambda: services.up(cfg, services.DATA_SERVICES))
     step("ClickHouse migrations", lambda: apply_migrations(cfg))
     cfg.write_env_file()  # for the airflow CLI against the lab: source .lab/airflow.env
-    step("Airflow 3 standalone", lambda: services.up(cfg, (services.AIRFLOW,)))
+    step("Airflow 3 (scheduler, DAG processor, triggerer, API server)",
+         lambda: services.up(cfg, (services.AIRFLOW,)))
     for dag_id in DEMO_DAGS:
         step(f"run DAG {dag_id} through Airflow", lambda d=dag_id: trigger_and_wait(cfg, d))
     count = step("devices in ClickHouse", lambda: print_discovered(cfg))

@@ -243,13 +243,15 @@ class Profile(ConfigModel):
 
     A run polls its devices in one shard (a mapped task) per ``devices_per_shard`` devices,
     rounded up, and at most ``shards``: every task instance costs Airflow about a second of
-    CPU, so a small fleet is not spread thin (the demo's 26 devices: one shard)."""
+    CPU and a task process (150 to 250 MB), while one process polls about 175 k varbinds/s
+    (README, P1), so a small fleet is not spread thin (the demo's 26 devices: one shard; 1,000
+    devices: two)."""
 
     schedule: str
     metric_groups: list[str] = Field(min_length=1)
     select: Selector = Selector()
     shards: int = Field(default=4, ge=1, le=256)
-    devices_per_shard: int = Field(default=250, ge=1)
+    devices_per_shard: int = Field(default=500, ge=1)
     concurrency: int = Field(default=64, ge=1, le=1024)
     # sample transforms (plugins, netargus.transform.plugins) applied to every poll, in order
     transforms: list[str] = []
