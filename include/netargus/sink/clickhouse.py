@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from itertools import repeat
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from netargus.model import (
     PollResult,
     Sample,
     SampleColumns,
+    convert_shared,
 )
 from netargus.sink import native
 from netargus.store import epoch
@@ -70,17 +71,6 @@ def transpose(rows: list[list[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else []
 
 
-def _fields(samples: Sequence[Sample]) -> SampleColumns:
-    """``samples`` as columns: a :class:`SampleColumns` as it is, else each field read for
-    all samples at once (``attrgetter`` mapped in C)."""
-    if isinstance(samples, SampleColumns):
-        return samples
-    out = SampleColumns()
-    for name in SampleColumns.__slots__:
-        setattr(out, name, list(map(attrgetter(name), samples)))
-    return out
-
-
 def sample_columns(samples: Sequence[Sample]) -> list[Any]:
     """numpy columns of ``samples`` (a :class:`SampleColumns` batch, or ``Sample`` objects)
     in :data:`SAMPLE_COLUMNS` order.
@@ -93,7 +83,7 @@ def sample_columns(samples: Sequence[Sample]) -> list[Any]:
         OutOfRange: a sample's time is outside what ``samples`` can store (a cast to UInt32
             would wrap it silently).
     """
-    cols = _fields(samples)
+    cols = SampleColumns.of(samples)
     n = len(cols)
     seconds = np.fromiter(map(datetime.timestamp, cols.ts), np.float64, n)
     micros = np.rint(seconds * 1_000_000).astype(np.int64)
@@ -103,13 +93,8 @@ def sample_columns(samples: Sequence[Sample]) -> list[Any]:
         raise OutOfRange(f"sample {cols.device[i]} {cols.metric[i]} at "
                          f"{cols.ts[i].isoformat()}: outside what samples can store "
                          "(1970-01-01 .. 2106-02-07T06:28:15Z)")
-    # label sets: converted once per distinct tuple (looked up by identity: the samples of a
-    # message or a table row share one tuple)
-    ids = list(map(id, cols.labels))
-    series = {key: (",".join(f"{k}={v}" for k, v in labels), [k for k, _ in labels],
-                    [v for _, v in labels])
-              for key, labels in dict(zip(ids, cols.labels, strict=True)).items()}
-    rows = list(map(series.__getitem__, ids))
+    rows = convert_shared(cols.labels, lambda labels: (
+        ",".join(f"{k}={v}" for k, v in labels), [k for k, _ in labels], [v for _, v in labels]))
     kinds = list(map(str.__str__, cols.kind))  # StrEnum: its value, fast
     values = np.fromiter(cols.value, np.float64, n)
     # counter_value: a counter's exact int (Sample keeps whole counters as int), else NULL

@@ -48,11 +48,16 @@ class Nullable:
     def __getitem__(self, index: slice) -> Nullable:
         return Nullable(self.values[index], self.present[index])
 
+    def present_values(self) -> tuple[np.ndarray, list[Any]]:
+        """Where the column is not NULL (indexes), and its values there."""
+        where = np.flatnonzero(self.present)
+        return where, list(map(self.values.__getitem__, where.tolist()))
+
     def objects(self) -> np.ndarray:
         """The column as an object array with ``None`` for NULL (the driver's own form)."""
         out = np.full(len(self.values), None, dtype=object)
-        where = np.flatnonzero(self.present)
-        out[where] = [self.values[i] for i in where.tolist()]
+        where, values = self.present_values()
+        out[where] = values
         return out
 
 
@@ -154,9 +159,8 @@ def encode(type_name: str, values: Any) -> bytes:
         if isinstance(values, Nullable):
             inner = np.dtype(NUMBERS[type_name[9:-1]])
             data = np.zeros(n, inner)
-            where = np.flatnonzero(values.present)
-            data[where] = np.fromiter(map(values.values.__getitem__, where.tolist()), inner,
-                                      where.size)
+            where, present = values.present_values()
+            data[where] = np.fromiter(present, inner, where.size)
             return (~values.present).astype(np.uint8).tobytes() + data.tobytes()
         objects = np.asarray(values, dtype=object)
         null = objects == None  # noqa: E711 (elementwise, in C)

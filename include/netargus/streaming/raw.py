@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from netargus.model import Sample, SampleColumns, check_storable, utc
+from netargus.model import Sample, SampleColumns, check_storable, convert_shared, utc
 from netargus.streaming.leaves import Dropped, number
 
 RAW = "netargus.raw"
@@ -150,14 +150,10 @@ def sample_object(sample: Sample) -> dict[str, Any]:
 def encode_many(samples: Sequence[Sample]) -> bytes:
     """Samples (a :class:`~netargus.model.SampleColumns` batch is read by column, with no
     ``Sample`` built) as one JSON list (what :func:`decode` reads back)."""
-    cols = samples if isinstance(samples, SampleColumns) else SampleColumns(samples)
-    # the samples of one message share time and label objects: convert each once
-    stamps = {id(t): t.isoformat() for t in cols.ts}
-    labels = {id(lab): dict(lab) for lab in cols.labels}
-    objs = [_object(stamps[id(ts)], device, source, metric, value, kind, labels[id(lab)], bits)
-            for ts, device, source, metric, value, kind, lab, bits in zip(
-                cols.ts, cols.device, cols.source, cols.metric, cols.value, cols.kind,
-                cols.labels, cols.bits, strict=True)]
+    cols = SampleColumns.of(samples)
+    objs = list(map(_object, convert_shared(cols.ts, datetime.isoformat), cols.device,
+                    cols.source, cols.metric, cols.value, cols.kind,
+                    convert_shared(cols.labels, dict), cols.bits))
     return json.dumps(objs, separators=(",", ":")).encode()
 
 
