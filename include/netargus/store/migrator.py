@@ -170,6 +170,17 @@ def _statement_needed(db: Executor, statement: str, guard: str | None = None) ->
     return not found[0][0]
 
 
+def _holder(db: Executor) -> tuple[Any, ...] | None:
+    """The lock's rows (holder, epoch seconds), or None when no lock table exists (its holder
+    dropped it since we found it)."""
+    try:
+        return tuple(db.query(f"SELECT holder, toUnixTimestamp(at) FROM {LOCK_TABLE}"))
+    except Exception as exc:
+        if "doesn't exist" in str(exc) or "UNKNOWN_TABLE" in str(exc):
+            return None
+        raise
+
+
 @contextmanager
 def _locked(db: Executor, wait: float, stale_after: float) -> Iterator[None]:
     """Hold the migration lock (see the module docstring) for the ``with`` block.
@@ -187,15 +198,16 @@ def _locked(db: Executor, wait: float, stale_after: float) -> Iterator[None]:
         except Exception as exc:
             if "already exists" not in str(exc):
                 raise
-        holder = tuple(db.query(f"SELECT holder, toUnixTimestamp(at) FROM {LOCK_TABLE}"))
+        holder = _holder(db)
+        if holder is None:  # released between our CREATE and this read: try again at once
+            continue
         now = time.monotonic()
         if seen is None or seen[0] != holder:
             seen = (holder, now)
         elif now - seen[1] >= stale_after:
             log.warning("schema migration lock held by %s for %.0f s: broken as stale",
                         holder or "nobody", now - seen[1])
-            if tuple(db.query(f"SELECT holder, toUnixTimestamp(at) FROM {LOCK_TABLE}")) \
-                    == holder:
+            if _holder(db) == holder:
                 db.execute(f"DROP TABLE IF EXISTS {LOCK_TABLE}")
             seen = None
             continue

@@ -270,3 +270,33 @@ def test_an_interrupted_run_records_nothing_and_the_next_one_finishes_once(
         assert len(recorded(db)) == 3
     finally:
         db.close()
+
+
+def test_a_lock_released_between_our_create_and_our_read_is_taken_at_once(folder):
+    """Another process held the lock when our CREATE ran and dropped it before our SELECT of
+    its holder (seen in CI: schema checks started together on an empty database). The lock
+    is free then: take it, do not fail on the missing table. A scripted stand-in, since the
+    interleaving cannot be forced on a real server."""
+
+    class Released(RecordingExecutor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.creates = 0
+
+        def execute(self, sql: str) -> None:
+            if sql.startswith("CREATE TABLE schema_migration_lock"):
+                self.creates += 1
+                if self.creates == 1:
+                    raise RuntimeError("Table t.schema_migration_lock already exists.")
+            super().execute(sql)
+
+        def query(self, sql: str) -> list[tuple]:
+            if "FROM schema_migration_lock" in sql:
+                raise RuntimeError("Code: 60. DB::Exception: Table "
+                                   "t.schema_migration_lock doesn't exist..")
+            return super().query(sql)
+
+    db = Released()
+    report = migrate(db, load_migrations(folder), wait=5.0)
+    assert report.applied == ["001_first", "002_second"]
+    assert db.creates == 2 and db.lock_statements == ["CREATE", "DROP"]
