@@ -24,6 +24,21 @@ def bench_lab() -> LabConfig:
     return LabConfig.test() if SMOKE else LabConfig.bench()
 
 
+def airflow_bench_lab(**changes: Any) -> LabConfig:
+    """The lab of the benchmarks that run Airflow (P4): the bench lab's folder and ports; in a
+    smoke run a lab of their own beside the test session's (folder ``.lab-test/airflow-bench``,
+    the test lab's ports + 1000), since these benchmarks stop, wipe and restart every service
+    they use. ``changes`` are :class:`LabConfig` fields (an inventory, Airflow's environment)."""
+    from dataclasses import replace
+
+    if SMOKE:
+        test = LabConfig.test()
+        base = LabConfig(test.root / "airflow-bench", offset=test.offset + 1000)
+    else:
+        base = LabConfig(REPO / ".lab-bench", offset=20000)
+    return replace(base, **changes)
+
+
 @contextmanager
 def started(cfg: LabConfig, wanted: tuple[Any, ...]) -> Iterator[LabConfig]:
     """The lab's ``wanted`` services (``lab.services``) for the ``with`` block; those it had

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import REPO, fresh_airflow_lab, record, write_file
+from bench.common import REPO, airflow_bench_lab, fresh_airflow_lab, record, write_file
 from lab import services
 from lab.config import LabConfig
 from lab.demo import airflow_api, trigger_and_wait
@@ -42,7 +42,7 @@ from netargus.profiles import Traits, load_profiles
 from netargus.store import connect
 
 SIZES = [int(a) for a in sys.argv[1:]] or [100, 200, 400]
-ROOT = REPO / ".lab-bench" / "p4"
+ROOT = airflow_bench_lab().root / "p4"
 PROFILES = """
 metric_groups:
   interface_counters: {from_bundle: true}
@@ -58,8 +58,8 @@ def write_config(n: int, token: str) -> tuple[Path, Path]:
     names = list(recordings())
     inventory = {
         "defaults": {"host": "127.0.0.1", "site": "bench",
-                     "snmp": {"port": 31161, "version": "3", "credentials": "snmp_lab_v3",
-                              "timeout": 5, "retries": 1}},
+                     "snmp": {"port": airflow_bench_lab().snmp_port, "version": "3",
+                              "credentials": "snmp_lab_v3", "timeout": 5, "retries": 1}},
         "devices": [{"name": f"bench-{token}-{i:04d}",
                      "snmp": {"context": names[i % len(names)]}}
                     for i in range(n)]}
@@ -116,8 +116,8 @@ def measure(n: int) -> dict:
     """One run of polling_bench over ``n`` devices through the bench lab's Airflow."""
     token = uuid.uuid4().hex[:6]
     inventory, profiles = write_config(n, token)
-    cfg = LabConfig(REPO / ".lab-bench", offset=20000, inventory_file=inventory,
-                    extra_env=(("NETARGUS_PROFILES", str(profiles)),))
+    cfg = airflow_bench_lab(inventory_file=inventory,
+                            extra_env=(("NETARGUS_PROFILES", str(profiles)),))
     with fresh_airflow_lab(cfg):
         return _measure(cfg, n, token, inventory, profiles)
 

@@ -18,7 +18,8 @@ After a warm-up, for MINUTES minutes it measures:
 The reference, measured in the same run, is the lab with the same DAGs and no bench device
 (N = 0 is the first size): what Airflow and streaming cost at rest; each size also reports
 the CPU a device-poll adds above it.
-``python -m bench.p4_fleet [N ...]`` (default 0 100 300), env MINUTES (default 30), AGENTS
+``python -m bench.p4_fleet [N ...]`` (default 0 100 300), env MINUTES (default 30), REST_MINUTES
+(the N = 0 reference's window, default MINUTES: the lab at rest is steady), AGENTS
 (``snmpsim``, the default: the lab's recordings, whose simulator saturates one core near 350
 device-polls a minute; ``snmpd``: Debian's snmpd with the host's own interfaces, one port per
 device, for fleets past that).
@@ -40,7 +41,7 @@ import psutil
 import yaml
 
 from bench.common import (
-    REPO,
+    airflow_bench_lab,
     fresh_airflow_lab,
     record,
     snmpd_ready,
@@ -56,8 +57,9 @@ from netargus.store import connect
 
 SIZES = [int(a) for a in sys.argv[1:]] or [0, 100, 300]
 MINUTES = float(os.environ.get("MINUTES", "30"))
+REST_MINUTES = float(os.environ.get("REST_MINUTES", str(MINUTES)))
 WARMUP_S = float(os.environ.get("WARMUP", "150"))  # Airflow up, first runs, collectors granted
-ROOT = REPO / ".lab-bench" / "p4-fleet"
+ROOT = airflow_bench_lab().root / "p4-fleet"
 DAG = "polling_interfaces"
 AGENTS = os.environ.get("AGENTS", "snmpsim")  # who answers for the devices: snmpsim or snmpd
 SNMPD_PORTS = range(4000, 5000)  # below every lab's ports and the ephemeral range
@@ -145,7 +147,7 @@ def roles_cpu(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, 
 
 def measure(n: int) -> dict:
     token = uuid.uuid4().hex[:6]
-    base = LabConfig(REPO / ".lab-bench", offset=20000)
+    base = airflow_bench_lab()
     cfg = replace(base, inventory_file=write_inventory(n, token, base))
     with snmpd_agents(base) as snmpd, fresh_airflow_lab(cfg):
         time.sleep(WARMUP_S)  # the warm-up is not measured
@@ -155,7 +157,7 @@ def measure(n: int) -> dict:
         agents = [p for p in (read_pid(services.SNMPSIM.pid_file(cfg)), *snmpd) if p]
         start, busy0 = datetime.now(UTC), busy_seconds()
         procs0 = cpu_by_process()
-        time.sleep(MINUTES * 60)  # the measured window: the lab runs on its own
+        time.sleep((MINUTES if n else REST_MINUTES) * 60)  # the window: the lab on its own
         end, busy1 = datetime.now(UTC), busy_seconds()
         procs1 = cpu_by_process()
         agent = sum(procs1[p][1] - procs0[p][1] for p in agents if p in procs0 and p in procs1)

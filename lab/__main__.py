@@ -34,8 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg = LabConfig.test() if args.test else LabConfig.bench() if args.bench else LabConfig.demo()
     try:
         if args.command == "up":
-            todo = services.DATA_SERVICES + ((services.AIRFLOW,) if args.airflow else ())
-            services.up(cfg, todo)
+            from lab.demo import apply_migrations
+
+            services.up(cfg, services.DATA_SERVICES)
+            apply_migrations(cfg)  # the ingestion service's tokens live in ClickHouse
+            services.up(cfg, services.PUSH_SERVICES + ((services.AIRFLOW,) if args.airflow
+                                                       else ()))
             print(f"  environment: source {cfg.write_env_file()}")
         elif args.command == "down":
             services.down(cfg)

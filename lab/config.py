@@ -88,6 +88,11 @@ class LabConfig:
         return 11161 + self.offset
 
     @property
+    def ingest_port(self) -> int:
+        """The ingestion HTTP service (``netargus ingest``)."""
+        return 8090 + self.offset
+
+    @property
     def airflow_port(self) -> int:
         return 8080 + self.offset
 

@@ -222,12 +222,54 @@ def print_netconf_beside_snmp(cfg: LabConfig) -> int:
     return len(rows)
 
 
+PUSHED = """
+SELECT device, metric, arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v),
+       labels.key, labels.value), ',') AS series, kind, argMax(value, ts), max(ts),
+       count() AS points
+FROM samples
+WHERE source = 'rest' AND ts > now() - 600
+GROUP BY device, metric, series, kind
+ORDER BY device, metric, series
+"""
+
+PUSHED_RATES = """
+SELECT device, metric, series, argMax(assumeNotNull(value), ts)
+FROM rates FINAL
+WHERE source = 'rest' AND reason = 'ok' AND ts > now() - 600
+GROUP BY device, metric, series
+"""
+
+
+def pushed_rates_ready(cfg: LabConfig) -> bool:
+    return connect(cfg.clickhouse_settings()).execute(
+        "SELECT uniqExact(device) FROM rates WHERE source = 'rest' AND ts > now() - 600"
+    )[0][0] >= 2
+
+
+def print_pushed(cfg: LabConfig) -> int:
+    """What the lab's push clients sent, as stored: the last value of each series and, for
+    counters, its rate (the clients' counters grow at a known pace: lab/pushsim.py)."""
+    client = connect(cfg.clickhouse_settings())
+    rates = {(d, m, s): v for d, m, s, v in client.execute(PUSHED_RATES)}
+    rows = client.execute(PUSHED)
+    print(f"\n{'device':<14}{'metric':<22}{'series':<28}{'kind':<8}{'last value':>14}"
+          f"{'rate /s':>10}  as of (UTC)")
+    for device, metric, series, kind, value, at, _ in rows:
+        rate = rates.get((device, metric, series))
+        shown = f"{rate:>10.1f}" if rate is not None else f"{'-':>10}"
+        print(f"{device:<14}{metric[:21]:<22}{series[:27]:<28}{kind:<8}{value:>14,.2f}{shown}"
+              f"  {at:%H:%M:%S}")
+    return len(rows)
+
+
 def run_demo(cfg: LabConfig) -> None:
     step = Steps()
     step("lab services: ClickHouse, Kafka (Tansu on S3), SNMP agents (snmpsim), a NETCONF "
          "server (netconfd + sshd), streaming simulators (gNMI, MDT, JTI)",
          lambda: services.up(cfg, services.DATA_SERVICES))
     step("ClickHouse migrations", lambda: apply_migrations(cfg))
+    step("ingestion service (netargus ingest) and two clients pushing to it (TSorage, "
+         "Datadog)", lambda: services.up(cfg, services.PUSH_SERVICES))
     cfg.write_env_file()  # for the airflow CLI against the lab: source .lab/airflow.env
     step("Airflow 3 (scheduler, DAG processor, triggerer, API server)",
          lambda: services.up(cfg, (services.AIRFLOW,)))
@@ -247,6 +289,9 @@ def run_demo(cfg: LabConfig) -> None:
     step("NETCONF rates (polling_netconf_interfaces runs every minute)",
          lambda: wait_for(lambda: netconf_rates_ready(cfg), 240, "NETCONF rates", 5))
     step("a NETCONF device beside SNMP devices", lambda: print_netconf_beside_snmp(cfg))
+    step("pushed points (REST: TSorage and Datadog clients -> Kafka -> stream_loader)",
+         lambda: wait_for(lambda: pushed_rates_ready(cfg), 240, "rates of pushed counters", 5))
+    step("pushed beside polled", lambda: print_pushed(cfg))
     print(f"""
 Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin
              password: airflow_admin_password in {cfg.root / 'secrets.json'}
@@ -256,6 +301,8 @@ Kafka        127.0.0.1:{cfg.kafka_port}
 SNMP agents  127.0.0.1:{cfg.snmp_port} (udp), inventory include/config/inventory.yaml
 NETCONF      127.0.0.1:{cfg.netconf_port} (ssh, netconfd), key in {cfg.netconf_dir()}
 Streaming    simulators per {cfg.streaming()} (from include/config/streaming.yaml)
+Ingestion    http://127.0.0.1:{cfg.ingest_port}/api/v1/series (TSorage, Datadog), /docs, /health
+             the lab clients' token in {cfg.path('pushsim', 'token')}
 Try it       source {cfg.root / 'airflow.env'}
              .venv/bin/netargus poll lab-c3560 -p interfaces --count 2 --every 10 \\
                  | .venv/bin/netargus rates

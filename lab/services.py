@@ -341,6 +341,51 @@ NETCONF_SSH = Service("netconf-ssh", _sshd_launch, lambda c: port_open(c.netconf
                       lambda c: c.netconf_port, start_timeout=30.0)
 
 
+# ---------------------------------------------------------------- ingestion (issue 13)
+
+def _ingest_launch(cfg: LabConfig) -> None:
+    netargus = Path(sys.executable).with_name("netargus")
+    start([str(netargus), "ingest", "--host", "127.0.0.1", "--port", str(cfg.ingest_port)],
+          INGEST.pid_file(cfg), INGEST.log_file(cfg), env=cfg.airflow_env(), cwd=REPO)
+
+
+def _ingest_ready(cfg: LabConfig) -> bool:
+    url = f"http://127.0.0.1:{cfg.ingest_port}/health"
+    with urllib.request.urlopen(url, timeout=3) as r:  # noqa: S310 (loopback only)
+        return bool(r.status == 200)
+
+
+INGEST = Service("ingest", _ingest_launch, _ingest_ready, lambda c: c.ingest_port)
+
+
+def lab_token(cfg: LabConfig) -> Path:
+    """The file holding the lab clients' ingestion token (mode 600), made once with
+    ``netargus tokens create`` and made again when the database no longer knows it."""
+    from netargus.ingest.tokens import TokenStore, digest
+    from netargus.store import connect
+
+    path = cfg.path("pushsim", "token")
+    store = TokenStore(connect(cfg.clickhouse_settings()))
+    live = {t.digest for t in store.tokens() if not t.revoked}
+    if not path.exists() or digest(path.read_text().strip()) not in live:
+        _, text = store.create("lab clients (lab/pushsim.py)")
+        path.write_text(text)
+        path.chmod(0o600)
+    return path
+
+
+def _pushsim_launch(cfg: LabConfig) -> None:
+    start([sys.executable, "-m", "lab.pushsim", "--url", f"http://127.0.0.1:{cfg.ingest_port}",
+           "--token-file", str(lab_token(cfg)), "--interval", "10"],
+          PUSHSIM.pid_file(cfg), PUSHSIM.log_file(cfg), cwd=REPO,
+          env={"PYTHONPATH": f"{REPO / 'include'}:{REPO}"})
+
+
+# the clients' own process; ready once running (they push every 10 s, retrying on failure)
+PUSHSIM = Service("pushsim", _pushsim_launch, lambda c: True, lambda c: c.ingest_port,
+                  owns_port=False)
+
+
 # ---------------------------------------------------------------- Airflow 3
 
 # Airflow's components, each a process of its own as production runs them. `airflow
@@ -400,10 +445,12 @@ AIRFLOW = AirflowService("airflow", _airflow_launch, _airflow_ready, lambda c: c
                          start_timeout=240.0)
 
 ALL = {s.name: s for s in (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH, STREAMSIM,
-                           AIRFLOW)}
+                           INGEST, PUSHSIM, AIRFLOW)}
 # what tests use (they run their own streaming simulators)
 CORE_SERVICES = (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH)
 DATA_SERVICES = (*CORE_SERVICES, STREAMSIM)
+# after the migrations (the token table): the ingestion service and the clients pushing to it
+PUSH_SERVICES = (INGEST, PUSHSIM)
 
 
 def up(cfg: LabConfig, services: tuple[Service, ...] = DATA_SERVICES,

@@ -147,8 +147,10 @@ def _traits(device: Device, observed_at: datetime) -> tuple[Any, list[PollResult
         report.results
 
 
-def _check_store(conn_id: str) -> None:
-    """Before collecting anything for ``--store``: ClickHouse answers through ``conn_id``.
+def _check_store(conn_id: str, doing: str = "--store", undone: str = "nothing was polled"
+                 ) -> None:
+    """Before collecting anything for ``--store`` (or before ``doing``): ClickHouse answers
+    through ``conn_id``.
 
     Raises:
         Usage: it does not (a missing Connection, a refused connection, a wrong password),
@@ -164,8 +166,8 @@ def _check_store(conn_id: str) -> None:
         ClickHouseHook(conn_id).get_conn().execute("SELECT 1")
     except Exception as exc:  # the driver's and Airflow's errors alike: say it, don't trace
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise Usage(f"--store: ClickHouse via connection {conn_id!r} does not answer "
-                    f"({type(exc).__name__}: {first[:300]}); nothing was polled") from None
+        raise Usage(f"{doing}: ClickHouse via connection {conn_id!r} does not answer "
+                    f"({type(exc).__name__}: {first[:300]}); {undone}") from None
 
 
 def _store(samples: list[Sample], results: list[PollResult], conn_id: str,
@@ -426,6 +428,84 @@ def _decode(file: str, fmt: str, device: str | None) -> int:
             emit({"dropped": leaf.path, "reason": leaf.reason, "value": leaf.value,
                   "message": n})
     return 1 if rejected else 0
+
+
+tokens = typer.Typer(no_args_is_help=True, help="The ingestion APIs' client tokens (kept in "
+                     "ClickHouse as digests; a token is shown once, when it is created).")
+app.add_typer(tokens, name="tokens")
+TokenConnOpt = Annotated[str, typer.Option(
+    "--clickhouse-conn-id", help="The Airflow Connection of ClickHouse.")]
+
+
+def _token_store(conn_id: str) -> Any:
+    """The token table through ``conn_id`` (Usage, exit code 2, when ClickHouse does not
+    answer)."""
+    from netargus.airflow.hooks import ClickHouseHook
+    from netargus.ingest.tokens import TokenStore
+
+    _check_store(conn_id, "tokens", "no token was changed")
+    return TokenStore(ClickHouseHook(conn_id).get_conn())
+
+
+@tokens.command("create")
+def tokens_create(
+        name: Annotated[str, typer.Argument(help="Who or what uses the token.")],
+        device: Annotated[list[str] | None, typer.Option(
+            "--device", help="Device-name prefix it may write (repeat; default: any).")] = None,
+        metric: Annotated[list[str] | None, typer.Option(
+            "--metric", help="Metric-name prefix it may write (repeat; default: any).")] = None,
+        rate: Annotated[float, typer.Option(
+            help="Samples/s it may send (0: the service's default).")] = 0.0,
+        conn_id: TokenConnOpt = "netargus_clickhouse") -> None:
+    """Create a token and print it once, with its id (the token itself is not kept)."""
+    def work() -> int:
+        try:
+            token, text = _token_store(conn_id).create(name, device or (), metric or (), rate)
+        except ValueError as exc:
+            raise Usage(str(exc)) from None
+        emit({**token.public(), "token": text})
+        return 0
+    _run(work)
+
+
+@tokens.command("list")
+def tokens_list(conn_id: TokenConnOpt = "netargus_clickhouse") -> None:
+    """Print every token (id, name, scope, rate, created, revoked), never a secret."""
+    def work() -> int:
+        for token in _token_store(conn_id).tokens():
+            emit(token.public())
+        return 0
+    _run(work)
+
+
+@tokens.command("revoke")
+def tokens_revoke(ident: Annotated[str, typer.Argument(help="The token's id (or the token).")],
+                  conn_id: TokenConnOpt = "netargus_clickhouse") -> None:
+    """Revoke a token: the service refuses it within its refresh time (10 s)."""
+    def work() -> int:
+        try:
+            emit(_token_store(conn_id).revoke(ident).public())
+        except KeyError as exc:
+            raise Usage(str(exc.args[0])) from None
+        return 0
+    _run(work)
+
+
+@app.command()
+def ingest(host: Annotated[str | None, typer.Option(help="Listen address (default: "
+                                                    "ingest.yaml's listen.host).")] = None,
+           port: Annotated[int | None, typer.Option(help="Listen port (default: ingest.yaml's "
+                                                    "listen.port).")] = None,
+           workers: Annotated[int, typer.Option(help="Processes (each with its own spool).")]
+           = 1) -> None:
+    """Run the ingestion HTTP service (TSorage and Datadog series on /api/v1/series) in the
+    foreground; see netargus.ingest.app for what it answers."""
+    from netargus.ingest.service import serve
+
+    def work() -> int:
+        serve(host, port, workers)
+        return 0
+    _run(work)
 
 
 def main() -> None:

@@ -32,6 +32,14 @@ def streaming_path(explicit: str | Path | None = None) -> Path:
     return Path(env) if env else CONFIG_DIR / "streaming.yaml"
 
 
+def ingest_path(explicit: str | Path | None = None) -> Path:
+    """The ingestion APIs' file: ``explicit``, else ``$NETARGUS_INGEST``, else the bundled one."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NETARGUS_INGEST")
+    return Path(env) if env else CONFIG_DIR / "ingest.yaml"
+
+
 def spool_dir(name: str) -> Path:
     """A spool folder under ``$NETARGUS_SPOOL_DIR`` (default ``/tmp/netargus-spool``)."""
     return Path(os.environ.get("NETARGUS_SPOOL_DIR", "/tmp/netargus-spool")) / name

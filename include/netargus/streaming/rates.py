@@ -17,7 +17,8 @@ from netargus.store import epoch
 from netargus.streaming.decoders.names import STREAM_COUNTERS
 from netargus.transform.derive import CounterSpec, default_ceiling, derive_rates
 
-STREAM_SOURCES = ("gnmi", "mdt", "jti")
+# what the loader stores: streamed (collectors) and pushed (the ingestion APIs) samples
+STREAM_SOURCES = ("gnmi", "mdt", "jti", "rest", "mqtt", "otlp")
 RATE_WINDOW = timedelta(minutes=5)  # each loader run recomputes the rates of this much
 
 STREAMED_COUNTERS = """
@@ -39,7 +40,8 @@ def streamed_counters(client: Any, start: datetime, end: datetime) -> list[str]:
 def rate_window(client: Any, devices: Sequence[str], end: datetime,
                 window: timedelta = RATE_WINDOW) -> dict[str, Any]:
     """Write the rates of the streamed counters of ``devices`` for readings in
-    ``[end - window, end)``, per source (gNMI, MDT, JTI apart), with the SNMP rate code.
+    ``[end - window, end)``, per source (gNMI, MDT, JTI, REST, MQTT, OTLP apart), with the
+    SNMP rate code.
 
     Returns ``{"window": [start, end] (ISO), "rates": {source: rows written}}``.
     """

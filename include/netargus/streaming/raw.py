@@ -23,6 +23,8 @@ Headers the collectors add (all optional): ``format`` (above), ``received`` (whe
 collector received the message, integer nanoseconds since the epoch) and ``timestamps``
 (``receipt``: stamp every sample with ``received`` instead of the device's time, for targets
 configured ``timestamps: receipt`` in streaming.yaml because they send last-change times).
+The ingestion APIs add ``source``: the path that received a pushed message (``rest``,
+``mqtt``), which becomes its samples' source (a format such as ``tsorage`` travels both).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ TOPICS = (RAW, OBSERVATIONS, DEADLETTER)
 FORMAT_HEADER = "format"
 RECEIVED_HEADER = "received"
 TIMESTAMPS_HEADER = "timestamps"
+SOURCE_HEADER = "source"
 JSON_FORMAT = "samples+json"
 REQUIRED = ("ts", "device", "source", "metric", "value")
 
@@ -120,6 +123,8 @@ def samples_from_json(payload: bytes) -> list[Sample]:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Rejected(f"not JSON: {exc}") from None
+    except RecursionError:  # nested deeper than the parser goes: not a sample
+        raise Rejected("not JSON samples: nested too deep") from None
     items = data if isinstance(data, list) else [data]
     samples = [_sample(obj, f"sample {i}") for i, obj in enumerate(items)]
     if not samples:

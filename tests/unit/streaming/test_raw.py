@@ -115,8 +115,8 @@ def test_decode_payload_returns_samples_and_dropped_leaves():
     assert decode_payload(note.SerializeToString(), "gnmi", device="sw9").samples[0].device \
         == "sw9"
     assert decode_payload(json.dumps(GOOD).encode(), "json").samples[0].device == "core1"
-    with pytest.raises(Rejected, match="^unknown format 'netflow' \\(known: gnmi, json, jti, "
-                                       "mdt, samples\\+json\\)$"):
+    with pytest.raises(Rejected, match="^unknown format 'netflow' \\(known: datadog, gnmi, "
+                                       "json, jti, mdt, samples\\+json, tsorage\\)$"):
         decode_payload(b"x", "netflow")
     with pytest.raises(Rejected, match="^jti: malformed JTI TelemetryStream"):
         decode_payload(b"\x0a\xff\xff", "jti")

@@ -2,7 +2,8 @@
 
 The ``format`` header of a raw message (:mod:`netargus.streaming.raw`) names its decoder:
 ``gnmi`` (a gNMI Notification), ``mdt`` (a Cisco kvGPB Telemetry message), ``jti`` (a Juniper
-TelemetryStream); without the header a message is JSON samples. The loader
+TelemetryStream), and what the ingestion APIs forward: ``tsorage`` (a TSorage message, JSON)
+and ``datadog`` (a Datadog v1 series); without the header a message is JSON samples. The loader
 (:mod:`netargus.streaming.loader`) and ``netargus decode`` both decode through
 :func:`decode_message` / :func:`decode_payload`, so they agree on every sample and reason.
 
@@ -25,12 +26,13 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Protocol
 
-from netargus.model import OutOfRange, SampleColumns, check_storable, utc
+from netargus.model import OutOfRange, SampleColumns, check_storable, source_name, utc
 from netargus.streaming.leaves import NS, Decoded, Dropped, describe, epoch_time
 from netargus.streaming.raw import (
     FORMAT_HEADER,
     JSON_FORMAT,
     RECEIVED_HEADER,
+    SOURCE_HEADER,
     TIMESTAMPS_HEADER,
     NoSamples,
     Rejected,
@@ -44,7 +46,9 @@ ENTRY_POINTS = "netargus.decoders"
 FORMAT_ALIASES = {"json": JSON_FORMAT}
 BUILT_IN = {"gnmi": "netargus.streaming.decoders.gnmi",
             "mdt": "netargus.streaming.decoders.mdt",
-            "jti": "netargus.streaming.decoders.jti"}
+            "jti": "netargus.streaming.decoders.jti",
+            "tsorage": "netargus.streaming.decoders.tsorage",
+            "datadog": "netargus.streaming.decoders.datadog"}
 
 
 class Decoder(Protocol):
@@ -135,7 +139,15 @@ def decode_message(payload: bytes | None, headers: list[tuple[str, bytes]] | Non
         # the collector could not read the sender's name: say why the payload is bad
         _decode(decoder, fmt, payload, device or "?", None)
         raise Rejected(f"{fmt}: no device (key {device!r})")
-    return _decode(decoder, fmt, payload, device, _received(headers))
+    decoded = _decode(decoder, fmt, payload, device, _received(headers))
+    source = header(headers, SOURCE_HEADER)
+    if source:  # the ingestion path that received a pushed message
+        try:
+            name = source_name(source)
+        except ValueError as exc:
+            raise Rejected(f"{SOURCE_HEADER} header: {exc}") from None
+        decoded.samples.source = [name] * len(decoded.samples)
+    return decoded
 
 
 def decode(payload: bytes | None, headers: list[tuple[str, bytes]] | None = None,

@@ -1,0 +1,309 @@
+"""The ingestion HTTP service (FastAPI): TSorage's and Datadog's series on ``POST /api/v1/series``.
+
+A request is authenticated (:mod:`netargus.ingest.tokens`: ``Authorization: Bearer``, the
+``api_key`` query parameter TSorage's clients use, or Datadog's ``DD-API-KEY`` header), read
+(gzip or deflate bodies, at most ``max_body_bytes`` after decompression), validated message by
+message with the loader's own decoders (:mod:`netargus.streaming.decoders.tsorage`,
+:mod:`~netargus.streaming.decoders.datadog`: an item with ``values`` is a TSorage message, one
+with ``points`` a Datadog series), and forwarded to ``netargus.raw`` keyed by device
+(:mod:`netargus.ingest.forward`). It answers only once Kafka acknowledged the messages or the
+spool took them:
+
+- ``202`` every message accepted: ``{"accepted": samples, "series": n, "rejected": 0}``;
+- ``422`` some messages invalid: the valid ones are kept (forwarded as above) and the invalid
+  ones forwarded too, so the loader dead-letters each with its reason; ``detail`` names the
+  first bad field (``series[3]: values[0][0]: ...``), ``errors`` the first ten;
+- ``400`` a body that is not JSON, ``413`` one too large, ``415`` an unknown
+  Content-Encoding;
+- ``401`` no token, or one that is unknown or revoked; ``403`` a message outside the token's
+  devices or metrics (nothing of the request is kept);
+- ``429`` the token's rate exceeded, with ``Retry-After`` (seconds);
+- ``503`` Kafka down and the spool full, with ``Retry-After``.
+
+A retry of a request is safe: samples are deduplicated by content in ClickHouse (device,
+metric, labels and time). ``GET /health`` (no token) reports Kafka's state, the spool and the
+counters per token id (accepted samples, rejected series, spooled samples, throttled
+requests). No token ever reaches a log line: the access log names the token's id only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from netargus.ingest.config import IngestConfig
+from netargus.ingest.forward import Forwarder, Full
+from netargus.ingest.tokens import Token, TokenCache, token_id
+from netargus.model import Source
+from netargus.sink.spool import SpoolError
+from netargus.streaming.decoders import datadog, tsorage
+from netargus.streaming.decoders.pushed import Invalid, SeriesWriter
+from netargus.streaming.raw import SOURCE_HEADER, RawMessage
+
+log = logging.getLogger("netargus.ingest")
+
+UNPARSED = "unparsed@rest"  # the key of a message whose device is unknown (the loader rejects it)
+MAX_ERRORS = 10
+
+
+class Refused(Exception):
+    """A request answered with ``status`` and ``detail`` (and optional headers)."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None
+                 ) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+@dataclass
+class Bucket:
+    """A token bucket: ``rate`` samples/s, up to ``burst`` at once."""
+
+    rate: float
+    burst: float
+    level: float = 0.0
+    at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.level = self.burst
+
+    def take(self, n: int) -> float:
+        """Take ``n`` samples: 0.0 when allowed, else the seconds to wait before retrying. A
+        request larger than the burst passes when the bucket is full (then runs a debt)."""
+        now = time.monotonic()
+        self.level = min(self.burst, self.level + (now - self.at) * self.rate)
+        self.at = now
+        if self.level >= min(n, self.burst):
+            self.level -= n
+            return 0.0
+        return (min(n, self.burst) - self.level) / self.rate
+
+
+@dataclass
+class Counters:
+    """What one token did through this process."""
+
+    accepted_samples: int = 0
+    rejected_series: int = 0
+    spooled_samples: int = 0
+    throttled_requests: int = 0
+
+
+def _presented(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return request.headers.get("dd-api-key") or request.query_params.get("api_key")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, decompressed (``gzip``, ``deflate``), at most ``limit`` bytes.
+
+    Raises:
+        Refused: 413 too large (before or after decompression), 415 an unknown encoding,
+            400 a body that does not decompress.
+    """
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise Refused(413, f"body of {length} bytes: the limit is {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, f"body larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise Refused(415, f"Content-Encoding {encoding[:40]!r}: gzip, deflate or none")
+    # wbits: gzip's header, or zlib's (deflate as HTTP means it; Datadog's client sends that)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise Refused(400, f"body is not valid {encoding}: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise Refused(413, f"body larger than the limit of {limit} bytes once decompressed")
+    return out
+
+
+@dataclass
+class Parsed:
+    """A request's series, judged: samples and raw messages to forward, errors."""
+
+    samples: int = 0
+    series: int = 0
+    errors: list[str] = field(default_factory=list)
+    messages: list[RawMessage] = field(default_factory=list)
+
+
+def judge(items: list[Any], token: Token, config: IngestConfig) -> Parsed:
+    """Validate every series of a request and group the valid ones by device.
+
+    Raises:
+        Refused: 403, a series outside the token's devices or metrics.
+    """
+    out = Parsed()
+    writer = SeriesWriter(Source.REST, config)
+    valid: dict[tuple[str, str], list[Any]] = defaultdict(list)  # (device, format) -> items
+    for i, item in enumerate(items):
+        fmt = "datadog" if isinstance(item, dict) and "points" in item else "tsorage"
+        before = len(writer.samples)
+        try:
+            if fmt == "datadog":
+                datadog.add_series(writer, item)
+            else:
+                tsorage.add_message(writer, item)
+        except Invalid as exc:
+            out.errors.append(f"series[{i}]: {exc}")
+            device = _device_of(item, fmt, config) or UNPARSED
+            out.messages.append(RawMessage(device, fmt, _dumps(item),
+                                           ((SOURCE_HEADER, Source.REST.value),)))
+            continue
+        device, metric = writer.samples.device[before], writer.samples.metric[before]
+        why = token.allows(device, metric)
+        if why is not None:
+            raise Refused(403, f"series[{i}]: {why}; nothing of this request was kept")
+        valid[(device, fmt)].append(item)
+        out.series += 1
+    out.samples = len(writer.samples)
+    out.messages[:0] = [RawMessage(device, fmt, _dumps(group),
+                                   ((SOURCE_HEADER, Source.REST.value),))
+                        for (device, fmt), group in valid.items()]
+    return out
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _device_of(item: Any, fmt: str, config: IngestConfig) -> str | None:
+    """The device an invalid item names, if it names one (its dead letter's key)."""
+    try:
+        return (datadog if fmt == "datadog" else tsorage).sender(_dumps(item))
+    except (TypeError, ValueError):
+        return None
+
+
+def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -> FastAPI:
+    """The service's ASGI app (see the module docstring); ``tokens`` and ``forwarder`` are
+    started and stopped with it."""
+    buckets: dict[str, Bucket] = {}
+    counters: dict[str, Counters] = defaultdict(Counters)
+
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        tokens.start()
+        forwarder.start()
+        yield
+        forwarder.stop()
+
+    app = FastAPI(title="netargus ingestion", version="1", lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status, headers=exc.headers)
+
+    def authenticate(request: Request) -> Token:
+        presented = _presented(request)
+        if not presented:
+            raise Refused(401, "no token: send Authorization: Bearer <token>, DD-API-KEY or "
+                          "?api_key=", {"WWW-Authenticate": "Bearer"})
+        token = tokens.check(presented)
+        if token is None:
+            raise Refused(401, f"unknown or revoked token (id {token_id(presented) or '?'})",
+                          {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return token
+
+    def throttle(token: Token, samples: int) -> None:
+        bucket = buckets.get(token.id)
+        rate = token.rate or config.rate_per_token
+        if bucket is None or bucket.rate != rate:
+            bucket = buckets[token.id] = Bucket(rate, rate * config.burst_seconds)
+        wait = bucket.take(samples)
+        if wait:
+            counters[token.id].throttled_requests += 1
+            raise Refused(429, f"token {token.id} is limited to {rate:g} samples/s",
+                          {"Retry-After": str(max(1, math.ceil(wait)))})
+
+    @app.post("/api/v1/series", status_code=202, openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": SERIES_SCHEMA}}}})
+    async def series(request: Request) -> JSONResponse:
+        """TSorage messages and Datadog series (see the module docstring)."""
+        token = authenticate(request)
+        body = await read_body(request, config.max_body_bytes)
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Refused(400, f"body is not JSON: {exc}") from None
+        except RecursionError:
+            raise Refused(400, "body is not JSON series: nested too deep") from None
+        if not isinstance(data, dict) or not isinstance(data.get("series"), list):
+            raise Refused(422, 'series: the body must be {"series": [message, ...]}')
+        parsed = judge(data["series"], token, config)
+        throttle(token, parsed.samples)
+        try:
+            fate = await forwarder.send(parsed.messages) if parsed.messages else "written"
+        except (Full, SpoolError, OSError) as exc:  # Kafka down and no room on disk
+            raise Refused(503, f"not accepted: {exc}", {"Retry-After": "10"}) from None
+        count = counters[token.id]
+        count.accepted_samples += parsed.samples
+        count.rejected_series += len(parsed.errors)
+        if fate == "spooled":
+            count.spooled_samples += parsed.samples
+        body_out: dict[str, Any] = {"accepted": parsed.samples, "series": parsed.series,
+                                    "rejected": len(parsed.errors)}
+        if parsed.errors:
+            body_out |= {"detail": parsed.errors[0], "errors": parsed.errors[:MAX_ERRORS]}
+            return JSONResponse(body_out, 422)
+        return JSONResponse(body_out, 202)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """The service's state: Kafka (written / spooling), the spool, tokens, counters."""
+        return {"status": "ok", "kafka": "spooling" if forwarder.last == "spooled" else "ok",
+                "spool": forwarder.guarded.spool.stats_dict(), "tokens": len(tokens),
+                "tokens_error": tokens.error,
+                "counters": {k: vars(v) for k, v in counters.items()}}
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Any) -> Any:
+        start = time.perf_counter()
+        response = await call_next(request)
+        presented = _presented(request)
+        who = (token_id(presented) or "malformed") if presented else "-"
+        log.info("%s %s %d %.1f ms token=%s", request.method, request.url.path,
+                 response.status_code, (time.perf_counter() - start) * 1000, who)
+        return response
+
+    return app
+
+
+SERIES_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["series"],
+    "properties": {"series": {"type": "array", "items": {"oneOf": [
+        {"title": "TSorage message", "type": "object",
+         "required": ["metric", "tagset", "type", "values"],
+         "properties": {"metric": {"type": "string"},
+                        "tagset": {"type": "object",
+                                   "additionalProperties": {"type": "string"}},
+                        "type": {"enum": ["tdouble", "tlong"]},
+                        "values": {"type": "array", "items": {
+                            "type": "array", "minItems": 2, "maxItems": 2}}}},
+        {"title": "Datadog series (v1)", "type": "object", "required": ["metric", "points"],
+         "properties": {"metric": {"type": "string"}, "host": {"type": "string"},
+                        "type": {"enum": ["gauge", "count", "rate"]},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "points": {"type": "array", "items": {
+                            "type": "array", "minItems": 2, "maxItems": 2}}}}]}}}}

@@ -1,0 +1,234 @@
+"""The ingestion HTTP service (issue 13) as clients use it: ``netargus ingest`` serving real HTTP,
+tokens made with ``netargus tokens``, TSorage messages posted with httpx and Datadog series
+sent by the ``datadog`` package itself, through the lab's Kafka broker and the stream loader's
+code into ClickHouse. Every expected value is written out from the points sent."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+from confluent_kafka import Consumer
+
+from netargus.settings import CONFIG_DIR
+from netargus.store import connect
+from netargus.store.migrator import migrate_database
+from netargus.streaming.rates import rate_window
+from netargus.streaming.raw import DEADLETTER
+from tests.helpers.ingest import IngestService
+from tests.helpers.wait import wait_until
+
+LIMIT = 2**20  # the service's max_body_bytes here
+
+
+@pytest.fixture(scope="module")
+def service(lab, tmp_path_factory):
+    database = f"ingest_{uuid.uuid4().hex[:8]}"
+    settings = lab.clickhouse_settings(database)
+    migrate_database(settings)
+    folder = tmp_path_factory.mktemp("ingest")
+    config = yaml.safe_load((CONFIG_DIR / "ingest.yaml").read_text())
+    config["max_body_bytes"] = LIMIT
+    (folder / "ingest.yaml").write_text(yaml.safe_dump(config))
+    svc = IngestService(lab, settings, folder).start(NETARGUS_INGEST=str(folder / "ingest.yaml"))
+    yield svc
+    svc.stop()
+    connect(lab.clickhouse_settings("default")).execute(f"DROP DATABASE IF EXISTS {database}")
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def tsorage(device: str, metric: str, values: list, kind: str = "tdouble", **tags: str
+            ) -> dict:
+    return {"metric": metric, "tagset": {"device": device, **tags}, "type": kind,
+            "values": values}
+
+
+def test_tsorage_messages_land_with_exact_times_counters_labels_and_rates(service):
+    token = service.token("tsorage-client")
+    dev, other = name("sensor"), name("switch")
+    body = {"series": [
+        tsorage(dev, "temperature", [["2026-11-30T12:00:00.250", 21.5],
+                                     ["2026-11-30T12:00:01.999", 22]], room="b12"),
+        # host names the device when no "device" tag is set; a zone is honoured
+        {"metric": "packets_total", "tagset": {"host": other, "port": "1"}, "type": "tlong",
+         "values": [["2026-11-30T12:00:00", 2**63 + 5],
+                    ["2026-11-30T13:01:00+01:00", 2**63 + 6005]]}]}
+    answer = service.post(body, token)
+    assert (answer.status_code, answer.json()) == (202, {"accepted": 4, "series": 2,
+                                                         "rejected": 0})
+    report = service.load()
+    assert report.rejected == 0
+    assert service.samples([dev, other]) == [
+        (other, "rest", "packets_total", ["port=1"], "2026-11-30T12:00:00.000",
+         float(2**63 + 5), "counter", 2**63 + 5),
+        (other, "rest", "packets_total", ["port=1"], "2026-11-30T12:01:00.000",
+         float(2**63 + 6005), "counter", 2**63 + 6005),
+        (dev, "rest", "temperature", ["room=b12"], "2026-11-30T12:00:00.250", 21.5, "gauge",
+         None),
+        (dev, "rest", "temperature", ["room=b12"], "2026-11-30T12:00:01.999", 22.0, "gauge",
+         None)]
+    db = connect(service.db)
+    rate_window(db, [other], datetime(2026, 11, 30, 12, 5, tzinfo=UTC))
+    assert db.execute("SELECT value, reason, source FROM rates FINAL WHERE device = %(d)s",
+                      {"d": other}) == [(100.0, "ok", "rest")]  # 6000 packets in 60 s
+
+
+def test_the_datadog_client_library_sends_series_that_land(service):
+    from datadog import api, initialize
+
+    token = service.token("datadog-agent")
+    host = name("web")
+    initialize(api_key=token, api_host=service.url)
+    t0 = 1_764_504_000  # 2025-11-30T12:00:00Z
+    answer = api.Metric.send(metrics=[
+        {"metric": "system.load.1", "points": [(t0, 0.7), (t0 + 10, 0.9)], "host": host,
+         "tags": ["env:prod", "role:web"]},
+        {"metric": "requests.count", "points": [(t0 + 0.5, 12)], "host": host, "type": "count",
+         "tags": ["env:prod"]}], compress_payload=True)  # zlib: Content-Encoding deflate
+    assert answer == {"accepted": 3, "series": 2, "rejected": 0}
+    service.load()
+    assert service.samples([host]) == [
+        (host, "rest", "requests.count", ["env=prod"], "2025-11-30T12:00:00.500", 12.0,
+         "gauge", None),
+        (host, "rest", "system.load.1", ["env=prod", "role=web"], "2025-11-30T12:00:00.000",
+         0.7, "gauge", None),
+        (host, "rest", "system.load.1", ["env=prod", "role=web"], "2025-11-30T12:00:10.000",
+         0.9, "gauge", None)]
+
+
+def dead_letters(service, key: str) -> list[tuple[str, dict]]:
+    c = Consumer({"bootstrap.servers": service.kafka["bootstrap.servers"],
+                  "group.id": name("dl"), "auto.offset.reset": "earliest"})
+    c.subscribe([DEADLETTER])
+    got: list[tuple[str, dict]] = []
+
+    def read() -> bool:
+        for m in c.consume(500, 1.0):
+            if not m.error() and m.key() == key.encode():
+                got.append((m.value().decode(), dict((k, v.decode()) for k, v in m.headers())))
+        return bool(got)
+    try:
+        wait_until(read, 30, f"the dead letter of {key}")
+    finally:
+        c.close()
+    return got
+
+
+def test_a_batch_with_invalid_messages_keeps_the_valid_ones_and_dead_letters_the_rest(service):
+    token = service.token("partly-wrong")
+    good, bad = name("good"), name("bad")
+    wrong = tsorage(bad, "humidity", [["2026-11-30T12:00:00", 40], ["yesterday", 41]])
+    body = {"series": [tsorage(good, "humidity", [["2026-11-30T12:00:00", 40]]), wrong,
+                       tsorage(good, "pressure", [["2026-11-30T12:00:00", 1013]])]}
+    answer = service.post(body, token)
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "accepted": 2, "series": 2, "rejected": 1,
+        "detail": "series[1]: values[1][0]: 'yesterday' is not an ISO-8601 time such as "
+                  "2026-11-30T12:00:00.250",
+        "errors": ["series[1]: values[1][0]: 'yesterday' is not an ISO-8601 time such as "
+                   "2026-11-30T12:00:00.250"]}
+    report = service.load()
+    assert report.rejected >= 1
+    assert [r[2] for r in service.samples([good, bad])] == ["humidity", "pressure"]
+    ((value, headers),) = dead_letters(service, bad)
+    assert json.loads(value) == wrong  # the message as the client sent it, and why
+    assert headers["reason"] == ("tsorage: values[1][0]: 'yesterday' is not an ISO-8601 time "
+                                 "such as 2026-11-30T12:00:00.250")
+
+
+@pytest.mark.parametrize(("body", "status", "detail"), [
+    (b"not json", 400, "body is not JSON"),
+    (b'{"points": []}', 422, 'series: the body must be {"series": [message, ...]}'),
+    (b'[1, 2]', 422, 'series: the body must be {"series": [message, ...]}'),
+])
+def test_bodies_that_are_not_series_get_a_reason(service, body, status, detail):
+    token = service.token("malformed")
+    answer = service.post(None, token, content=body,
+                          headers={"Content-Type": "application/json"})
+    assert answer.status_code == status and answer.json()["detail"].startswith(detail)
+
+
+def test_bodies_too_large_or_badly_encoded_are_refused(service):
+    token = service.token("big")
+    limit = LIMIT
+    dev = name("gz")
+    ok = gzip.compress(json.dumps({"series": [tsorage(dev, "t", [["2026-11-30T12:00:00", 1]])]
+                                   }).encode())
+    answer = service.post(None, token, content=ok, headers={"Content-Encoding": "gzip"})
+    assert answer.status_code == 202 and answer.json()["accepted"] == 1
+    big = b'{"series": [' + b" " * limit + b"]}"
+    assert service.post(None, token, content=big).status_code == 413
+    # a small body that inflates past the limit (a zip bomb) is stopped while inflating
+    bomb = gzip.compress(b'{"series": [' + b" " * (limit + 10) + b"]}")
+    assert len(bomb) < limit // 100
+    answer = service.post(None, token, content=bomb, headers={"Content-Encoding": "gzip"})
+    assert answer.status_code == 413 and "once decompressed" in answer.json()["detail"]
+    answer = service.post(None, token, content=zlib.compress(b"{}")[:5],
+                          headers={"Content-Encoding": "deflate"})
+    assert answer.status_code == 400
+    answer = service.post(None, token, content=b"{}", headers={"Content-Encoding": "br"})
+    assert answer.status_code == 415
+
+
+def test_tokens_missing_wrong_revoked_or_out_of_scope_are_refused(service):
+    dev = name("scoped")
+    body = {"series": [tsorage(dev, "cpu.util", [["2026-11-30T12:00:00", 5]])]}
+    assert service.post(body).status_code == 401
+    assert service.post(body, "nat_00000000_" + "x" * 43).status_code == 401
+    assert service.post(body, "Bearer").status_code == 401
+    scoped = service.token("scoped", "--device", "branch-", "--metric", "cpu.")
+    answer = service.post(body, scoped)
+    assert answer.status_code == 403 and "outside this token's devices" in answer.text
+    inside = {"series": [tsorage(f"branch-{dev}", "cpu.util", [["2026-11-30T12:00:00", 5]]),
+                         tsorage(f"branch-{dev}", "mem.used", [["2026-11-30T12:00:00", 5]])]}
+    answer = service.post(inside, scoped)
+    assert answer.status_code == 403 and "series[1]: metric 'mem.used'" in answer.text
+    inside["series"].pop()
+    assert service.post(inside, scoped).status_code == 202
+    # TSorage's clients send the token as ?api_key=, Datadog's as DD-API-KEY
+    token = service.token("revoked-soon")
+    assert service.post(inside, None, params={"api_key": token}).status_code == 202
+    assert service.post(inside, None, headers={"DD-API-KEY": token}).status_code == 202
+    code, (revoked,), _ = service.cli("tokens", "revoke", token.split("_")[1])
+    assert code == 0 and revoked["revoked_at"]
+    wait_until(lambda: service.post(inside, token).status_code == 401, 15,
+               "the revocation to reach the service")
+    service.load()
+    assert len(service.samples([dev])) == 0  # nothing of the refused requests was kept
+    log = service.log.read_text()
+    assert token not in log and scoped not in log and token.split("_")[2] not in log
+
+
+def test_a_token_over_its_rate_is_told_when_to_come_back(service):
+    token = service.token("slow", "--rate", "10")  # a burst of 50 samples (5 s)
+    dev = name("rate")
+    points = [[(datetime(2026, 11, 30, 12, tzinfo=UTC) + timedelta(seconds=i)).isoformat(), i]
+              for i in range(40)]
+    body = {"series": [tsorage(dev, "t", points)]}
+    assert service.post(body, token).status_code == 202
+    answer = service.post(body, token)
+    assert answer.status_code == 429 and 1 <= int(answer.headers["Retry-After"]) <= 5
+    assert service.health()["counters"][token.split("_")[1]] == {
+        "accepted_samples": 40, "rejected_series": 0, "spooled_samples": 0,
+        "throttled_requests": 1}
+
+
+def test_the_token_commands_list_without_secrets_and_refuse_bad_input(service):
+    token = service.token("listed", "--device", "lab-")
+    code, lines, _ = service.cli("tokens", "list")
+    mine = [t for t in lines if t["id"] == token.split("_")[1]]
+    assert code == 0 and mine == [{**mine[0], "name": "listed", "devices": ["lab-"],
+                                   "metrics": [], "rate": 0.0, "revoked_at": None}]
+    assert token not in json.dumps(lines) and "digest" not in json.dumps(lines)
+    assert service.cli("tokens", "revoke", "ffffffff")[0] == 2
+    assert service.cli("tokens", "create", " ")[0] == 2
+    assert service.cli("tokens", "create", "x", "--rate", "-1")[0] == 2
