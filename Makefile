@@ -51,6 +51,6 @@ clean: down
 protos: venv
 	@cd include && ../$(PY) -m grpc_tools.protoc -I . --python_out=. \
 	    netargus/proto/cisco/telemetry_bis.proto netargus/proto/juniper/telemetry_top.proto \
-	    netargus/proto/juniper/port.proto
+	    netargus/proto/juniper/port.proto netargus/proto/tsorage/message.proto
 	@cd include && ../$(PY) -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. \
 	    netargus/proto/cisco/mdt_dialout.proto

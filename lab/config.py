@@ -26,8 +26,9 @@ RECORDINGS = Path(__file__).resolve().parent / "recordings.yaml"
 V3_USER = "netargus-lab"
 GNMI_USER = "netargus"
 NETCONF_USER = getpass.getuser()  # sshd on a high port logs in only the user it runs as
+MQTT_USER = "netargus"
 SECRETS = ("clickhouse_password", "v3_auth_key", "v3_priv_key", "airflow_admin_password",
-           "jwt_secret", "gnmi_password")
+           "jwt_secret", "gnmi_password", "mqtt_password")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ class LabConfig:
     @property
     def snmp_port(self) -> int:
         return 11161 + self.offset
+
+    @property
+    def mqtt_port(self) -> int:
+        """The MQTT broker (mosquitto)."""
+        return 1883 + self.offset
 
     @property
     def ingest_port(self) -> int:
@@ -160,6 +166,9 @@ class LabConfig:
                 target["tls"]["ca_file"] = str(self.certs() / "ca.pem")
         for listener in data.get("listeners", []):
             listener["port"] += self.offset
+        for target in data.get("mqtt", []):
+            host, port = target["broker"].rsplit(":", 1)
+            target["broker"] = f"{host}:{int(port) + self.offset}"
         out = self.path("streaming.yaml")
         text = yaml.safe_dump(data, sort_keys=False)
         if not out.exists() or out.read_text() != text:
@@ -189,6 +198,8 @@ class LabConfig:
                 "extra": {"bootstrap.servers": f"127.0.0.1:{self.kafka_port}"}},
             "gnmi_lab": {"conn_type": "generic", "login": GNMI_USER,
                          "password": s["gnmi_password"]},
+            "mqtt_lab": {"conn_type": "mqtt", "login": MQTT_USER,
+                         "password": s["mqtt_password"]},
             "netconf_lab": {"conn_type": "ssh", "login": NETCONF_USER,
                             "extra": {"key_file": str(self.netconf_dir() / "client_key"),
                                       "host_key": self.netconf_host_key()}},

@@ -1,5 +1,6 @@
-"""Clients that push telemetry to the ingestion service, for the lab: a TSorage client and a
-Datadog client, each posting every ``interval`` seconds over real HTTP with the lab's token.
+"""Clients that push telemetry to netargus, for the lab: a TSorage client and a Datadog client
+posting every ``interval`` seconds over real HTTP with the lab's token, and two TSorage MQTT
+clients publishing to the lab's broker (``mqtt/json`` and ``mqtt/pb``).
 
 What they send is known in advance, so a rate in ClickHouse can be checked against it:
 
@@ -10,7 +11,12 @@ What they send is known in advance, so a rate in ClickHouse can be checked again
   ``system.load.1`` (a gauge) and ``http.requests_total`` (a counter growing by
   :data:`WEB_REQUESTS_PER_S` per second).
 
-``python -m lab.pushsim --url URL --token-file FILE [--interval 10]``.
+* MQTT, TSorage JSON on ``timeseries``: ``lab-sensor-1``, ``environment.temperature`` (a
+  gauge) and ``power.energy_wh_total`` (a counter growing by :data:`SENSOR_WH_PER_S`);
+* MQTT, TSorage MessagePB on ``timeseries/pb``: ``lab-sensor-2``, the same two metrics.
+
+``python -m lab.pushsim --url URL --token-file FILE [--mqtt HOST:PORT --mqtt-login-file FILE]
+[--interval 10]``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ PROBE_PATHS = {"par1-fra1": 9.0, "par1-nyc1": 78.0}  # path -> its base RTT, ms
 PROBE_PACKETS_PER_S = 20  # per path
 WEB = "lab-web-1"
 WEB_REQUESTS_PER_S = 150
+SENSORS = {"lab-sensor-1": "json", "lab-sensor-2": "pb"}  # device -> its MQTT format
+SENSOR_WH_PER_S = 3  # energy counter, Wh per second
 EPOCH = 1_764_460_800  # 2025-11-30T00:00:00Z: the counters' zero
 
 
@@ -59,6 +67,45 @@ def web_series(now: float) -> list[dict[str, Any]]:
              "points": [[now, int((now - EPOCH) * WEB_REQUESTS_PER_S)]]}]
 
 
+def sensor_series(device: str, now: float) -> list[tuple[str, str, list[Any]]]:
+    """``(metric, type, [(unix time, value)])`` of one sensor's push at ``now``."""
+    return [("environment.temperature", "tdouble",
+             [(now, round(21 + math.sin(now / 300) + (device == "lab-sensor-2"), 2))]),
+            ("power.energy_wh_total", "tlong", [(now, int((now - EPOCH) * SENSOR_WH_PER_S))])]
+
+
+def mqtt_payload(device: str, fmt: str, metric: str, kind: str, values: list[Any]) -> bytes:
+    """One TSorage message as ``fmt`` (``json`` or ``pb``) encodes it."""
+    tags = {"device": device, "site": "par1"}
+    if fmt == "json":
+        import json
+
+        return json.dumps({"metric": metric, "tagset": tags, "type": kind, "values": [
+            [datetime.fromtimestamp(t, UTC).replace(tzinfo=None).isoformat(
+                timespec="milliseconds"), v] for t, v in values]}).encode()
+    import struct
+
+    from netargus.proto.tsorage.message_pb2 import MessagePB
+
+    message = MessagePB(metric=metric, tagset=tags, type=kind)
+    for t, v in values:
+        value = message.values.add()
+        value.datetime.seconds, value.datetime.nanos = int(t), int(t % 1 * 1e9) // 10**6 * 10**6
+        if kind == "tdouble":
+            value.payload = struct.pack(">d", v)
+        else:  # Java's BigInteger.toByteArray, as TSorage writes a tlong
+            value.payload = v.to_bytes((v + (v < 0)).bit_length() // 8 + 1, "big", signed=True)
+    return message.SerializeToString()
+
+
+def publish_once(client: Any, now: float) -> None:
+    """One publish of each MQTT client (QoS 1)."""
+    for device, fmt in SENSORS.items():
+        topic = "timeseries" if fmt == "json" else "timeseries/pb"
+        for metric, kind, values in sensor_series(device, now):
+            client.publish(topic, mqtt_payload(device, fmt, metric, kind, values), qos=1)
+
+
 def push_once(url: str, token: str, now: float) -> None:
     """One push of each client (raises on a refusal)."""
     from datadog import api, initialize
@@ -74,18 +121,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m lab.pushsim", description=__doc__)
     parser.add_argument("--url", required=True)
     parser.add_argument("--token-file", required=True, type=Path)
+    parser.add_argument("--mqtt", help="the MQTT broker, host:port")
+    parser.add_argument("--mqtt-login-file", type=Path, help="'user:password'")
     parser.add_argument("--interval", type=float, default=10.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     token = args.token_file.read_text().strip()
+    client = None
+    if args.mqtt:
+        import paho.mqtt.client as mqtt
+
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="lab-pushsim")
+        user, _, password = args.mqtt_login_file.read_text().strip().partition(":")
+        client.username_pw_set(user, password)
+        host, port = args.mqtt.rsplit(":", 1)
+        client.connect_async(host, int(port))
+        client.loop_start()
     while not stop.is_set():
+        now = time.time()
         try:
-            push_once(args.url, token, time.time())
+            push_once(args.url, token, now)
         except Exception as exc:  # the service restarting, Kafka down: push again next time
             log.warning("push failed: %s", exc)
+        if client is not None:
+            publish_once(client, now)  # paho queues QoS 1 messages while disconnected
         stop.wait(args.interval - time.time() % args.interval)
+    if client is not None:
+        client.loop_stop()
 
 
 if __name__ == "__main__":

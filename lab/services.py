@@ -6,6 +6,7 @@ safe to repeat; ``down`` stops by pid file, nothing else.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -341,6 +342,46 @@ NETCONF_SSH = Service("netconf-ssh", _sshd_launch, lambda c: port_open(c.netconf
                       lambda c: c.netconf_port, start_timeout=30.0)
 
 
+# ---------------------------------------------------------------- MQTT broker (issue 13)
+
+MOSQUITTO_CONF = """# netargus lab broker: password auth, persistent sessions kept across restarts
+# run as whoever started the lab (as root, mosquitto would switch to its own user)
+user {user}
+listener {port} 127.0.0.1
+allow_anonymous false
+password_file {root}/passwords
+persistence true
+persistence_location {root}/data/
+autosave_interval 5
+# a bridge acknowledges each message once Kafka (or its spool) holds it: let many be in
+# flight, and keep what is published while no bridge is connected (0: no limit)
+max_inflight_messages 1000
+max_queued_messages 0
+log_dest stdout
+"""
+
+
+def _mosquitto_launch(cfg: LabConfig) -> None:
+    from lab.config import MQTT_USER
+
+    root = cfg.path("mosquitto", "x").parent
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    passwords = root / "passwords"
+    passwords.write_text("")
+    passwords.chmod(0o600)
+    subprocess.run(["mosquitto_passwd", "-b", str(passwords), MQTT_USER,
+                    cfg.secrets()["mqtt_password"]], check=True, capture_output=True)
+    conf = root / "mosquitto.conf"
+    conf.write_text(MOSQUITTO_CONF.format(port=cfg.mqtt_port, root=root,
+                                          user=getpass.getuser()))
+    start(["/usr/sbin/mosquitto", "-c", str(conf)], MOSQUITTO.pid_file(cfg),
+          MOSQUITTO.log_file(cfg))
+
+
+MOSQUITTO = Service("mosquitto", _mosquitto_launch, lambda c: port_open(c.mqtt_port),
+                    lambda c: c.mqtt_port)
+
+
 # ---------------------------------------------------------------- ingestion (issue 13)
 
 def _ingest_launch(cfg: LabConfig) -> None:
@@ -375,8 +416,14 @@ def lab_token(cfg: LabConfig) -> Path:
 
 
 def _pushsim_launch(cfg: LabConfig) -> None:
+    from lab.config import MQTT_USER
+
+    login = cfg.path("pushsim", "mqtt-login")
+    login.write_text(f"{MQTT_USER}:{cfg.secrets()['mqtt_password']}")
+    login.chmod(0o600)
     start([sys.executable, "-m", "lab.pushsim", "--url", f"http://127.0.0.1:{cfg.ingest_port}",
-           "--token-file", str(lab_token(cfg)), "--interval", "10"],
+           "--token-file", str(lab_token(cfg)), "--mqtt", f"127.0.0.1:{cfg.mqtt_port}",
+           "--mqtt-login-file", str(login), "--interval", "10"],
           PUSHSIM.pid_file(cfg), PUSHSIM.log_file(cfg), cwd=REPO,
           env={"PYTHONPATH": f"{REPO / 'include'}:{REPO}"})
 
@@ -444,10 +491,10 @@ class AirflowService(Service):
 AIRFLOW = AirflowService("airflow", _airflow_launch, _airflow_ready, lambda c: c.airflow_port,
                          start_timeout=240.0)
 
-ALL = {s.name: s for s in (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH, STREAMSIM,
-                           INGEST, PUSHSIM, AIRFLOW)}
+ALL = {s.name: s for s in (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH, MOSQUITTO,
+                           STREAMSIM, INGEST, PUSHSIM, AIRFLOW)}
 # what tests use (they run their own streaming simulators)
-CORE_SERVICES = (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH)
+CORE_SERVICES = (CLICKHOUSE, S3, KAFKA, SNMPSIM, NETCONFD, NETCONF_SSH, MOSQUITTO)
 DATA_SERVICES = (*CORE_SERVICES, STREAMSIM)
 # after the migrations (the token table): the ingestion service and the clients pushing to it
 PUSH_SERVICES = (INGEST, PUSHSIM)

@@ -1,10 +1,12 @@
 """The streaming collector: holds a shard's targets for a bounded lease, producing to Kafka.
 
 :class:`StreamCollector` starts one
-:class:`~netargus.streaming.collectors.gnmi.GnmiSubscriber` thread per gNMI target and one
-listener per MDT/JTI listener. Everything they receive is queued and a
-pump thread hands it, every ``flush_interval``, to a guarded Kafka sink (acknowledged or
-spooled on disk, never dropped). Every ``heartbeat`` seconds it reports each target's state as
+:class:`~netargus.streaming.collectors.gnmi.GnmiSubscriber` thread per gNMI target, one
+listener per MDT/JTI listener and one MQTT bridge
+(:class:`~netargus.streaming.collectors.mqtt.MqttSubscriber`) per MQTT target. Everything they
+receive is queued and a pump thread hands it, every ``flush_interval``, to a guarded Kafka sink
+(acknowledged or spooled on disk, never dropped; then an MQTT message is acknowledged to its
+broker). Every ``heartbeat`` seconds it reports each target's state as
 a ``stream.up`` sample (1 while it sends, 0 once silent for a heartbeat), and asks ``renew``
 whether to go on (the lease check). :meth:`run` returns when the lease ends, ``stop`` is set or
 ``renew`` says no, after flushing what it received.
@@ -28,10 +30,12 @@ from netargus.sink.guarded import Guarded
 from netargus.streaming.collectors.gnmi import GnmiSubscriber
 from netargus.streaming.collectors.jti import JtiListener
 from netargus.streaming.collectors.mdt import MdtListener
+from netargus.streaming.collectors.mqtt import MqttSubscriber
 from netargus.streaming.config import (
-    GnmiTarget,
     Listener,
+    MqttTarget,
     StreamingConfig,
+    Target,
     device_protocols,
     receipt_stamped,
 )
@@ -46,7 +50,7 @@ log = logging.getLogger(__name__)
 class StreamCollector:
     """One shard's targets; see the module docstring."""
 
-    def __init__(self, config: StreamingConfig, targets: list[GnmiTarget | Listener],
+    def __init__(self, config: StreamingConfig, targets: list[Target],
                  sink: Guarded[RawMessage],
                  credentials: Callable[[str], LoginAuth] | None = None,
                  flush_interval: float = 0.5, tls_root: Path | None = None) -> None:
@@ -54,7 +58,9 @@ class StreamCollector:
         self.credentials = credentials or (lambda conn_id: LoginAuth())
         self.flush_interval = flush_interval
         self.tls_root = tls_root
-        self.queue: queue.Queue[RawMessage] = queue.Queue(maxsize=200_000)
+        # what was received, and what to call once it is safe (an MQTT message's PUBACK)
+        self.queue: queue.Queue[tuple[RawMessage, Callable[[], None] | None]]
+        self.queue = queue.Queue(maxsize=200_000)
         self.forwarded: Counter[str] = Counter()
         self.formats: Counter[str] = Counter()
         self.spooled = 0
@@ -62,17 +68,21 @@ class StreamCollector:
         self.started = time.monotonic()
         self.up: dict[str, bool] = {}
         self.receipt = receipt_stamped(targets)
+        self.bridges: list[MqttSubscriber] = []  # this run's MQTT targets, once started
         self._stop = threading.Event()
 
     # ------------------------------------------------------------------ receiving
 
-    def emit(self, device: str, fmt: str, payload: bytes) -> None:
+    def emit(self, device: str, fmt: str, payload: bytes,
+             more: tuple[tuple[str, str], ...] = (), done: Callable[[], None] | None = None
+             ) -> None:
         """Queue what ``device`` sent, with the time it was received (``received`` header,
-        ns) and, for a target stamped on receipt, ``timestamps: receipt``."""
-        headers: tuple[tuple[str, str], ...] = ((RECEIVED_HEADER, str(time.time_ns())),)
+        ns), for a target stamped on receipt ``timestamps: receipt``, and ``more`` headers;
+        ``done`` is called once Kafka acknowledged it or the spool took it."""
+        headers: tuple[tuple[str, str], ...] = ((RECEIVED_HEADER, str(time.time_ns())), *more)
         if device in self.receipt and fmt != JSON_FORMAT:
             headers += ((TIMESTAMPS_HEADER, "receipt"),)
-        self.queue.put(RawMessage(device, fmt, payload, headers))
+        self.queue.put((RawMessage(device, fmt, payload, headers), done))
 
     def seen(self, device: str) -> None:
         self.last_seen[device] = time.monotonic()
@@ -112,14 +122,20 @@ class StreamCollector:
         while True:
             stopping = self._stop.wait(self.flush_interval)
             batch: list[RawMessage] = []
+            done: list[Callable[[], None]] = []
             try:
                 while len(batch) < 50_000:
-                    batch.append(self.queue.get_nowait())
+                    message, callback = self.queue.get_nowait()
+                    batch.append(message)
+                    if callback is not None:
+                        done.append(callback)
             except queue.Empty:
                 pass
             if batch:
                 if self.sink.write(batch) == "spooled":
                     self.spooled += len(batch)
+                for callback in done:  # safe now: Kafka or the spool holds them
+                    callback()
                 self.forwarded.update(m.device for m in batch)
                 self.formats.update(m.format for m in batch)
             elif self.sink.spool.has_pending():
@@ -146,6 +162,11 @@ class StreamCollector:
         for t in self.targets:
             if isinstance(t, Listener):  # devices dial in: a server per listener
                 servers.append(LISTENERS[t.protocol](t, self.emit, self.seen))
+                continue
+            if isinstance(t, MqttTarget):  # a broker's topic: bridged, acknowledged when safe
+                creds = self.credentials(t.credentials) if t.credentials else None
+                self.bridges.append(MqttSubscriber(t, self.emit, self.seen, creds))
+                servers.append(self.bridges[-1])
                 continue
             creds = self.credentials(t.credentials) if t.credentials else None
             sub = GnmiSubscriber(t, self.config.paths(t), self._gnmi_emit, creds,

@@ -87,6 +87,40 @@ class Listener(ConfigModel):
         return list(self.devices.values())
 
 
+class MqttTarget(ConfigModel):
+    """A topic of an MQTT broker that clients publish TSorage messages to (``format``:
+    ``json``, TSorage's ``mqtt/json``, or ``pb``, its ``mqtt/pb``), bridged to Kafka under a
+    fixed client id with a persistent session (:mod:`netargus.streaming.collectors.mqtt`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    broker: str = Field(pattern=r"^[^:\s]+:\d{1,5}$")
+    topic: str = Field(default="timeseries", min_length=1)  # TSorage's default
+    format: Literal["json", "pb"] = "json"
+    credentials: str | None = None  # Airflow Connection id (login + password)
+    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    timestamps: Literal["device"] = "device"  # messages carry their own times
+
+    protocol: ClassVar[str] = "mqtt"
+
+    @property
+    def id(self) -> str:
+        return f"mqtt:{self.name}"
+
+    @property
+    def client(self) -> str:
+        """The MQTT client id (its session at the broker): ``client_id``, else
+        ``netargus-<name>``."""
+        return self.client_id or f"netargus-{self.name}"
+
+    @property
+    def sends(self) -> list[str]:
+        """No device list: any device its clients name (no ``stream.up`` per device)."""
+        return []
+
+
+Target = GnmiTarget | Listener | MqttTarget
+
+
 class StreamingConfig(ConfigModel):
     shards: int = Field(default=4, ge=1, le=256)
     raw_topic: str = Field(default="netargus.raw", pattern=r"^[A-Za-z0-9._-]{1,249}$")
@@ -99,6 +133,7 @@ class StreamingConfig(ConfigModel):
     sensor_groups: dict[str, tuple[SensorPath, ...]] = {}
     gnmi: tuple[GnmiTarget, ...] = ()
     listeners: tuple[Listener, ...] = ()
+    mqtt: tuple[MqttTarget, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> StreamingConfig:
@@ -120,10 +155,10 @@ class StreamingConfig(ConfigModel):
 
         return (self.raw_topic, OBSERVATIONS, DEADLETTER)
 
-    def targets(self) -> list[GnmiTarget | Listener]:
-        return [*self.gnmi, *self.listeners]
+    def targets(self) -> list[Target]:
+        return [*self.gnmi, *self.listeners, *self.mqtt]
 
-    def shard_targets(self, shard: int) -> list[GnmiTarget | Listener]:
+    def shard_targets(self, shard: int) -> list[Target]:
         """The targets shard ``shard`` holds."""
         return [t for t in self.targets() if shard_of(t.id, self.shards) == shard]
 
@@ -135,12 +170,12 @@ class StreamingConfig(ConfigModel):
         return [p for g in target.sensor_groups for p in self.sensor_groups[g]]
 
 
-def device_protocols(targets: list[GnmiTarget | Listener]) -> dict[str, str]:
+def device_protocols(targets: list[Target]) -> dict[str, str]:
     """Device -> protocol, for every device ``targets`` expect data from."""
     return {device: t.protocol for t in targets for device in t.sends}
 
 
-def receipt_stamped(targets: list[GnmiTarget | Listener]) -> set[str]:
+def receipt_stamped(targets: list[Target]) -> set[str]:
     """The devices whose messages are stamped on receipt (``timestamps: receipt``)."""
     return {device for t in targets if t.timestamps == "receipt" for device in t.sends}
 

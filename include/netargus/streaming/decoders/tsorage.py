@@ -49,18 +49,39 @@ def add_message(writer: SeriesWriter, message: Any, device: str | None = None) -
     if missing:
         raise Invalid(f"{missing[0]}: missing (a TSorage message has metric, tagset, type "
                       "and values)")
-    metric = check_name(message["metric"], "metric")
-    tags = check_tags(message["tagset"], "tagset")
-    kind = message["type"]
-    if kind not in TYPES:
-        raise Invalid(f"type: {kind!r} is not a numeric type; netargus stores tdouble and "
-                      "tlong")
     values = message["values"]
     if not isinstance(values, list) or not values:
         raise Invalid("values: must be a non-empty list of [time, value] pairs")
+    kind = check_type(message["type"])
+    return add_series(writer, message["metric"], message["tagset"],
+                      _points(values, TYPES[kind]), device)
+
+
+def check_type(kind: Any) -> str:
+    """A TSorage type netargus stores (``tdouble``, ``tlong``).
+
+    Raises:
+        Invalid: another type.
+    """
+    if kind not in TYPES:
+        raise Invalid(f"type: {kind!r} is not a numeric type; netargus stores tdouble and "
+                      "tlong")
+    return str(kind)
+
+
+def add_series(writer: SeriesWriter, metric: Any, tagset: Any,
+               points: Iterator[tuple[datetime, int | float, str]], device: str | None
+               ) -> int:
+    """One TSorage series (JSON or protobuf alike) into ``writer``; returns how many samples.
+
+    Raises:
+        Invalid: the first bad field.
+    """
+    name = check_name(metric, "metric")
+    tags = check_tags(tagset, "tagset")
     named, tag = writer.device(tags)
     labels = {k: v for k, v in tags.items() if k != tag}
-    return writer.add(device or named, metric, labels, _points(values, TYPES[kind]))
+    return writer.add(device or named, name, labels, points)
 
 
 def _points(values: list[Any], integer: bool) -> Iterator[tuple[datetime, int | float, str]]:

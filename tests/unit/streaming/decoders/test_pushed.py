@@ -160,3 +160,58 @@ def test_a_datadog_count_is_a_gauge_even_when_its_name_says_counter():
 ])
 def test_a_datadog_series_with_one_bad_field_is_refused_naming_it(change, reason):
     assert rejected("datadog", {**SERIES, **change}, "web-3").startswith(f"datadog: {reason}")
+
+
+def java_bytes(value: int) -> bytes:
+    """Java's ``BigInteger.toByteArray``: the shortest big-endian two's complement (what
+    TSorage puts in a tlong payload), written out independently of the decoder."""
+    length = (value + (value < 0)).bit_length() // 8 + 1
+    return value.to_bytes(length, "big", signed=True)
+
+
+def message_pb(kind: str, payloads: list[bytes], seconds: int = 1764504000, nanos: int = 0,
+               **tags: str) -> bytes:
+    from netargus.proto.tsorage.message_pb2 import MessagePB
+
+    m = MessagePB(metric="octets_total" if kind == "tlong" else "temperature", type=kind,
+                  tagset={"device": "dev1", **tags})
+    for i, payload in enumerate(payloads):
+        v = m.values.add(payload=payload)
+        v.datetime.seconds, v.datetime.nanos = seconds + i, nanos
+    return m.SerializeToString()
+
+
+def decode_pb(payload: bytes) -> list[Sample]:
+    return list(decode_message(payload, [("format", b"tsorage_pb"), ("source", b"mqtt")],
+                               b"dev1").samples)
+
+
+def test_tsorage_protobuf_longs_of_any_length_and_big_endian_doubles():
+    assert [java_bytes(v) for v in (0, 255, -1, 2**63 - 1)] == [
+        b"\x00", b"\x00\xff", b"\xff", b"\x7f" + b"\xff" * 7]
+    got = decode_pb(message_pb("tlong", [java_bytes(7), java_bytes(70_000), java_bytes(2**63 - 1)],
+                               port="1"))
+    assert [(s.ts, s.value, s.kind, s.labels, s.source) for s in got] == [
+        (ts(2025, 11, 30, 12), 7, Kind.COUNTER, (("port", "1"),), Source.MQTT),
+        (ts(2025, 11, 30, 12, 0, 1), 70_000, Kind.COUNTER, (("port", "1"),), Source.MQTT),
+        (ts(2025, 11, 30, 12, 0, 2), 2**63 - 1, Kind.COUNTER, (("port", "1"),), Source.MQTT)]
+    (s,) = decode_pb(message_pb("tdouble", [bytes.fromhex("4035800000000000")],
+                                nanos=250_000_000))  # 21.5
+    assert (s.ts, s.value, s.kind) == (ts(2025, 11, 30, 12, 0, 0, 250000), 21.5, Kind.GAUGE)
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (message_pb("tdouble", [b"\x00" * 4]), "values[0].payload: a tdouble payload is 8 bytes, "
+                                           "got 4"),
+    (message_pb("tlong", [b""]), "values[0].payload: a tlong payload is 1 to 8 bytes, got 0"),
+    (message_pb("tlong", [java_bytes(-5)]), "values[0]: octets_total is a counter"),
+    (message_pb("tdouble", [bytes.fromhex("7ff8000000000000")]), "values[0].payload: nan is"),
+    (message_pb("tstring", [b'"x"']), "type: 'tstring' is not a numeric type"),
+    (message_pb("tlong", [java_bytes(1)], seconds=-5), "values[0].datetime: timestamp"),
+    (message_pb("tlong", []), "values: none"),
+    (b"\x0a\xff\xff", "malformed TSorage MessagePB"),
+])
+def test_a_bad_tsorage_protobuf_is_refused_with_the_reason(payload, reason):
+    with pytest.raises(Rejected) as err:
+        decode_pb(payload)
+    assert str(err.value).startswith(f"tsorage_pb: {reason}")
