@@ -57,10 +57,11 @@ def started(cfg: LabConfig, wanted: tuple[Any, ...]) -> Iterator[LabConfig]:
 
 @contextmanager
 def fresh_airflow_lab(cfg: LabConfig) -> Iterator[LabConfig]:
-    """``cfg``'s data services and Airflow on an empty, migrated database (fresh data for
-    every size of a benchmark), stopped at the end. Airflow is restarted so it starts with
-    ``cfg``'s inventory, and only once the database is migrated: its DAGs' schema checks would
-    otherwise race this migration on the empty database."""
+    """``cfg``'s data services, the ingestion service with its push clients, and Airflow on an
+    empty, migrated database (fresh data for every size of a benchmark), stopped at the end.
+    Airflow is restarted so it starts with ``cfg``'s inventory, and only once the database is
+    migrated: its DAGs' schema checks would otherwise race this migration on the empty
+    database."""
     from dataclasses import replace
 
     from lab import services
@@ -73,7 +74,7 @@ def fresh_airflow_lab(cfg: LabConfig) -> Iterator[LabConfig]:
         connect(replace(settings, database="default")).execute(
             f"DROP DATABASE IF EXISTS {settings.database}")
         migrate_database(settings)
-        with started(cfg, (services.AIRFLOW,)):
+        with started(cfg, (*services.PUSH_SERVICES, services.AIRFLOW)):
             yield cfg
 
 

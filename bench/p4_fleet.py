@@ -1,9 +1,10 @@
 """P4 under the full lab: N SNMP devices at a one-minute cadence for a while, every DAG live.
 
-The bench lab runs what ``make demo`` runs (ClickHouse, Kafka, snmpsim, netconfd, the streaming
-simulators, Airflow 3's components with every DAG unpaused: discovery, enrichment, the bundled
-profiles' polling DAGs, the streaming supervisor, collectors and loader) with an inventory of N
-SNMPv3 devices replaying the lab's recordings (``bench-<token>-NNNN``, fresh data each size).
+The bench lab runs what ``make demo`` runs (ClickHouse, Kafka, snmpsim, netconfd, mosquitto, the
+streaming simulators, the ingestion service and its push clients, Airflow 3's components with
+every DAG unpaused: discovery, enrichment, the bundled profiles' polling DAGs, the streaming
+supervisor, collectors and loader) with an inventory of N SNMPv3 devices replaying the lab's
+recordings (``bench-<token>-NNNN``, fresh data each size).
 After a warm-up, for MINUTES minutes it measures:
 
 - slots polled / slots due: ``polling_interfaces`` slots (minute ends) in the window times N,
@@ -114,7 +115,8 @@ ROLES = (  # (role, words of its command line: Airflow 3 sets its processes' tit
     ("tasks running at both ends (streaming collectors)", "airflow worker --"),
     ("airflow serve-logs", "serve-logs"),
     ("clickhouse", "clickhouse"), ("kafka (tansu)", "tansu"), ("snmpsim", "snmpsim"),
-    ("streaming simulators", "streamsim"), ("netconf", "netconf"))
+    ("streaming simulators", "streamsim"), ("netconf", "netconf"), ("mosquitto", "mosquitto"),
+    ("ingestion service", "netargus ingest"), ("push clients", "lab.pushsim"))
 
 
 def cpu_by_process() -> dict[int, tuple[str, float]]:

@@ -141,7 +141,7 @@ class IngestService:
             "SELECT device, toString(source), metric, arraySort(arrayMap((k, v) -> "
             "concat(k, '=', v), labels.key, labels.value)), toUnixTimestamp(ts), ts_ms, value, "
             "toString(kind), counter_value FROM samples FINAL WHERE device IN %(d)s "
-            "ORDER BY device, metric, ts, ts_ms", {"d": list(devices)})
+            "ORDER BY device, metric, ts, ts_ms", {"d": tuple(devices)})
         return [(d, src, m, labels, iso_ms(datetime.fromtimestamp(t, UTC).replace(
             microsecond=ms * 1000)), v, k, c) for d, src, m, labels, t, ms, v, k, c in rows]
 

@@ -91,12 +91,12 @@ class Pipeline:
         self._received_lock = threading.Lock()
         emit = self.collector.emit
 
-        def counted(device: str, fmt: str, payload: bytes) -> None:
+        def counted(device: str, fmt: str, payload: bytes, *more: Any) -> None:
             if fmt != JSON_FORMAT:  # heartbeats are the collector's own
                 with self._received_lock:
                     self.received[device] += 1
                     self.payloads.append(payload)
-            emit(device, fmt, payload)
+            emit(device, fmt, payload, *more)
 
         self.collector.emit = counted  # type: ignore[method-assign]
         self.loaded = {"messages": 0, "samples": 0, "rejected": 0}

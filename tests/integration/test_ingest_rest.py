@@ -53,7 +53,7 @@ def tsorage(device: str, metric: str, values: list, kind: str = "tdouble", **tag
 
 def test_tsorage_messages_land_with_exact_times_counters_labels_and_rates(service):
     token = service.token("tsorage-client")
-    dev, other = name("sensor"), name("switch")
+    dev, other = name("sensor"), name("switch")  # stored rows sort sensor-... first
     body = {"series": [
         tsorage(dev, "temperature", [["2026-11-30T12:00:00.250", 21.5],
                                      ["2026-11-30T12:00:01.999", 22]], room="b12"),
@@ -67,14 +67,14 @@ def test_tsorage_messages_land_with_exact_times_counters_labels_and_rates(servic
     report = service.load()
     assert report.rejected == 0
     assert service.samples([dev, other]) == [
-        (other, "rest", "packets_total", ["port=1"], "2026-11-30T12:00:00.000",
-         float(2**63 + 5), "counter", 2**63 + 5),
-        (other, "rest", "packets_total", ["port=1"], "2026-11-30T12:01:00.000",
-         float(2**63 + 6005), "counter", 2**63 + 6005),
         (dev, "rest", "temperature", ["room=b12"], "2026-11-30T12:00:00.250", 21.5, "gauge",
          None),
         (dev, "rest", "temperature", ["room=b12"], "2026-11-30T12:00:01.999", 22.0, "gauge",
-         None)]
+         None),
+        (other, "rest", "packets_total", ["port=1"], "2026-11-30T12:00:00.000",
+         float(2**63 + 5), "counter", 2**63 + 5),
+        (other, "rest", "packets_total", ["port=1"], "2026-11-30T12:01:00.000",
+         float(2**63 + 6005), "counter", 2**63 + 6005)]
     db = connect(service.db)
     rate_window(db, [other], datetime(2026, 11, 30, 12, 5, tzinfo=UTC))
     assert db.execute("SELECT value, reason, source FROM rates FINAL WHERE device = %(d)s",

@@ -110,7 +110,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
     Raises:
         Refused: 413 too large (before or after decompression), 415 an unknown encoding,
-            400 a body that does not decompress.
+            400 a body that does not decompress (corrupt or cut short).
     """
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
@@ -135,6 +135,8 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise Refused(400, f"body is not valid {encoding}: {exc}") from None
     if len(out) > limit or inflater.unconsumed_tail:
         raise Refused(413, f"body larger than the limit of {limit} bytes once decompressed")
+    if not inflater.eof:
+        raise Refused(400, f"body is not valid {encoding}: it ends before its stream does")
     return out
 
 

@@ -161,12 +161,21 @@ class TokenCache:
         self._lock = threading.Lock()
         self.loaded_at = 0.0  # monotonic time of the last read from the store
         self.error: str | None = None  # why the last read failed
+        self._asked = 0.0  # monotonic time of the last read an unknown token asked for
 
     def check(self, token: str | None) -> Token | None:
-        """The live token ``token`` is, or None (unknown, revoked, malformed)."""
+        """The live token ``token`` is, or None (unknown, revoked, malformed). A well-formed
+        token not known yet makes the cache read the store again (at most once a second), so
+        a token works as soon as ``netargus tokens create`` printed it."""
         if not token or len(token) > 128:
             return None
-        return self._by_digest.get(digest(token))
+        key = digest(token)
+        found = self._by_digest.get(key)
+        if found is None and token_id(token) and time.monotonic() - self._asked >= 0.2:
+            self._asked = time.monotonic()  # a flood of unknown tokens: 5 reads a second
+            self.update()
+            found = self._by_digest.get(key)
+        return found
 
     def __len__(self) -> int:
         return len(self._by_digest)

@@ -49,3 +49,17 @@ def test_errors_name_the_file_line_and_field(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message) as err:
         load_streaming(path)
     assert str(err.value).startswith(f"{path}:")
+
+
+def test_an_mqtt_target_has_a_fixed_client_id_and_is_checked(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD + "mqtt:\n  - {name: ts, broker: 'mq:1883', credentials: mqtt_ro}\n"
+                    "  - {name: pb, broker: 'mq:1883', topic: t/pb, format: pb, "
+                    "client_id: bridge-7}\n")
+    cfg = load_streaming(path)
+    assert [(t.id, t.topic, t.format, t.client) for t in cfg.mqtt] == [
+        ("mqtt:ts", "timeseries", "json", "netargus-ts"), ("mqtt:pb", "t/pb", "pb", "bridge-7")]
+    assert cfg.devices() == ["mx1", "mx2", "sw1"]  # an MQTT topic names no device list
+    path.write_text(GOOD + "mqtt:\n  - {name: ts, broker: mq, format: avro}\n")
+    with pytest.raises(ConfigError, match=r"s.yaml:\d+: mqtt\[0\]\.broker: String should match"):
+        load_streaming(path)

@@ -136,7 +136,7 @@ def test_receipt_stamping_from_the_streaming_file_to_the_raw_headers():
     collector = StreamCollector(cfg, cfg.targets(), Sink())
     collector.emit("sw1", "gnmi", b"a")
     collector.emit("sw2", "gnmi", b"b")
-    stamped, plain = collector.queue.get_nowait(), collector.queue.get_nowait()
+    (stamped, _), (plain, _) = collector.queue.get_nowait(), collector.queue.get_nowait()
     assert [k for k, _ in stamped.headers] == ["received", "timestamps"]
     assert dict(stamped.headers)["timestamps"] == "receipt"
     assert [k for k, _ in plain.headers] == ["received"]

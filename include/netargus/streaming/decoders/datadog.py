@@ -18,14 +18,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from netargus.model import OutOfRange, Source
+from netargus.ingest.config import ingest_config
+from netargus.model import OutOfRange
 from netargus.streaming.decoders.pushed import (
     Invalid,
     SeriesWriter,
     check_name,
     check_tags,
+    decode_json,
+    first_json,
     number,
-    parse_json,
 )
 from netargus.streaming.leaves import MS, Decoded, epoch_time
 
@@ -95,20 +97,15 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     Raises:
         Invalid: not a valid series (the reason).
     """
-    data = parse_json(payload)
-    writer = SeriesWriter(Source.REST)
-    for series in data if isinstance(data, list) else [data]:
-        add_series(writer, series, device)
-    return Decoded(writer.samples, [])
+    return decode_json(payload, device, add_series)
 
 
 def sender(payload: bytes) -> str | None:
     """The series' host, else the device its tags name."""
     try:
-        series = parse_json(payload)
-        series = series[0] if isinstance(series, list) and series else series
+        series = first_json(payload)
         host = series.get("host")
         return host if isinstance(host, str) and host else \
-            SeriesWriter(Source.REST).config.device_of(tags_of(series))[0]
+            ingest_config().device_of(tags_of(series))[0]
     except (ValueError, AttributeError):
         return None

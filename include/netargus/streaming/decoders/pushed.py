@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from netargus.model import (
     counter_value,
     utc,
 )
+from netargus.streaming.leaves import Decoded
 
 MAX_NAME = 256  # characters in a metric name, a tag's name or a tag's value
 MAX_TAGS = 64  # tags of one series
@@ -48,6 +49,31 @@ def parse_json(payload: bytes) -> Any:
         return json.loads(payload)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Invalid(f"not JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def decode_json(payload: bytes, device: str,
+                add: Callable[[SeriesWriter, Any, str | None], int]) -> Decoded:
+    """The samples of a JSON payload of one series, or a list of them (a request's series of
+    one device, as the HTTP service forwards them), each appended by ``add``.
+
+    Raises:
+        Invalid: not JSON, or a series that is not valid (the reason).
+    """
+    data = parse_json(payload)
+    writer = SeriesWriter(Source.REST)
+    for series in data if isinstance(data, list) else [data]:
+        add(writer, series, device)
+    return Decoded(writer.samples, [])
+
+
+def first_json(payload: bytes) -> Any:
+    """The first series of a JSON payload (one series or a list), for naming its sender.
+
+    Raises:
+        Invalid: not JSON.
+    """
+    data = parse_json(payload)
+    return data[0] if isinstance(data, list) and data else data
 
 
 def check_name(value: Any, field: str) -> str:

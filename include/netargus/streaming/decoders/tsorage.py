@@ -18,15 +18,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from netargus.model import Source
+from netargus.ingest.config import ingest_config
 from netargus.streaming.decoders.pushed import (
     Invalid,
     SeriesWriter,
     check_name,
     check_tags,
+    decode_json,
+    first_json,
     iso_time,
     number,
-    parse_json,
 )
 from netargus.streaming.leaves import Decoded
 
@@ -101,19 +102,14 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
     Raises:
         Invalid: the message is not a valid TSorage message of numbers (the reason).
     """
-    writer = SeriesWriter(Source.REST)
-    data = parse_json(payload)
-    for message in data if isinstance(data, list) else [data]:
-        add_message(writer, message, device)
-    return Decoded(writer.samples, [])
+    return decode_json(payload, device, add_message)
 
 
 def sender(payload: bytes) -> str | None:
     """The device the message's tag set names (None when it names none)."""
     try:
-        message = parse_json(payload)
-        message = message[0] if isinstance(message, list) and message else message
+        message = first_json(payload)
         tags = check_tags(message.get("tagset"), "tagset")
     except (ValueError, AttributeError, TypeError):
         return None
-    return SeriesWriter(Source.REST).config.device_of(tags)[0]
+    return ingest_config().device_of(tags)[0]

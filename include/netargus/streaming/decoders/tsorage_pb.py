@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from netargus.ingest.config import ingest_config
 from netargus.model import OutOfRange, Source
 from netargus.proto.tsorage.message_pb2 import MessagePB
 from netargus.streaming.decoders.names import parse_message
@@ -86,4 +87,4 @@ def sender(payload: bytes) -> str | None:
         message = parse(payload)
     except Invalid:
         return None
-    return SeriesWriter(Source.MQTT).config.device_of(dict(message.tagset))[0]
+    return ingest_config().device_of(dict(message.tagset))[0]
