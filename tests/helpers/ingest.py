@@ -115,13 +115,15 @@ class IngestService:
     def health(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}/health", timeout=5).json())
 
-    def post(self, body: Any, token: str | None = None, **kwargs: Any) -> httpx.Response:
+    def post(self, body: Any, token: str | None = None, url_path: str = "/api/v1/series",
+             **kwargs: Any) -> httpx.Response:
+        """POST ``body`` as JSON (or ``content=`` bytes) with ``token`` as a bearer."""
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if "content" not in kwargs:
             kwargs["json"] = body
-        return httpx.post(f"{self.url}/api/v1/series", headers=headers, timeout=30, **kwargs)
+        return httpx.post(f"{self.url}{url_path}", headers=headers, timeout=30, **kwargs)
 
     def load(self) -> BatchReport:
         """Load the raw topic into the database as the stream loader does (one batch with

@@ -76,7 +76,14 @@ def test_p4_fleet_measures_slots_lag_cpu_and_memory_of_a_live_lab(lab, tmp_path)
     assert {"scheduler", "dag-processor", "api-server", "clickhouse"} <= set(roles)
 
 
+def test_p6_posts_and_produces_the_same_messages(lab, tmp_path):
+    rows = only(bench("p6_ingest", "4", tmp_path=tmp_path), "P6:")
+    # the bench failed unless 4 requests were 202 and both topics hold 40 messages
+    assert [r["path"].split()[0] for r in rows] == ["netargus", "reference:"]
+    assert all(r["samples_per_s"] > 0 for r in rows)
+
+
 @pytest.mark.parametrize("module", ["p1_snmp", "p2_sink", "p3_stream", "p3_collector",
-                                    "p4_airflow", "p4_fleet", "p5_inventory"])
+                                    "p4_airflow", "p4_fleet", "p5_inventory", "p6_ingest"])
 def test_make_bench_runs_every_benchmark(module):
     assert f"bench.{module}" in (REPO / "bench" / "__main__.py").read_text()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
+import time
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -15,9 +17,11 @@ import pytest
 import yaml
 from confluent_kafka import Consumer
 
+from lab import services
 from netargus.settings import CONFIG_DIR
 from netargus.store import connect
 from netargus.store.migrator import migrate_database
+from netargus.streaming.decoders.otlp import DISCONTINUITY_METRIC
 from netargus.streaming.rates import rate_window
 from netargus.streaming.raw import DEADLETTER
 from tests.helpers.ingest import IngestService
@@ -218,8 +222,8 @@ def test_a_token_over_its_rate_is_told_when_to_come_back(service):
     answer = service.post(body, token)
     assert answer.status_code == 429 and 1 <= int(answer.headers["Retry-After"]) <= 5
     assert service.health()["counters"][token.split("_")[1]] == {
-        "accepted_samples": 40, "rejected_series": 0, "spooled_samples": 0,
-        "throttled_requests": 1}
+        "accepted_samples": 40, "rejected_series": 0, "rejected_points": 0,
+        "spooled_samples": 0, "throttled_requests": 1}
 
 
 def test_the_token_commands_list_without_secrets_and_refuse_bad_input(service):
@@ -232,3 +236,131 @@ def test_the_token_commands_list_without_secrets_and_refuse_bad_input(service):
     assert service.cli("tokens", "revoke", "ffffffff")[0] == 2
     assert service.cli("tokens", "create", " ")[0] == 2
     assert service.cli("tokens", "create", "x", "--rate", "-1")[0] == 2
+
+
+def test_kafka_down_for_30_s_while_clients_post_loses_nothing_and_duplicates_nothing(
+        service, lab):
+    """Clients post every 0.2 s while the broker is stopped for 30 s: each request is answered
+    202 once Kafka acknowledged it or the service's spool took it, and once Kafka is back
+    every point of every 202 reaches ClickHouse exactly once (a client retry of any
+    non-2xx would be safe too: the same points collapse)."""
+    token = service.token("through-an-outage")
+    dev = name("outage")
+    t0 = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    answers: list[tuple[int, int]] = []  # (status, first point's index)
+    stop = threading.Event()
+
+    def client() -> None:
+        i = 0
+        while not stop.is_set():
+            points = [[(t0 + timedelta(seconds=i + k)).isoformat(), i + k] for k in range(50)]
+            answer = service.post({"series": [tsorage(dev, "queue.depth", points)]}, token)
+            answers.append((answer.status_code, i))
+            i += 50
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    wait_until(lambda: len(answers) >= 5, 30, "the first answers")
+    services.KAFKA.down(lab)
+    try:
+        wait_until(lambda: service.health()["kafka"] == "spooling", 30, "the service to spool")
+        time.sleep(30)  # the outage's length, while the client goes on posting
+    finally:
+        services.KAFKA.up(lab)
+    wait_until(lambda: service.health()["spool"]["pending_batches"] == 0, 90,
+               "the spool to drain once Kafka is back")
+    stop.set()
+    thread.join(30)
+    accepted = {i for status, i in answers if status == 202}
+    assert {status for status, _ in answers} == {202} and len(accepted) > 100
+    spooled = service.health()["counters"][token.split("_")[1]]["spooled_samples"]
+    assert spooled > 0
+    want = 50 * len(accepted)
+    wait_until(lambda: service.load() and len(service.samples([dev])) >= want, 120,
+               f"{want} samples of the accepted requests")
+    rows = service.samples([dev])
+    assert len(rows) == want and len({r[4] for r in rows}) == want  # once each, none missing
+    assert sorted(int(r[5]) for r in rows) == sorted(i + k for i in accepted for k in range(50))
+
+
+def test_the_opentelemetry_sdk_exports_metrics_that_land_as_samples(service):
+    """The OpenTelemetry Python SDK's own OTLP/HTTP exporter (protobuf, gzip) pointed at the
+    service: a counter, an up-down counter and a histogram of one resource."""
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    token = service.token("otel-sdk")
+    host = name("otel")
+    exporter = OTLPMetricExporter(endpoint=f"{service.url}/v1/metrics",
+                                  headers={"Authorization": f"Bearer {token}"},
+                                  compression=Compression.Gzip)
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(resource=Resource.create({"host.name": host,
+                                                       "service.name": "shop"}),
+                             metric_readers=[reader])
+    meter = provider.get_meter("netargus-test")
+    orders = meter.create_counter("orders.placed")
+    orders.add(5, {"region": "eu"})
+    orders.add(7, {"region": "eu"})
+    meter.create_up_down_counter("queue.depth").add(-3)
+    checkout = meter.create_histogram("checkout.seconds")
+    checkout.record(0.2)
+    checkout.record(0.7)
+    assert reader.force_flush(10_000)
+    provider.shutdown()
+    service.load()
+    got = {(metric, tuple(labels), value, kind)
+           for _, _, metric, labels, _, value, kind, _ in service.samples([host])}
+    bounds = [0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0,
+              5000.0, 7500.0, 10000.0]  # the SDK's default explicit buckets
+    buckets = {("checkout.seconds.bucket", (f"le={b!r}",), 2.0 if b == 5.0 else 0.0, "counter")
+               for b in bounds} | {("checkout.seconds.bucket", ("le=+Inf",), 0.0, "counter")}
+    assert {g for g in got if g[0] != DISCONTINUITY_METRIC} == {
+        ("orders.placed", ("region=eu",), 12.0, "counter"),
+        ("queue.depth", (), -3.0, "gauge"),
+        ("checkout.seconds.count", (), 2.0, "counter"),
+        ("checkout.seconds.sum", (), 0.9, "counter"),
+        ("checkout.seconds.min", (), 0.2, "gauge"),
+        ("checkout.seconds.max", (), 0.7, "gauge"), *buckets}
+    assert {g[1] for g in got if g[0] == DISCONTINUITY_METRIC} == {("region=eu",), ()}
+
+
+def test_otlp_answers_partial_success_and_refuses_what_is_not_otlp(service):
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+        ExportMetricsServiceResponse,
+    )
+
+    token = service.token("otel-raw")
+    host = name("otel")
+    body = {"resourceMetrics": [
+        {"resource": {"attributes": [{"key": "host.name", "value": {"stringValue": host}}]},
+         "scopeMetrics": [{"metrics": [{"name": "temp", "gauge": {"dataPoints": [
+             {"timeUnixNano": "1764504000000000000", "asDouble": 21.5}]}}]}]},
+        {"resource": {}, "scopeMetrics": [{"metrics": [{"name": "temp", "gauge": {
+            "dataPoints": [{"timeUnixNano": "1764504000000000000", "asDouble": 1}]}}]}]}]}
+    answer = service.post(body, token, headers={"Content-Type": "application/json"},
+                          url_path="/v1/metrics")
+    assert answer.status_code == 200
+    assert answer.json() == {"partialSuccess": {
+        "rejectedDataPoints": "1",
+        "errorMessage": "resource_metrics[1]: no device: none of the resource attributes "
+                        "device, host, hostname, host.name, service.name is set"}}
+    pb = {"Content-Type": "application/x-protobuf"}
+    answer = service.post(None, token, content=ExportMetricsServiceRequest().SerializeToString(),
+                          headers=pb, url_path="/v1/metrics")
+    assert answer.status_code == 200
+    assert ExportMetricsServiceResponse.FromString(answer.content) == \
+        ExportMetricsServiceResponse()
+    assert service.post(None, token, content=b"\xff\xff", headers=pb,
+                        url_path="/v1/metrics").status_code == 400
+    assert service.post(None, token, content=b"x", headers={"Content-Type": "text/plain"},
+                        url_path="/v1/metrics").status_code == 415
+    assert service.post(None, None, content=b"", headers=pb,
+                        url_path="/v1/metrics").status_code == 401
+    service.load()
+    assert [(r[2], r[5]) for r in service.samples([host])] == [("temp", 21.5)]

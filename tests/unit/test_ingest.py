@@ -47,8 +47,8 @@ def test_invalid_series_are_forwarded_alone_for_the_loader_to_dead_letter():
     parsed = judge([message("a"), bad, nameless, 7], ANY, CONFIG)
     assert parsed.errors == [
         "series[1]: values[0][1]: must be a number, got str 'x'",
-        "series[2]: no device: none of the tags device, host, hostname, host.name is set "
-        "(ingest.yaml device_tags)",
+        "series[2]: no device: none of the tags device, host, hostname, host.name, "
+        "service.name is set (ingest.yaml device_tags)",
         "series[3]: a message must be an object, got int"]
     assert [(m.device, json.loads(m.payload)) for m in parsed.messages] == [
         ("a", [message("a")]), ("a", bad), (UNPARSED, nameless), (UNPARSED, 7)]

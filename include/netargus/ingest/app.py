@@ -1,4 +1,5 @@
-"""The ingestion HTTP service (FastAPI): TSorage's and Datadog's series on ``POST /api/v1/series``.
+"""The ingestion HTTP service (FastAPI): TSorage's and Datadog's series on ``POST /api/v1/series``,
+OpenTelemetry metrics (OTLP/HTTP) on ``POST /v1/metrics``.
 
 A request is authenticated (:mod:`netargus.ingest.tokens`: ``Authorization: Bearer``, the
 ``api_key`` query parameter TSorage's clients use, or Datadog's ``DD-API-KEY`` header), read
@@ -20,6 +21,12 @@ spool took them:
 - ``429`` the token's rate exceeded, with ``Retry-After`` (seconds);
 - ``503`` Kafka down and the spool full, with ``Retry-After``.
 
+OTLP (``/v1/metrics``, protobuf or JSON, gzip): each resource is decoded as the loader will
+(:mod:`netargus.streaming.decoders.otlp`) and forwarded whole, keyed by the device its
+attributes name; the answer is 200 with ``partialSuccess.rejected_data_points`` and the first
+reasons when points were not stored (a resource that names no device, an exponential
+histogram, a point with no recorded value), and the errors above otherwise.
+
 A retry of a request is safe: samples are deduplicated by content in ClickHouse (device,
 metric, labels and time). ``GET /health`` (no token) reports Kafka's state, the spool and the
 counters per token id (accepted samples, rejected series, spooled samples, throttled
@@ -38,14 +45,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from netargus.ingest.config import IngestConfig
 from netargus.ingest.forward import Forwarder, Full
 from netargus.ingest.tokens import Token, TokenCache, token_id
 from netargus.model import Source
 from netargus.sink.spool import SpoolError
-from netargus.streaming.decoders import datadog, tsorage
+from netargus.streaming.decoders import datadog, otlp, tsorage
 from netargus.streaming.decoders.pushed import Invalid, SeriesWriter
 from netargus.streaming.raw import SOURCE_HEADER, RawMessage
 
@@ -93,7 +100,8 @@ class Counters:
     """What one token did through this process."""
 
     accepted_samples: int = 0
-    rejected_series: int = 0
+    rejected_series: int = 0  # REST series refused (422)
+    rejected_points: int = 0  # OTLP data points not stored (partialSuccess)
     spooled_samples: int = 0
     throttled_requests: int = 0
 
@@ -198,6 +206,62 @@ def _device_of(item: Any, fmt: str, config: IngestConfig) -> str | None:
         return None
 
 
+OTLP_TYPES = {"application/x-protobuf": "pb", "application/protobuf": "pb",
+              "application/json": "json"}
+
+
+def data_points(resource_metrics: Any) -> int:
+    """How many data points a ``ResourceMetrics`` holds (OTLP counts rejections in points)."""
+    total = 0
+    for scope in resource_metrics.scope_metrics:
+        for metric in scope.metrics:
+            data = metric.WhichOneof("data")
+            if data is not None:
+                total += len(getattr(metric, data).data_points)
+    return total
+
+
+@dataclass
+class OtlpParsed:
+    """An OTLP request, judged: samples and messages to forward, rejected points and why."""
+
+    samples: int = 0
+    rejected: int = 0
+    reasons: list[str] = field(default_factory=list)
+    messages: list[RawMessage] = field(default_factory=list)
+
+
+def judge_otlp(request: Any, token: Token, config: IngestConfig) -> OtlpParsed:
+    """Decode each resource of an ``ExportMetricsServiceRequest`` as the loader will, and
+    forward those that name a device and give samples (``otlp`` format, as received).
+
+    Raises:
+        Refused: 403, a metric outside the token's devices or metrics.
+    """
+    out = OtlpParsed()
+    for i, resource_metrics in enumerate(request.resource_metrics):
+        device = otlp.device_of(resource_metrics, config)
+        if device is None:
+            out.rejected += data_points(resource_metrics)
+            out.reasons.append(f"resource_metrics[{i}]: no device: none of the resource "
+                               f"attributes {', '.join(config.device_tags)} is set")
+            continue
+        decoded = otlp.resource_samples(resource_metrics, device, config)
+        for metric in dict.fromkeys(decoded.samples.metric):
+            why = token.allows(device, metric)
+            if why is not None:
+                raise Refused(403, f"resource_metrics[{i}]: {why}; nothing of this request "
+                              "was kept")
+        out.rejected += len(decoded.dropped)
+        out.reasons += [f"resource_metrics[{i}].{d}" for d in decoded.dropped[:MAX_ERRORS]]
+        if decoded.samples:
+            out.samples += len(decoded.samples)
+            out.messages.append(RawMessage(device, otlp.FORMAT,
+                                           resource_metrics.SerializeToString(),
+                                           ((SOURCE_HEADER, Source.OTLP.value),)))
+    return out
+
+
 def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -> FastAPI:
     """The service's ASGI app (see the module docstring); ``tokens`` and ``forwarder`` are
     started and stopped with it."""
@@ -254,22 +318,70 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -
         if not isinstance(data, dict) or not isinstance(data.get("series"), list):
             raise Refused(422, 'series: the body must be {"series": [message, ...]}')
         parsed = judge(data["series"], token, config)
-        throttle(token, parsed.samples)
-        try:
-            fate = await forwarder.send(parsed.messages) if parsed.messages else "written"
-        except (Full, SpoolError, OSError) as exc:  # Kafka down and no room on disk
-            raise Refused(503, f"not accepted: {exc}", {"Retry-After": "10"}) from None
-        count = counters[token.id]
-        count.accepted_samples += parsed.samples
-        count.rejected_series += len(parsed.errors)
-        if fate == "spooled":
-            count.spooled_samples += parsed.samples
+        throttle(token, parsed.samples + len(parsed.errors))  # an invalid series counts one
+        await forward(token, parsed.messages, parsed.samples)
+        counters[token.id].rejected_series += len(parsed.errors)
         body_out: dict[str, Any] = {"accepted": parsed.samples, "series": parsed.series,
                                     "rejected": len(parsed.errors)}
         if parsed.errors:
             body_out |= {"detail": parsed.errors[0], "errors": parsed.errors[:MAX_ERRORS]}
             return JSONResponse(body_out, 422)
         return JSONResponse(body_out, 202)
+
+    async def forward(token: Token, messages: list[RawMessage], samples: int) -> str:
+        """Send ``messages`` (answering 503 when Kafka is down and the spool full) and count
+        what was accepted and spooled; returns their fate."""
+        try:
+            fate = await forwarder.send(messages) if messages else "written"
+        except (Full, SpoolError, OSError) as exc:  # Kafka down and no room on disk
+            raise Refused(503, f"not accepted: {exc}", {"Retry-After": "10"}) from None
+        count = counters[token.id]
+        count.accepted_samples += samples
+        if fate == "spooled":
+            count.spooled_samples += samples
+        return fate
+
+    @app.post("/v1/metrics", openapi_extra={"requestBody": {"required": True, "content": {
+        "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+        "application/json": {"schema": {"type": "object"}}}}})
+    async def otlp_metrics(request: Request) -> Response:
+        """OTLP/HTTP metrics: an ``ExportMetricsServiceRequest`` in protobuf or JSON (gzip
+        allowed); 200 with ``partialSuccess`` naming the points not stored."""
+        from google.protobuf import json_format
+        from google.protobuf.message import DecodeError
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceRequest,
+            ExportMetricsServiceResponse,
+        )
+
+        token = authenticate(request)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        encoding = OTLP_TYPES.get(media)
+        if encoding is None:
+            raise Refused(415, f"Content-Type {media[:60]!r}: application/x-protobuf or "
+                          "application/json")
+        body = await read_body(request, config.max_body_bytes)
+        message = ExportMetricsServiceRequest()
+        try:
+            if encoding == "json":
+                json_format.Parse(body, message, ignore_unknown_fields=True)
+            else:
+                message.ParseFromString(body)
+        except (json_format.ParseError, DecodeError, UnicodeDecodeError, RecursionError,
+                ValueError) as exc:
+            raise Refused(400, f"not an OTLP ExportMetricsServiceRequest ({encoding}): "
+                          f"{str(exc)[:300]}") from None
+        parsed = judge_otlp(message, token, config)
+        throttle(token, parsed.samples + parsed.rejected)
+        await forward(token, parsed.messages, parsed.samples)
+        counters[token.id].rejected_points += parsed.rejected
+        answer = ExportMetricsServiceResponse()
+        if parsed.rejected:
+            answer.partial_success.rejected_data_points = parsed.rejected
+            answer.partial_success.error_message = "; ".join(parsed.reasons[:MAX_ERRORS])[:2000]
+        if encoding == "json":
+            return Response(json_format.MessageToJson(answer), 200, media_type=media)
+        return Response(answer.SerializeToString(), 200, media_type=media)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

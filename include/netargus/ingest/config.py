@@ -31,8 +31,8 @@ class Listen(ConfigModel):
 class IngestConfig(ConfigModel):
     """See the module docstring and ``include/config/ingest.yaml``."""
 
-    device_tags: tuple[str, ...] = Field(default=("device", "host", "hostname", "host.name"),
-                                         min_length=1)
+    device_tags: tuple[str, ...] = Field(
+        default=("device", "host", "hostname", "host.name", "service.name"), min_length=1)
     counters: tuple[str, ...] = ("*_total",)
     rename: dict[str, str] = {}
     listen: Listen = Listen()

@@ -3,10 +3,10 @@
 The ``format`` header of a raw message (:mod:`netargus.streaming.raw`) names its decoder:
 ``gnmi`` (a gNMI Notification), ``mdt`` (a Cisco kvGPB Telemetry message), ``jti`` (a Juniper
 TelemetryStream), and what the ingestion APIs forward: ``tsorage`` (a TSorage message, JSON),
-``tsorage_pb`` (TSorage's protobuf MessagePB) and ``datadog`` (a Datadog v1 series); without
-the header a message is JSON samples. The loader (:mod:`netargus.streaming.loader`) and
-``netargus decode`` both decode through :func:`decode_message` / :func:`decode_payload`, so
-they agree on every sample and reason.
+``tsorage_pb`` (TSorage's protobuf MessagePB), ``datadog`` (a Datadog v1 series) and ``otlp``
+(an OpenTelemetry ``ResourceMetrics``); without the header a message is JSON samples. The
+loader (:mod:`netargus.streaming.loader`) and ``netargus decode`` both decode through
+:func:`decode_message` / :func:`decode_payload`, so they agree on every sample and reason.
 
 A decoder is anything that follows :class:`Decoder` (the built-in ones are modules). More
 register without editing netargus, as an installed package's entry point in the group
@@ -50,6 +50,7 @@ BUILT_IN = {"gnmi": "netargus.streaming.decoders.gnmi",
             "jti": "netargus.streaming.decoders.jti",
             "tsorage": "netargus.streaming.decoders.tsorage",
             "tsorage_pb": "netargus.streaming.decoders.tsorage_pb",
+            "otlp": "netargus.streaming.decoders.otlp",
             "datadog": "netargus.streaming.decoders.datadog"}
 
 

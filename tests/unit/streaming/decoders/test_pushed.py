@@ -85,7 +85,7 @@ def test_counters_keep_their_exact_integer_past_2_to_the_53():
      "tagset: 65 tags, at most 64"),
     ({"tagset": {"device": "dev1", "room": ["b12"]}}, "tagset.room: must be a string"),
     ({"tagset": {"room": "b12"}}, "no device: none of the tags device, host, hostname, "
-                                  "host.name is set"),
+                                  "host.name, service.name is set"),
     ({"tagset": {"device": ""}}, "no device"),
 ])
 def test_a_tsorage_message_with_one_bad_field_is_refused_naming_it(change, reason):

@@ -1,0 +1,166 @@
+"""P6: REST ingestion, samples/s end to end to Kafka's acknowledgement, against producing the
+same messages straight to Kafka from one process, in the same run.
+
+``netargus ingest`` (one uvicorn process) runs on the bench lab's Kafka with a token of its
+own; CONCURRENCY clients post R requests of 10 TSorage messages (10 devices) of 100 points
+each, pre-serialized, and each request counts once the service answered 202 (Kafka
+acknowledged it or the spool took it: the bench fails if anything was spooled). The reference
+produces the very messages the service forwards (one per device and request, its series as a
+JSON list, keyed by device, acks=all) from one process with confluent-kafka and waits for every
+acknowledgement. Both write fresh topics whose message counts are checked afterwards, so each
+path proves it did the work it timed.
+
+``python -m bench.p6_ingest [R]`` (default 400 requests: 400,000 samples), env CONCURRENCY
+(default 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from bench.common import SMOKE, bench_lab, record, started
+from lab import services
+from netargus.ingest.tokens import TokenStore
+from netargus.store import connect
+from netargus.store.migrator import migrate_database
+from netargus.streaming.kafka import ensure_topics
+from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
+
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else (4 if SMOKE else 400)
+CONCURRENCY = int(os.environ.get("CONCURRENCY", "8"))
+SERIES, POINTS = 10, 100  # per request: 10 devices, 100 points each
+
+
+def bodies(n: int) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    """``n`` requests: the body to post, and the messages the service forwards for it
+    (device, payload), built independently of the service's code."""
+    t0 = datetime(2026, 11, 30, tzinfo=UTC)
+    out = []
+    for r in range(n):
+        series = []
+        for s in range(SERIES):
+            device = f"bench-{(r * SERIES + s) % 100:03d}"
+            values = [[(t0 + timedelta(seconds=r * POINTS + p)).isoformat(), float(p)]
+                      for p in range(POINTS)]
+            series.append({"metric": "bench.value", "tagset": {"device": device, "k": str(s)},
+                           "type": "tdouble", "values": values})
+        out.append((json.dumps({"series": series}).encode(),
+                    [(m["tagset"]["device"], json.dumps([m], separators=(",", ":")).encode())
+                     for m in series]))
+    return out
+
+
+def messages_in(kafka: dict[str, str], topic: str) -> int:
+    """How many messages ``topic`` holds (high minus low watermark, every partition)."""
+    consumer = Consumer({**kafka, "group.id": f"count-{uuid.uuid4().hex[:6]}"})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        total = 0
+        for partition in meta.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                                       timeout=10)
+            total += high - low
+        return total
+    finally:
+        consumer.close()
+
+
+async def post_all(url: str, token: str, requests: list[bytes]) -> tuple[float, int, set[int]]:
+    """Post every body, CONCURRENCY at a time; (seconds, accepted samples, statuses)."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in requests:
+        queue.put_nowait(body)
+    accepted, statuses = 0, set()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        while not queue.empty():
+            body = queue.get_nowait()
+            answer = await client.post(f"{url}/api/v1/series", content=body, headers=headers)
+            statuses.add(answer.status_code)
+            if answer.status_code == 202:
+                accepted += answer.json()["accepted"]
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(
+            max_connections=CONCURRENCY)) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
+        return time.perf_counter() - start, accepted, statuses
+
+
+def produce_all(kafka: dict[str, str], topic: str,
+                messages: list[tuple[str, bytes]]) -> float:
+    """The reference: the same messages from one process, every acknowledgement awaited."""
+    producer = Producer({**kafka, "acks": "all", "linger.ms": 5})
+    failed: list[str] = []
+
+    def report(err, _msg) -> None:  # noqa: ANN001
+        if err is not None:
+            failed.append(str(err))
+
+    start = time.perf_counter()
+    for device, payload in messages:
+        while True:
+            try:
+                producer.produce(topic, key=device.encode(), value=payload,
+                                 headers=[("format", b"tsorage"), ("source", b"rest")],
+                                 on_delivery=report)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    left = producer.flush(60)
+    took = time.perf_counter() - start
+    if left or failed:
+        raise RuntimeError(f"reference: {left} undelivered, {failed[:3]}")
+    return took
+
+
+def main() -> None:
+    lab = bench_lab()
+    raw, ref = f"p6-{uuid.uuid4().hex[:6]}", f"p6ref-{uuid.uuid4().hex[:6]}"
+    cfg = replace(lab, extra_env=(("NETARGUS_RAW_TOPIC", raw),))
+    kafka = {"bootstrap.servers": f"127.0.0.1:{cfg.kafka_port}"}
+    services.INGEST.down(cfg)  # started below on this run's topic
+    with started(cfg, (services.CLICKHOUSE, services.S3, services.KAFKA)):
+        migrate_database(cfg.clickhouse_settings())
+        ensure_topics(kafka, (raw, ref, OBSERVATIONS, DEADLETTER), partitions=6)
+        _, token = TokenStore(connect(cfg.clickhouse_settings())).create("bench p6")
+        work = bodies(REQUESTS)
+        with started(cfg, (services.INGEST,)):
+            seconds, accepted, statuses = asyncio.run(post_all(
+                f"http://127.0.0.1:{cfg.ingest_port}", token, [b for b, _ in work]))
+            health = httpx.get(f"http://127.0.0.1:{cfg.ingest_port}/health").json()
+        samples = REQUESTS * SERIES * POINTS
+        spooled = sum(c["spooled_samples"] for c in health["counters"].values())
+        forwarded = messages_in(kafka, raw)
+        if statuses != {202} or accepted != samples or spooled or forwarded != \
+                REQUESTS * SERIES:
+            raise RuntimeError(f"P6 did not do the work it times: statuses {statuses}, "
+                               f"{accepted} of {samples} samples accepted, {spooled} spooled, "
+                               f"{forwarded} of {REQUESTS * SERIES} messages in Kafka")
+        reference = produce_all(kafka, ref, [m for _, ms in work for m in ms])
+        if messages_in(kafka, ref) != REQUESTS * SERIES:
+            raise RuntimeError("P6 reference: not every message reached Kafka")
+    record(f"P6: REST ingestion to Kafka's acknowledgement ({REQUESTS} requests of "
+           f"{SERIES * POINTS} samples, {CONCURRENCY} clients, one uvicorn process)", [
+        {"path": "netargus ingest: POST /api/v1/series, 202 once Kafka acknowledged",
+         "seconds": seconds, "samples_per_s": samples / seconds,
+         "ratio_vs_reference": seconds / reference},
+        {"path": "reference: the same messages produced from one process (confluent-kafka)",
+         "seconds": reference, "samples_per_s": samples / reference, "ratio_vs_reference": 1.0},
+    ])
+
+
+if __name__ == "__main__":
+    main()
