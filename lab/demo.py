@@ -227,7 +227,8 @@ SELECT device, metric, arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v),
        labels.key, labels.value), ',') AS series, kind, argMax(value, ts), max(ts),
        count() AS points
 FROM samples
-WHERE source = 'rest' AND ts > now() - 600
+WHERE source IN ('rest', 'mqtt', 'otlp') AND ts > now() - 600
+  AND metric != 'interface.counter_discontinuity'
 GROUP BY device, metric, series, kind
 ORDER BY device, metric, series
 """
@@ -235,15 +236,16 @@ ORDER BY device, metric, series
 PUSHED_RATES = """
 SELECT device, metric, series, argMax(assumeNotNull(value), ts)
 FROM rates FINAL
-WHERE source = 'rest' AND reason = 'ok' AND ts > now() - 600
+WHERE source IN ('rest', 'mqtt', 'otlp') AND reason = 'ok' AND ts > now() - 600
 GROUP BY device, metric, series
 """
 
 
 def pushed_rates_ready(cfg: LabConfig) -> bool:
+    """Rates of pushed counters from every push path (REST, MQTT, OTLP)."""
     return connect(cfg.clickhouse_settings()).execute(
-        "SELECT uniqExact(device) FROM rates WHERE source = 'rest' AND ts > now() - 600"
-    )[0][0] >= 2
+        "SELECT uniqExact(source) FROM rates WHERE source IN ('rest', 'mqtt', 'otlp') "
+        "AND ts > now() - 600")[0][0] >= 3
 
 
 def print_pushed(cfg: LabConfig) -> int:
@@ -252,12 +254,12 @@ def print_pushed(cfg: LabConfig) -> int:
     client = connect(cfg.clickhouse_settings())
     rates = {(d, m, s): v for d, m, s, v in client.execute(PUSHED_RATES)}
     rows = client.execute(PUSHED)
-    print(f"\n{'device':<14}{'metric':<22}{'series':<28}{'kind':<8}{'last value':>14}"
+    print(f"\n{'device':<14}{'metric':<24}{'series':<26}{'kind':<8}{'last value':>14}"
           f"{'rate /s':>10}  as of (UTC)")
     for device, metric, series, kind, value, at, _ in rows:
         rate = rates.get((device, metric, series))
         shown = f"{rate:>10.1f}" if rate is not None else f"{'-':>10}"
-        print(f"{device:<14}{metric[:21]:<22}{series[:27]:<28}{kind:<8}{value:>14,.2f}{shown}"
+        print(f"{device:<14}{metric[:23]:<24}{series[:25]:<26}{kind:<8}{value:>14,.2f}{shown}"
               f"  {at:%H:%M:%S}")
     return len(rows)
 
@@ -265,11 +267,12 @@ def print_pushed(cfg: LabConfig) -> int:
 def run_demo(cfg: LabConfig) -> None:
     step = Steps()
     step("lab services: ClickHouse, Kafka (Tansu on S3), SNMP agents (snmpsim), a NETCONF "
-         "server (netconfd + sshd), streaming simulators (gNMI, MDT, JTI)",
+         "server (netconfd + sshd), an MQTT broker (mosquitto), streaming simulators (gNMI, "
+         "MDT, JTI)",
          lambda: services.up(cfg, services.DATA_SERVICES))
     step("ClickHouse migrations", lambda: apply_migrations(cfg))
-    step("ingestion service (netargus ingest) and two clients pushing to it (TSorage, "
-         "Datadog)", lambda: services.up(cfg, services.PUSH_SERVICES))
+    step("ingestion service (netargus ingest) and clients pushing to it (REST: TSorage, "
+         "Datadog; MQTT; OTLP)", lambda: services.up(cfg, services.PUSH_SERVICES))
     cfg.write_env_file()  # for the airflow CLI against the lab: source .lab/airflow.env
     step("Airflow 3 (scheduler, DAG processor, triggerer, API server)",
          lambda: services.up(cfg, (services.AIRFLOW,)))
@@ -289,7 +292,8 @@ def run_demo(cfg: LabConfig) -> None:
     step("NETCONF rates (polling_netconf_interfaces runs every minute)",
          lambda: wait_for(lambda: netconf_rates_ready(cfg), 240, "NETCONF rates", 5))
     step("a NETCONF device beside SNMP devices", lambda: print_netconf_beside_snmp(cfg))
-    step("pushed points (REST: TSorage and Datadog clients -> Kafka -> stream_loader)",
+    step("pushed points (REST: TSorage and Datadog clients; MQTT: TSorage JSON and protobuf; "
+         "OTLP: the OpenTelemetry SDK -> Kafka -> stream_loader)",
          lambda: wait_for(lambda: pushed_rates_ready(cfg), 240, "rates of pushed counters", 5))
     step("pushed beside polled", lambda: print_pushed(cfg))
     print(f"""

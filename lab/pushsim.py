@@ -13,7 +13,10 @@ What they send is known in advance, so a rate in ClickHouse can be checked again
 
 * MQTT, TSorage JSON on ``timeseries``: ``lab-sensor-1``, ``environment.temperature`` (a
   gauge) and ``power.energy_wh_total`` (a counter growing by :data:`SENSOR_WH_PER_S`);
-* MQTT, TSorage MessagePB on ``timeseries/pb``: ``lab-sensor-2``, the same two metrics.
+* MQTT, TSorage MessagePB on ``timeseries/pb``: ``lab-sensor-2``, the same two metrics;
+* OTLP/HTTP (the OpenTelemetry SDK's exporter, every ``interval``): resource ``lab-app-1``
+  with ``app.requests`` (a monotonic counter growing by :data:`APP_REQUESTS_PER_S` per
+  second, a cumulative sum) and ``app.queue.depth`` (an up-down counter).
 
 ``python -m lab.pushsim --url URL --token-file FILE [--mqtt HOST:PORT --mqtt-login-file FILE]
 [--interval 10]``.
@@ -42,6 +45,8 @@ WEB = "lab-web-1"
 WEB_REQUESTS_PER_S = 150
 SENSORS = {"lab-sensor-1": "json", "lab-sensor-2": "pb"}  # device -> its MQTT format
 SENSOR_WH_PER_S = 3  # energy counter, Wh per second
+APP = "lab-app-1"
+APP_REQUESTS_PER_S = 40
 EPOCH = 1_764_460_800  # 2025-11-30T00:00:00Z: the counters' zero
 
 
@@ -106,6 +111,25 @@ def publish_once(client: Any, now: float) -> None:
             client.publish(topic, mqtt_payload(device, fmt, metric, kind, values), qos=1)
 
 
+def otlp_client(url: str, token: str, interval: float) -> Any:
+    """The OpenTelemetry SDK exporting every ``interval`` seconds to ``url``; returns
+    ``(provider, requests counter, queue up-down counter)``."""
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    exporter = OTLPMetricExporter(endpoint=f"{url}/v1/metrics",
+                                  headers={"Authorization": f"Bearer {token}"})
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=int(interval * 1000))
+    provider = MeterProvider(resource=Resource.create({"host.name": APP,
+                                                       "service.name": "lab-app"}),
+                             metric_readers=[reader])
+    meter = provider.get_meter("lab.pushsim")
+    return (provider, meter.create_counter("app.requests"),
+            meter.create_up_down_counter("app.queue.depth"))
+
+
 def push_once(url: str, token: str, now: float) -> None:
     """One push of each client (raises on a refusal)."""
     from datadog import api, initialize
@@ -139,8 +163,13 @@ def main() -> None:
         host, port = args.mqtt.rsplit(":", 1)
         client.connect_async(host, int(port))
         client.loop_start()
+    provider, requests, queue = otlp_client(args.url, token, args.interval)
+    last = time.time()
     while not stop.is_set():
         now = time.time()
+        requests.add(int((now - last) * APP_REQUESTS_PER_S), {"route": "/checkout"})
+        queue.add(1 if int(now / args.interval) % 3 else -1)
+        last = now
         try:
             push_once(args.url, token, now)
         except Exception as exc:  # the service restarting, Kafka down: push again next time
@@ -150,6 +179,7 @@ def main() -> None:
         stop.wait(args.interval - time.time() % args.interval)
     if client is not None:
         client.loop_stop()
+    provider.shutdown()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 from confluent_kafka import Consumer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lab import services
 from netargus.settings import CONFIG_DIR
@@ -364,3 +366,43 @@ def test_otlp_answers_partial_success_and_refuses_what_is_not_otlp(service):
                         url_path="/v1/metrics").status_code == 401
     service.load()
     assert [(r[2], r[5]) for r in service.samples([host])] == [("temp", 21.5)]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
+                                                                max_size=5),
+    max_leaves=30)
+FIELDS = st.fixed_dictionaries({}, optional={
+    "metric": JSON | st.text(max_size=300), "tagset": JSON | st.dictionaries(
+        st.sampled_from(["device", "host", "x"]), JSON | st.text(max_size=20)),
+    "type": JSON | st.sampled_from(["tdouble", "tlong", "tdate"]),
+    "values": JSON | st.lists(st.lists(JSON | st.text(max_size=30), max_size=3), max_size=4),
+    "points": JSON | st.lists(st.lists(JSON, max_size=3), max_size=4),
+    "host": JSON, "tags": JSON | st.lists(st.text(max_size=20), max_size=4)})
+BODIES = (st.fixed_dictionaries({"series": st.lists(FIELDS | JSON, max_size=6)})
+          .map(lambda b: json.dumps(b).encode())
+          | JSON.map(lambda b: json.dumps(b).encode()) | st.binary(max_size=200))
+
+
+@settings(max_examples=250, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=BODIES, encoding=st.sampled_from(["identity", "gzip", "deflate", "br"]),
+       endpoint=st.sampled_from(["/api/v1/series", "/v1/metrics"]),
+       media=st.sampled_from(["application/json", "application/x-protobuf", "text/plain"]))
+def test_fuzzed_requests_never_fail_the_service(service, fuzz_token, body, encoding, endpoint,
+                                                media):
+    """Bounded, loopback only: whatever arrives, the answer is a 2xx or a 4xx with a reason,
+    never a 5xx, and the service stays up."""
+    content = {"gzip": gzip.compress, "deflate": zlib.compress}.get(encoding, bytes)(body)
+    answer = service.post(None, fuzz_token, content=content, url_path=endpoint,
+                          headers={"Content-Type": media, "Content-Encoding": encoding})
+    assert answer.status_code < 500, (answer.status_code, answer.text[:300])
+    if answer.status_code >= 400:
+        assert answer.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_token(service) -> str:
+    return service.token("fuzz")
