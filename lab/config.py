@@ -94,6 +94,11 @@ class LabConfig:
         return 1883 + self.offset
 
     @property
+    def otlp_grpc_port(self) -> int:
+        """The ingestion service's OTLP/gRPC port."""
+        return 4317 + self.offset
+
+    @property
     def ingest_port(self) -> int:
         """The ingestion HTTP service (``netargus ingest``)."""
         return 8090 + self.offset

@@ -386,7 +386,8 @@ MOSQUITTO = Service("mosquitto", _mosquitto_launch, lambda c: port_open(c.mqtt_p
 
 def _ingest_launch(cfg: LabConfig) -> None:
     netargus = Path(sys.executable).with_name("netargus")
-    start([str(netargus), "ingest", "--host", "127.0.0.1", "--port", str(cfg.ingest_port)],
+    start([str(netargus), "ingest", "--host", "127.0.0.1", "--port", str(cfg.ingest_port),
+           "--grpc-port", str(cfg.otlp_grpc_port)],
           INGEST.pid_file(cfg), INGEST.log_file(cfg), env=cfg.airflow_env(), cwd=REPO)
 
 

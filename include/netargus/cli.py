@@ -497,13 +497,17 @@ def ingest(host: Annotated[str | None, typer.Option(help="Listen address (defaul
            port: Annotated[int | None, typer.Option(help="Listen port (default: ingest.yaml's "
                                                     "listen.port).")] = None,
            workers: Annotated[int, typer.Option(help="Processes (each with its own spool).")]
-           = 1) -> None:
-    """Run the ingestion HTTP service (TSorage and Datadog series on /api/v1/series) in the
-    foreground; see netargus.ingest.app for what it answers."""
+           = 1,
+           grpc_port: Annotated[int | None, typer.Option(
+               help="OTLP/gRPC port (default: ingest.yaml's listen.grpc_port; 0: none).")]
+           = None) -> None:
+    """Run the ingestion service in the foreground: TSorage and Datadog series on
+    /api/v1/series, OTLP metrics on /v1/metrics and over gRPC; see netargus.ingest.app for
+    what it answers."""
     from netargus.ingest.service import serve
 
     def work() -> int:
-        serve(host, port, workers)
+        serve(host, port, workers, grpc_port)
         return 0
     _run(work)
 

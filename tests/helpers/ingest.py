@@ -44,6 +44,7 @@ class IngestService:
     db: ClickHouseSettings
     folder: Path
     port: int = 0
+    grpc_port: int = 0
     raw: str = ""
     process: subprocess.Popen[bytes] | None = None
 
@@ -74,10 +75,12 @@ class IngestService:
         self.raw = self.raw or f"raw-{uuid.uuid4().hex[:8]}"
         ensure_topics(self.kafka, (self.raw, OBSERVATIONS, DEADLETTER), partitions=2)
         self.port = self.port or free_port()
+        self.grpc_port = self.grpc_port or free_port()
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [NETARGUS, "ingest", "--port", str(self.port)], env=self.env(**env),
+                [NETARGUS, "ingest", "--port", str(self.port), "--grpc-port",
+                 str(self.grpc_port)], env=self.env(**env),
                 stdout=out, stderr=subprocess.STDOUT)
         wait_until(self._healthy, 60, f"the ingestion service on port {self.port}")
         return self

@@ -406,3 +406,40 @@ def test_fuzzed_requests_never_fail_the_service(service, fuzz_token, body, encod
 @pytest.fixture(scope="module")
 def fuzz_token(service) -> str:
     return service.token("fuzz")
+
+
+def test_otlp_over_grpc_from_the_sdk_exporter_lands_and_a_wrong_token_is_unauthenticated(
+        service):
+    import grpc
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+        OTLPMetricExporter as GrpcExporter,
+    )
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (
+        MetricsServiceStub,
+    )
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    token = service.token("otel-grpc")
+    host = name("grpc")
+    exporter = GrpcExporter(endpoint=f"127.0.0.1:{service.grpc_port}", insecure=True,
+                            headers=(("authorization", f"Bearer {token}"),))
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(resource=Resource.create({"host.name": host}),
+                             metric_readers=[reader])
+    provider.get_meter("t").create_counter("jobs.done").add(41, {"queue": "a"})
+    assert reader.force_flush(10_000)
+    provider.shutdown()
+    service.load()
+    assert [(r[2], r[3], r[5], r[6]) for r in service.samples([host])
+            if r[2] != DISCONTINUITY_METRIC] == [("jobs.done", ["queue=a"], 41.0, "counter")]
+    with grpc.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
+        with pytest.raises(grpc.RpcError) as err:
+            MetricsServiceStub(channel).Export(ExportMetricsServiceRequest(), timeout=10,
+                                               metadata=(("authorization", "Bearer nope"),))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "unknown or revoked token" in err.value.details()

@@ -262,52 +262,114 @@ def judge_otlp(request: Any, token: Token, config: IngestConfig) -> OtlpParsed:
     return out
 
 
-def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -> FastAPI:
-    """The service's ASGI app (see the module docstring); ``tokens`` and ``forwarder`` are
-    started and stopped with it."""
-    buckets: dict[str, Bucket] = {}
-    counters: dict[str, Counters] = defaultdict(Counters)
+class Ingestor:
+    """What every endpoint shares: tokens, rate buckets, the forwarder and the counters per
+    token id. Its checks raise :class:`Refused` with the HTTP status (the gRPC service maps it
+    to a gRPC code)."""
 
-    async def lifespan(app: FastAPI):  # noqa: ANN202
-        tokens.start()
-        forwarder.start()
-        yield
-        forwarder.stop()
+    def __init__(self, config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -> None:
+        self.config, self.tokens, self.forwarder = config, tokens, forwarder
+        self.buckets: dict[str, Bucket] = {}
+        self.counters: dict[str, Counters] = defaultdict(Counters)
 
-    app = FastAPI(title="netargus ingestion", version="1", lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
-
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status, headers=exc.headers)
-
-    def authenticate(request: Request) -> Token:
-        presented = _presented(request)
+    def authenticate(self, presented: str | None) -> Token:
+        """The live token presented (401 otherwise)."""
         if not presented:
             raise Refused(401, "no token: send Authorization: Bearer <token>, DD-API-KEY or "
                           "?api_key=", {"WWW-Authenticate": "Bearer"})
-        token = tokens.check(presented)
+        token = self.tokens.check(presented)
         if token is None:
             raise Refused(401, f"unknown or revoked token (id {token_id(presented) or '?'})",
                           {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return token
 
-    def throttle(token: Token, samples: int) -> None:
-        bucket = buckets.get(token.id)
-        rate = token.rate or config.rate_per_token
+    def throttle(self, token: Token, samples: int) -> None:
+        """Take ``samples`` from the token's bucket (429 with Retry-After when empty)."""
+        bucket = self.buckets.get(token.id)
+        rate = token.rate or self.config.rate_per_token
         if bucket is None or bucket.rate != rate:
-            bucket = buckets[token.id] = Bucket(rate, rate * config.burst_seconds)
+            bucket = self.buckets[token.id] = Bucket(rate, rate * self.config.burst_seconds)
         wait = bucket.take(samples)
         if wait:
-            counters[token.id].throttled_requests += 1
+            self.counters[token.id].throttled_requests += 1
             raise Refused(429, f"token {token.id} is limited to {rate:g} samples/s",
                           {"Retry-After": str(max(1, math.ceil(wait)))})
+
+    def accepted(self, token: Token, samples: int, fate: str) -> None:
+        count = self.counters[token.id]
+        count.accepted_samples += samples
+        if fate == "spooled":
+            count.spooled_samples += samples
+
+    async def forward(self, token: Token, messages: list[RawMessage], samples: int) -> str:
+        """Send ``messages`` (503 when Kafka is down and the spool full) and count them;
+        returns their fate (written or spooled)."""
+        try:
+            fate = await self.forwarder.send(messages) if messages else "written"
+        except (Full, SpoolError, OSError) as exc:  # Kafka down and no room on disk
+            raise Refused(503, f"not accepted: {exc}", {"Retry-After": "10"}) from None
+        self.accepted(token, samples, fate)
+        return fate
+
+    def forward_blocking(self, token: Token, messages: list[RawMessage], samples: int,
+                         timeout: float = 60.0) -> str:
+        """:meth:`forward` for a thread (the gRPC service's)."""
+        try:
+            fate = self.forwarder.submit(messages).result(timeout) if messages else "written"
+        except (Full, SpoolError, OSError) as exc:
+            raise Refused(503, f"not accepted: {exc}", {"Retry-After": "10"}) from None
+        self.accepted(token, samples, fate)
+        return fate
+
+    def otlp(self, token: Token, request: Any) -> tuple[OtlpParsed, Any]:
+        """Judge an OTLP request and the response it gets (before forwarding)."""
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceResponse,
+        )
+
+        parsed = judge_otlp(request, token, self.config)
+        self.throttle(token, parsed.samples + parsed.rejected)
+        self.counters[token.id].rejected_points += parsed.rejected
+        answer = ExportMetricsServiceResponse()
+        if parsed.rejected:
+            answer.partial_success.rejected_data_points = parsed.rejected
+            answer.partial_success.error_message = "; ".join(parsed.reasons[:MAX_ERRORS])[:2000]
+        return parsed, answer
+
+
+def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder,
+               grpc_port: int | None = None) -> FastAPI:
+    """The service's ASGI app (see the module docstring); ``tokens`` and ``forwarder`` are
+    started and stopped with it, and with ``grpc_port`` the OTLP/gRPC server
+    (:mod:`netargus.ingest.otlp_grpc`) too."""
+    ingestor = Ingestor(config, tokens, forwarder)
+
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        tokens.start()
+        forwarder.start()
+        server = None
+        if grpc_port:
+            from netargus.ingest.otlp_grpc import serve_grpc
+
+            server = serve_grpc(ingestor, config.listen.host, grpc_port)
+        yield
+        if server is not None:
+            server.stop(5).wait()
+        forwarder.stop()
+
+    app = FastAPI(title="netargus ingestion", version="1", lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.state.ingestor = ingestor
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status, headers=exc.headers)
 
     @app.post("/api/v1/series", status_code=202, openapi_extra={"requestBody": {
         "required": True, "content": {"application/json": {"schema": SERIES_SCHEMA}}}})
     async def series(request: Request) -> JSONResponse:
         """TSorage messages and Datadog series (see the module docstring)."""
-        token = authenticate(request)
+        token = ingestor.authenticate(_presented(request))
         body = await read_body(request, config.max_body_bytes)
         try:
             data = json.loads(body)
@@ -318,28 +380,16 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -
         if not isinstance(data, dict) or not isinstance(data.get("series"), list):
             raise Refused(422, 'series: the body must be {"series": [message, ...]}')
         parsed = judge(data["series"], token, config)
-        throttle(token, parsed.samples + len(parsed.errors))  # an invalid series counts one
-        await forward(token, parsed.messages, parsed.samples)
-        counters[token.id].rejected_series += len(parsed.errors)
+        # an invalid series counts one sample against the rate
+        ingestor.throttle(token, parsed.samples + len(parsed.errors))
+        await ingestor.forward(token, parsed.messages, parsed.samples)
+        ingestor.counters[token.id].rejected_series += len(parsed.errors)
         body_out: dict[str, Any] = {"accepted": parsed.samples, "series": parsed.series,
                                     "rejected": len(parsed.errors)}
         if parsed.errors:
             body_out |= {"detail": parsed.errors[0], "errors": parsed.errors[:MAX_ERRORS]}
             return JSONResponse(body_out, 422)
         return JSONResponse(body_out, 202)
-
-    async def forward(token: Token, messages: list[RawMessage], samples: int) -> str:
-        """Send ``messages`` (answering 503 when Kafka is down and the spool full) and count
-        what was accepted and spooled; returns their fate."""
-        try:
-            fate = await forwarder.send(messages) if messages else "written"
-        except (Full, SpoolError, OSError) as exc:  # Kafka down and no room on disk
-            raise Refused(503, f"not accepted: {exc}", {"Retry-After": "10"}) from None
-        count = counters[token.id]
-        count.accepted_samples += samples
-        if fate == "spooled":
-            count.spooled_samples += samples
-        return fate
 
     @app.post("/v1/metrics", openapi_extra={"requestBody": {"required": True, "content": {
         "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
@@ -351,10 +401,9 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -
         from google.protobuf.message import DecodeError
         from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
             ExportMetricsServiceRequest,
-            ExportMetricsServiceResponse,
         )
 
-        token = authenticate(request)
+        token = ingestor.authenticate(_presented(request))
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         encoding = OTLP_TYPES.get(media)
         if encoding is None:
@@ -371,14 +420,8 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -
                 ValueError) as exc:
             raise Refused(400, f"not an OTLP ExportMetricsServiceRequest ({encoding}): "
                           f"{str(exc)[:300]}") from None
-        parsed = judge_otlp(message, token, config)
-        throttle(token, parsed.samples + parsed.rejected)
-        await forward(token, parsed.messages, parsed.samples)
-        counters[token.id].rejected_points += parsed.rejected
-        answer = ExportMetricsServiceResponse()
-        if parsed.rejected:
-            answer.partial_success.rejected_data_points = parsed.rejected
-            answer.partial_success.error_message = "; ".join(parsed.reasons[:MAX_ERRORS])[:2000]
+        parsed, answer = ingestor.otlp(token, message)
+        await ingestor.forward(token, parsed.messages, parsed.samples)
         if encoding == "json":
             return Response(json_format.MessageToJson(answer), 200, media_type=media)
         return Response(answer.SerializeToString(), 200, media_type=media)
@@ -389,7 +432,7 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder) -
         return {"status": "ok", "kafka": "spooling" if forwarder.last == "spooled" else "ok",
                 "spool": forwarder.guarded.spool.stats_dict(), "tokens": len(tokens),
                 "tokens_error": tokens.error,
-                "counters": {k: vars(v) for k, v in counters.items()}}
+                "counters": {k: vars(v) for k, v in ingestor.counters.items()}}
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Any) -> Any:

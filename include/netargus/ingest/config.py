@@ -22,10 +22,11 @@ from netargus.settings import ingest_path
 
 
 class Listen(ConfigModel):
-    """Where the HTTP service listens."""
+    """Where the service listens: HTTP on ``port``, OTLP/gRPC on ``grpc_port`` (0: none)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8090, ge=1, le=65535)
+    grpc_port: int = Field(default=4317, ge=0, le=65535)
 
 
 class IngestConfig(ConfigModel):

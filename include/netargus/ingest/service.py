@@ -5,7 +5,8 @@ Connections ``netargus_clickhouse`` (the tokens) and ``netargus_kafka`` (the raw
 resolved as the DAGs resolve them (environment ``AIRFLOW_CONN_*`` or a secrets backend;
 ``$NETARGUS_CLICKHOUSE_CONN_ID`` and ``$NETARGUS_KAFKA_CONN_ID`` name others), the raw topic
 (``$NETARGUS_RAW_TOPIC``, default ``netargus.raw``), how often tokens are read again
-(``$NETARGUS_TOKEN_REFRESH`` seconds, default 10), the ingestion file (``$NETARGUS_INGEST``),
+(``$NETARGUS_TOKEN_REFRESH`` seconds, default 10), the OTLP/gRPC port (``$NETARGUS_GRPC_PORT``,
+else the file's), the ingestion file (``$NETARGUS_INGEST``),
 and a spool of its own under ``$NETARGUS_SPOOL_DIR``/ingest: the
 first of ``slot-0``, ``slot-1``... that no live process holds, so a restarted process takes
 over (and replays) what an earlier one spooled.
@@ -52,16 +53,17 @@ def _own_spool(budget: int) -> Spool:
 
 
 def build(config: IngestConfig, clickhouse: Any, kafka: dict[str, Any], topic: str = RAW,
-          spool_budget: int = 2**30, token_refresh: float = 10.0) -> FastAPI:
+          spool_budget: int = 2**30, token_refresh: float = 10.0,
+          grpc_port: int | None = None) -> FastAPI:
     """The app with its token cache (``clickhouse``: a ``() -> client`` factory, read every
-    ``token_refresh`` seconds) and its forwarder (``kafka``: librdkafka settings; ``topic``:
-    the raw topic)."""
+    ``token_refresh`` seconds), its forwarder (``kafka``: librdkafka settings; ``topic``:
+    the raw topic) and, on ``grpc_port``, OTLP/gRPC."""
     spool = _own_spool(spool_budget)
     sink = KafkaRawSink({**kafka, "linger.ms": 5}, topic=topic, delivery_timeout=5.0)
     forwarder = Forwarder(guarded_kafka(sink, spool, retry_after=10.0))
     tokens = TokenCache(lambda: TokenStore(clickhouse()).tokens(), spool.dir.parent /
                         "tokens.json", refresh=token_refresh)
-    return create_app(config, tokens, forwarder)
+    return create_app(config, tokens, forwarder, grpc_port)
 
 
 def app_from_env() -> FastAPI:
@@ -72,14 +74,18 @@ def app_from_env() -> FastAPI:
                         "%(message)s")
     hook = ClickHouseHook(os.environ.get("NETARGUS_CLICKHOUSE_CONN_ID", "netargus_clickhouse"))
     kafka = kafka_config(os.environ.get("NETARGUS_KAFKA_CONN_ID", "netargus_kafka"))
-    return build(ingest_config(), hook.get_conn, kafka,
+    config = ingest_config()
+    grpc_port = int(os.environ.get("NETARGUS_GRPC_PORT", config.listen.grpc_port))
+    return build(config, hook.get_conn, kafka,
                  topic=os.environ.get("NETARGUS_RAW_TOPIC", RAW),
-                 token_refresh=float(os.environ.get("NETARGUS_TOKEN_REFRESH", "10")))
+                 token_refresh=float(os.environ.get("NETARGUS_TOKEN_REFRESH", "10")),
+                 grpc_port=grpc_port)
 
 
-def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+def serve(host: str | None = None, port: int | None = None, workers: int = 1,
+          grpc_port: int | None = None) -> None:
     """Run the service in the foreground (uvicorn; the access log is the app's own, which
-    never shows a token).
+    never shows a token); ``grpc_port`` overrides ``ingest.yaml``'s (0: no OTLP/gRPC).
 
     Raises:
         netargus.config.ConfigError: the ingestion file is invalid.
@@ -87,6 +93,8 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
     import uvicorn
 
     config = ingest_config()
+    if grpc_port is not None:  # the factory runs in each worker: it reads the environment
+        os.environ["NETARGUS_GRPC_PORT"] = str(grpc_port)
     uvicorn.run("netargus.ingest.service:app_from_env", factory=True,
                 host=host or config.listen.host, port=port or config.listen.port,
                 workers=workers, access_log=False, log_level="info")
