@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import subprocess
 import threading
 import time
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -26,7 +29,7 @@ from netargus.store.migrator import migrate_database
 from netargus.streaming.decoders.otlp import DISCONTINUITY_METRIC
 from netargus.streaming.rates import rate_window
 from netargus.streaming.raw import DEADLETTER
-from tests.helpers.ingest import IngestService
+from tests.helpers.ingest import IngestService, free_port
 from tests.helpers.wait import wait_until
 
 LIMIT = 2**20  # the service's max_body_bytes here
@@ -443,3 +446,52 @@ def test_otlp_over_grpc_from_the_sdk_exporter_lands_and_a_wrong_token_is_unauthe
                                                metadata=(("authorization", "Bearer nope"),))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert "unknown or revoked token" in err.value.details()
+
+
+def test_a_rust_collector_in_the_middle_forwards_otlp_that_lands(service, tmp_path):
+    """rotel (a Rust OpenTelemetry collector, the binary its wheel ships) receives OTLP/gRPC
+    from the SDK and forwards OTLP/HTTP to the service with the token: a non-Python sender."""
+    import rotel
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+        OTLPMetricExporter as GrpcExporter,
+    )
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    token = service.token("rotel-gateway")
+    host = name("rotel")
+    grpc_in, http_in = free_port(), free_port()
+    agent = Path(rotel.__file__).with_name("rotel-agent")
+    log = (tmp_path / "rotel.log").open("wb")
+    proc = subprocess.Popen(
+        [str(agent), "start", "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_in}",
+         "--otlp-http-endpoint", f"127.0.0.1:{http_in}", "--exporter", "otlp",
+         "--otlp-exporter-endpoint", service.url, "--otlp-exporter-protocol", "http",
+         "--otlp-exporter-custom-headers", f"Authorization=Bearer {token}",
+         "--batch-timeout", "200ms", "--pid-file", str(tmp_path / "rotel.pid"),
+         "--log-file", str(tmp_path / "rotel-agent.log")],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def listening() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", grpc_in)) == 0
+        wait_until(listening, 30, "rotel to listen")
+        exporter = GrpcExporter(endpoint=f"127.0.0.1:{grpc_in}", insecure=True)
+        reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+        provider = MeterProvider(resource=Resource.create({"host.name": host}),
+                                 metric_readers=[reader])
+        provider.get_meter("t").create_counter("frames.forwarded").add(1234, {"port": "7"})
+        assert reader.force_flush(10_000)
+        provider.shutdown()
+
+        def landed() -> bool:
+            service.load()
+            return any(r[2] == "frames.forwarded" for r in service.samples([host]))
+        wait_until(landed, 60, "the points rotel forwarded")
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    rows = [r for r in service.samples([host]) if r[2] != DISCONTINUITY_METRIC]
+    assert [(r[2], r[3], r[5], r[6]) for r in rows] == [
+        ("frames.forwarded", ["port=7"], 1234.0, "counter")]
