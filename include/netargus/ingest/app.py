@@ -41,15 +41,18 @@ import math
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
 
 from netargus.ingest.config import IngestConfig
 from netargus.ingest.forward import Forwarder, Full
-from netargus.ingest.tokens import Token, TokenCache, token_id
+from netargus.ingest.tokens import Token, TokenCache, TokenStore, token_id
 from netargus.model import Source
 from netargus.sink.spool import SpoolError
 from netargus.streaming.decoders import datadog, otlp, tsorage
@@ -337,11 +340,28 @@ class Ingestor:
         return parsed, answer
 
 
+class NewToken(BaseModel):
+    """What ``POST /api/v1/admin/tokens`` takes (as ``netargus tokens create``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = PydanticField(min_length=1, max_length=128)
+    devices: list[str] = []
+    metrics: list[str] = []
+    rate: float = PydanticField(default=0.0, ge=0)
+
+
+AdminCheck = Callable[[str], Awaitable[str]]
+
+
 def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder,
-               grpc_port: int | None = None) -> FastAPI:
+               grpc_port: int | None = None, store: Callable[[], TokenStore] | None = None,
+               admin: AdminCheck | None = None) -> FastAPI:
     """The service's ASGI app (see the module docstring); ``tokens`` and ``forwarder`` are
     started and stopped with it, and with ``grpc_port`` the OTLP/gRPC server
-    (:mod:`netargus.ingest.otlp_grpc`) too."""
+    (:mod:`netargus.ingest.otlp_grpc`) too. With ``store`` (the token table) and ``admin``
+    (a bearer -> Airflow user name check, raising PermissionError: see
+    :func:`netargus.airflow.auth.connection_editor`), ``/api/v1/admin/tokens`` lists, creates
+    and revokes tokens."""
     ingestor = Ingestor(config, tokens, forwarder)
 
     async def lifespan(app: FastAPI):  # noqa: ANN202
@@ -425,6 +445,50 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder,
         if encoding == "json":
             return Response(json_format.MessageToJson(answer), 200, media_type=media)
         return Response(answer.SerializeToString(), 200, media_type=media)
+
+    async def administrator(request: Request) -> tuple[str, TokenStore]:
+        """The Airflow user managing tokens, and the token table (401/403 otherwise)."""
+        if store is None or admin is None:
+            raise Refused(404, "token administration is not enabled on this service")
+        auth = request.headers.get("authorization", "")
+        if auth[:7].lower() != "bearer ":
+            raise Refused(401, "send an Airflow API token: Authorization: Bearer <jwt>",
+                          {"WWW-Authenticate": "Bearer"})
+        try:
+            user = await admin(auth[7:].strip())
+        except PermissionError as exc:
+            status = 401 if "not a valid" in str(exc) else 403
+            raise Refused(status, str(exc)) from None
+        return user, store()
+
+    @app.get("/api/v1/admin/tokens")
+    async def list_tokens(request: Request) -> list[dict[str, Any]]:
+        """Every token (no secret, no digest), for an Airflow user who may edit Connections."""
+        _, table = await administrator(request)
+        return [t.public() for t in table.tokens()]
+
+    @app.post("/api/v1/admin/tokens", status_code=201)
+    async def create_token(request: Request, new: NewToken) -> dict[str, Any]:
+        """Create a token; the answer holds it, once (as ``netargus tokens create``)."""
+        user, table = await administrator(request)
+        try:
+            token, text = table.create(new.name, new.devices, new.metrics, new.rate)
+        except ValueError as exc:
+            raise Refused(422, str(exc)) from None
+        log.info("token %s (%s) created by Airflow user %s", token.id, token.name, user)
+        return {**token.public(), "token": text}
+
+    @app.delete("/api/v1/admin/tokens/{ident}")
+    async def revoke_token(request: Request, ident: str) -> dict[str, Any]:
+        """Revoke a token (refused by this service at once, by others within 10 s)."""
+        user, table = await administrator(request)
+        try:
+            token = table.revoke(ident)
+        except KeyError:
+            raise Refused(404, f"no token {ident[:16]!r}") from None
+        tokens.update()
+        log.info("token %s revoked by Airflow user %s", token.id, user)
+        return token.public()
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

@@ -54,20 +54,23 @@ def _own_spool(budget: int) -> Spool:
 
 def build(config: IngestConfig, clickhouse: Any, kafka: dict[str, Any], topic: str = RAW,
           spool_budget: int = 2**30, token_refresh: float = 10.0,
-          grpc_port: int | None = None) -> FastAPI:
+          grpc_port: int | None = None, admin: Any = None) -> FastAPI:
     """The app with its token cache (``clickhouse``: a ``() -> client`` factory, read every
     ``token_refresh`` seconds), its forwarder (``kafka``: librdkafka settings; ``topic``:
-    the raw topic) and, on ``grpc_port``, OTLP/gRPC."""
+    the raw topic), on ``grpc_port`` OTLP/gRPC, and with ``admin`` (a bearer -> Airflow user
+    check) the token administration API."""
     spool = _own_spool(spool_budget)
     sink = KafkaRawSink({**kafka, "linger.ms": 5}, topic=topic, delivery_timeout=5.0)
     forwarder = Forwarder(guarded_kafka(sink, spool, retry_after=10.0))
     tokens = TokenCache(lambda: TokenStore(clickhouse()).tokens(), spool.dir.parent /
                         "tokens.json", refresh=token_refresh)
-    return create_app(config, tokens, forwarder, grpc_port)
+    return create_app(config, tokens, forwarder, grpc_port,
+                      store=lambda: TokenStore(clickhouse()), admin=admin)
 
 
 def app_from_env() -> FastAPI:
     """The app as ``netargus ingest`` runs it (uvicorn's factory; see the module docstring)."""
+    from netargus.airflow.auth import connection_editor
     from netargus.airflow.hooks import ClickHouseHook, kafka_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
@@ -79,7 +82,7 @@ def app_from_env() -> FastAPI:
     return build(config, hook.get_conn, kafka,
                  topic=os.environ.get("NETARGUS_RAW_TOPIC", RAW),
                  token_refresh=float(os.environ.get("NETARGUS_TOKEN_REFRESH", "10")),
-                 grpc_port=grpc_port)
+                 grpc_port=grpc_port, admin=connection_editor)
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int = 1,
