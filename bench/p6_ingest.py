@@ -1,5 +1,5 @@
-"""P6: REST ingestion, samples/s end to end to Kafka's acknowledgement, against producing the
-same messages straight to Kafka from one process, in the same run.
+"""P6: REST and OTLP ingestion, samples/s end to end to Kafka's acknowledgement, against
+producing the same messages straight to Kafka from one process, in the same run.
 
 ``netargus ingest`` (one uvicorn process) runs on the bench lab's Kafka with a token of its
 own; CONCURRENCY clients post R requests of 10 TSorage messages (10 devices) of 100 points
@@ -7,8 +7,9 @@ each, pre-serialized, and each request counts once the service answered 202 (Kaf
 acknowledged it or the spool took it: the bench fails if anything was spooled). The reference
 produces the very messages the service forwards (one per device and request, its series as a
 JSON list, keyed by device, acks=all) from one process with confluent-kafka and waits for every
-acknowledgement. Both write fresh topics whose message counts are checked afterwards, so each
-path proves it did the work it timed.
+acknowledgement. OTLP the same: R requests (protobuf) of 10 resources with 100 gauge points
+each, against producing their 10 ``ResourceMetrics`` per request. Every path writes a fresh
+topic whose message count is checked afterwards, so each proves it did the work it timed.
 
 ``python -m bench.p6_ingest [R]`` (default 400 requests: 400,000 samples), env CONCURRENCY
 (default 8).
@@ -24,6 +25,7 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -60,6 +62,34 @@ def bodies(n: int) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
     return out
 
 
+def otlp_bodies(n: int) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    """``n`` OTLP requests (protobuf) and the messages the service forwards for each (one
+    ``ResourceMetrics`` per device), built independently of the service's code."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.metrics.v1 import metrics_pb2
+
+    t0 = 1_764_460_800 * 10**9
+    out = []
+    for r in range(n):
+        request = ExportMetricsServiceRequest()
+        messages = []
+        for s in range(SERIES):
+            device = f"bench-{(r * SERIES + s) % 100:03d}"
+            rm = request.resource_metrics.add()
+            rm.resource.attributes.append(KeyValue(key="host.name",
+                                                   value=AnyValue(string_value=device)))
+            metric = rm.scope_metrics.add().metrics.add(name="bench.value")
+            for p in range(POINTS):
+                metric.gauge.data_points.append(metrics_pb2.NumberDataPoint(
+                    time_unix_nano=t0 + (r * POINTS + p) * 10**9, as_double=float(p)))
+            messages.append((device, rm.SerializeToString()))
+        out.append((request.SerializeToString(), messages))
+    return out
+
+
 def messages_in(kafka: dict[str, str], topic: str) -> int:
     """How many messages ``topic`` holds (high minus low watermark, every partition)."""
     consumer = Consumer({**kafka, "group.id": f"count-{uuid.uuid4().hex[:6]}"})
@@ -75,32 +105,33 @@ def messages_in(kafka: dict[str, str], topic: str) -> int:
         consumer.close()
 
 
-async def post_all(url: str, token: str, requests: list[bytes]) -> tuple[float, int, set[int]]:
-    """Post every body, CONCURRENCY at a time; (seconds, accepted samples, statuses)."""
+async def post_all(url: str, token: str, requests: list[bytes], otlp: bool = False
+                   ) -> tuple[float, set[int]]:
+    """Post every body, CONCURRENCY at a time, to ``/api/v1/series`` (or ``/v1/metrics``);
+    (seconds, statuses)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in requests:
         queue.put_nowait(body)
-    accepted, statuses = 0, set()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    statuses = set()
+    headers = {"Authorization": f"Bearer {token}",
+               "Content-Type": "application/x-protobuf" if otlp else "application/json"}
+    path = "/v1/metrics" if otlp else "/api/v1/series"
 
     async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal accepted
         while not queue.empty():
             body = queue.get_nowait()
-            answer = await client.post(f"{url}/api/v1/series", content=body, headers=headers)
+            answer = await client.post(f"{url}{path}", content=body, headers=headers)
             statuses.add(answer.status_code)
-            if answer.status_code == 202:
-                accepted += answer.json()["accepted"]
 
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(
             max_connections=CONCURRENCY)) as client:
         start = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
-        return time.perf_counter() - start, accepted, statuses
+        return time.perf_counter() - start, statuses
 
 
-def produce_all(kafka: dict[str, str], topic: str,
-                messages: list[tuple[str, bytes]]) -> float:
+def produce_all(kafka: dict[str, str], topic: str, messages: list[tuple[str, bytes]],
+                fmt: str) -> float:
     """The reference: the same messages from one process, every acknowledgement awaited."""
     producer = Producer({**kafka, "acks": "all", "linger.ms": 5})
     failed: list[str] = []
@@ -114,7 +145,7 @@ def produce_all(kafka: dict[str, str], topic: str,
         while True:
             try:
                 producer.produce(topic, key=device.encode(), value=payload,
-                                 headers=[("format", b"tsorage"), ("source", b"rest")],
+                                 headers=[("format", fmt.encode())],
                                  on_delivery=report)
                 break
             except BufferError:
@@ -126,40 +157,51 @@ def produce_all(kafka: dict[str, str], topic: str,
     return took
 
 
+def measure(cfg: Any, kafka: dict[str, str], token: str, kind: str) -> list[dict[str, Any]]:
+    """One path (``rest`` or ``otlp``) and its reference; their table rows."""
+    otlp = kind == "otlp"
+    work = otlp_bodies(REQUESTS) if otlp else bodies(REQUESTS)
+    raw, ref = f"p6{kind}-{uuid.uuid4().hex[:6]}", f"p6{kind}ref-{uuid.uuid4().hex[:6]}"
+    cfg = replace(cfg, extra_env=(("NETARGUS_RAW_TOPIC", raw),))
+    ensure_topics(kafka, (raw, ref), partitions=6)
+    services.INGEST.down(cfg)  # started below on this path's topic
+    with started(cfg, (services.INGEST,)):
+        url = f"http://127.0.0.1:{cfg.ingest_port}"
+        seconds, statuses = asyncio.run(post_all(url, token, [b for b, _ in work], otlp))
+        health = httpx.get(f"{url}/health").json()
+    samples = REQUESTS * SERIES * POINTS
+    counts = health["counters"].get(token.split("_")[1], {})
+    forwarded = messages_in(kafka, raw)
+    if statuses != {200 if otlp else 202} or counts.get("accepted_samples") != samples or \
+            counts.get("spooled_samples") or forwarded != REQUESTS * SERIES:
+        raise RuntimeError(f"P6 {kind} did not do the work it times: statuses {statuses}, "
+                           f"counters {counts}, {forwarded} of {REQUESTS * SERIES} messages "
+                           "in Kafka")
+    reference = produce_all(kafka, ref, [m for _, ms in work for m in ms],
+                            "otlp" if otlp else "tsorage")
+    if messages_in(kafka, ref) != REQUESTS * SERIES:
+        raise RuntimeError(f"P6 {kind} reference: not every message reached Kafka")
+    what = ("OTLP/HTTP: POST /v1/metrics (protobuf), 200" if otlp
+            else "REST: POST /api/v1/series (TSorage JSON), 202")
+    return [{"path": f"netargus ingest, {what} once Kafka acknowledged", "seconds": seconds,
+             "samples_per_s": samples / seconds, "ratio_vs_reference": seconds / reference},
+            {"path": "reference: the same messages produced from one process (confluent-kafka)",
+             "seconds": reference, "samples_per_s": samples / reference,
+             "ratio_vs_reference": 1.0}]
+
+
 def main() -> None:
-    lab = bench_lab()
-    raw, ref = f"p6-{uuid.uuid4().hex[:6]}", f"p6ref-{uuid.uuid4().hex[:6]}"
-    cfg = replace(lab, extra_env=(("NETARGUS_RAW_TOPIC", raw),))
+    cfg = bench_lab()
     kafka = {"bootstrap.servers": f"127.0.0.1:{cfg.kafka_port}"}
-    services.INGEST.down(cfg)  # started below on this run's topic
     with started(cfg, (services.CLICKHOUSE, services.S3, services.KAFKA)):
         migrate_database(cfg.clickhouse_settings())
-        ensure_topics(kafka, (raw, ref, OBSERVATIONS, DEADLETTER), partitions=6)
-        _, token = TokenStore(connect(cfg.clickhouse_settings())).create("bench p6")
-        work = bodies(REQUESTS)
-        with started(cfg, (services.INGEST,)):
-            seconds, accepted, statuses = asyncio.run(post_all(
-                f"http://127.0.0.1:{cfg.ingest_port}", token, [b for b, _ in work]))
-            health = httpx.get(f"http://127.0.0.1:{cfg.ingest_port}/health").json()
-        samples = REQUESTS * SERIES * POINTS
-        spooled = sum(c["spooled_samples"] for c in health["counters"].values())
-        forwarded = messages_in(kafka, raw)
-        if statuses != {202} or accepted != samples or spooled or forwarded != \
-                REQUESTS * SERIES:
-            raise RuntimeError(f"P6 did not do the work it times: statuses {statuses}, "
-                               f"{accepted} of {samples} samples accepted, {spooled} spooled, "
-                               f"{forwarded} of {REQUESTS * SERIES} messages in Kafka")
-        reference = produce_all(kafka, ref, [m for _, ms in work for m in ms])
-        if messages_in(kafka, ref) != REQUESTS * SERIES:
-            raise RuntimeError("P6 reference: not every message reached Kafka")
-    record(f"P6: REST ingestion to Kafka's acknowledgement ({REQUESTS} requests of "
-           f"{SERIES * POINTS} samples, {CONCURRENCY} clients, one uvicorn process)", [
-        {"path": "netargus ingest: POST /api/v1/series, 202 once Kafka acknowledged",
-         "seconds": seconds, "samples_per_s": samples / seconds,
-         "ratio_vs_reference": seconds / reference},
-        {"path": "reference: the same messages produced from one process (confluent-kafka)",
-         "seconds": reference, "samples_per_s": samples / reference, "ratio_vs_reference": 1.0},
-    ])
+        ensure_topics(kafka, (OBSERVATIONS, DEADLETTER), partitions=6)
+        rows = []
+        for kind in ("rest", "otlp"):  # a token each: the service counts per token
+            _, token = TokenStore(connect(cfg.clickhouse_settings())).create(f"bench p6 {kind}")
+            rows += measure(cfg, kafka, token, kind)
+    record(f"P6: ingestion to Kafka's acknowledgement ({REQUESTS} requests of "
+           f"{SERIES * POINTS} samples, {CONCURRENCY} clients, one uvicorn process)", rows)
 
 
 if __name__ == "__main__":
