@@ -10,10 +10,10 @@ After a warm-up, for MINUTES minutes it measures:
 - slots polled / slots due: ``polling_interfaces`` slots (minute ends) in the window times N,
   against the ``poll_status`` rows of the bench devices with samples for them (the goal: all);
 - lag: from the slot's end to its ``poll_status`` row (``updated_at``), p50 and p95;
-- CPU: the machine's busy time (``/proc/stat``: the lab and Airflow, nothing else runs) in
-  cores, and per device-poll (all of it divided by the polls done); the agents' share
-  (snmpsim answering for the devices, pure Python and slower per value than any device) is
-  measured apart, so ``netargus_cpu_ms_per_poll`` is what a device-poll costs netargus;
+- CPU: the machine's busy time (``/proc/stat``: the lab and Airflow, nothing else runs; the
+  benchmark's own CPU, its memory sampler, taken out) in cores, and per device-poll (all of
+  it divided by the polls done); the agents' share (snmpsim answering for the devices, pure
+  Python and slower per value than any device) is measured apart, so ``netargus_cpu_ms_per_poll`` is what a device-poll costs netargus;
 - peak PSS of every lab and Airflow process.
 
 The reference, measured in the same run, is the lab with the same DAGs and no bench device
@@ -100,6 +100,12 @@ def snmpd_agents(cfg: LabConfig) -> Iterator[list[int]]:
             stop(pid_file)
 
 
+def own_seconds() -> float:
+    """CPU seconds this process (the benchmark, its sampler thread included) has used."""
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
+
+
 def busy_seconds() -> float:
     """CPU seconds the machine spent busy since boot, over all cores (``/proc/stat``)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -157,10 +163,12 @@ def measure(n: int) -> dict:
                              if (p := read_pid(s.pid_file(cfg)))])
         memory.start()
         agents = [p for p in (read_pid(services.SNMPSIM.pid_file(cfg)), *snmpd) if p]
-        start, busy0 = datetime.now(UTC), busy_seconds()
+        start, busy0, own0 = datetime.now(UTC), busy_seconds(), own_seconds()
         procs0 = cpu_by_process()
         time.sleep((MINUTES if n else REST_MINUTES) * 60)  # the window: the lab on its own
-        end, busy1 = datetime.now(UTC), busy_seconds()
+        # the machine's busy time, less this benchmark's own (its PSS sampler reads every
+        # process's smaps twice a second: ~0.1 core with a thousand agents' ports)
+        end, busy1 = datetime.now(UTC), busy_seconds() - (own_seconds() - own0)
         procs1 = cpu_by_process()
         agent = sum(procs1[p][1] - procs0[p][1] for p in agents if p in procs0 and p in procs1)
         memory.running = False
