@@ -13,7 +13,8 @@ After a warm-up, for MINUTES minutes it measures:
 - CPU: the machine's busy time (``/proc/stat``: the lab and Airflow, nothing else runs; the
   benchmark's own CPU, its memory sampler, taken out) in cores, and per device-poll (all of
   it divided by the polls done); the agents' share (snmpsim answering for the devices, pure
-  Python and slower per value than any device) is measured apart, so ``netargus_cpu_ms_per_poll`` is what a device-poll costs netargus;
+  Python and slower per value than any device) is measured apart, so
+  ``netargus_cpu_ms_per_poll`` is what a device-poll costs netargus;
 - peak PSS of every lab and Airflow process.
 
 The reference, measured in the same run, is the lab with the same DAGs and no bench device
