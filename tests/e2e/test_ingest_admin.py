@@ -17,7 +17,7 @@ from tests.helpers.ingest import IngestService
 
 MINT = ("import sys; from airflow.api_fastapi.app import create_auth_manager; "
         "from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser as U; "
-        "print(create_auth_manager().generate_jwt(U(sys.argv[1], sys.argv[2])))")
+        "print(create_auth_manager().generate_jwt(U(username=sys.argv[1], role=sys.argv[2])))")
 
 
 def mint(env: dict[str, str], user: str, role: str, **more: str) -> str:
@@ -77,4 +77,4 @@ def test_an_airflow_operator_creates_lists_and_revokes_tokens_and_others_cannot(
     assert bad.status_code == 422
     log = svc.log.read_text()
     assert token not in log and op["Authorization"][7:] not in log
-    assert f"token {ident} created by Airflow user ops-alice" in log
+    assert f"token {ident} (branch-probes) created by Airflow user ops-alice" in log

@@ -503,7 +503,7 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder,
         start = time.perf_counter()
         response = await call_next(request)
         presented = _presented(request)
-        who = (token_id(presented) or "malformed") if presented else "-"
+        who = (token_id(presented) or "other") if presented else "-"  # ids only, never tokens
         log.info("%s %s %d %.1f ms token=%s", request.method, request.url.path,
                  response.status_code, (time.perf_counter() - start) * 1000, who)
         return response

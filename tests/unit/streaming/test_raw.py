@@ -116,7 +116,7 @@ def test_decode_payload_returns_samples_and_dropped_leaves():
         == "sw9"
     assert decode_payload(json.dumps(GOOD).encode(), "json").samples[0].device == "core1"
     with pytest.raises(Rejected, match="^unknown format 'netflow' \\(known: datadog, gnmi, "
-                                       "json, jti, mdt, samples\\+json, tsorage, "
+                                       "json, jti, mdt, otlp, samples\\+json, tsorage, "
                                        "tsorage_pb\\)$"):
         decode_payload(b"x", "netflow")
     with pytest.raises(Rejected, match="^jti: malformed JTI TelemetryStream"):
