@@ -34,7 +34,7 @@ def test_a_rerun_reproduces_its_rates_whatever_the_clock(migrated_db):
     assert first["window"] == ["2026-11-30T11:58:20+00:00", "2026-11-30T12:03:20+00:00"]
     # readings 12:00:10 .. 12:03:10 in the window have a previous one: 19 rates per counter,
     # 1000 octets / 10 s = 100/s and 20 / 10 s = 2/s (the generic counter is rated too)
-    assert first["rates"] == {"gnmi": 38, "mdt": 0, "jti": 0}
+    assert first["rates"] == {"gnmi": 38, "mdt": 0, "jti": 0, "rest": 0, "mqtt": 0, "otlp": 0}
     got = rates(db, device)
     t0 = int(T0.timestamp())
     assert got == sorted(
