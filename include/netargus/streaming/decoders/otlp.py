@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -128,42 +128,46 @@ class _Writer:
         return True
 
 
+def _recorded(w: _Writer, points: Iterable[Any], path: str, needs_value: bool = False
+              ) -> Iterator[tuple[Any, datetime, dict[str, str], str]]:
+    """The points that can be stored, each with its time, labels and path; the others are
+    dropped with their reason (no recorded value, no value, no or a bad time)."""
+    for i, point in enumerate(points):
+        where = f"{path}[{i}]"
+        if point.flags & NO_RECORDED_VALUE:
+            w.drop(where, "no recorded value")
+            continue
+        if needs_value and point.WhichOneof("value") is None:
+            w.drop(where, "no value")
+            continue
+        ts = w.time(point, where)
+        if ts is not None:
+            yield point, ts, attributes(point.attributes), where
+
+
+def _reset_signal(w: _Writer, point: Any, ts: datetime, labels: dict[str, str],
+                  where: str) -> None:
+    """A cumulative point's start time as its series' discontinuity (epoch seconds)."""
+    if point.start_time_unix_nano:
+        w.add(ts, DISCONTINUITY_METRIC, point.start_time_unix_nano / NS, Kind.GAUGE, labels,
+              where)
+
+
 def _number(point: Any) -> int | float:
     return point.as_int if point.WhichOneof("value") == "as_int" else point.as_double
 
 
 def _points(w: _Writer, name: str, points: Iterable[Any], path: str, kind: Kind,
             reset_signal: bool) -> None:
-    for i, point in enumerate(points):
-        where = f"{path}[{i}]"
-        if point.flags & NO_RECORDED_VALUE:
-            w.drop(where, "no recorded value")
-            continue
-        if point.WhichOneof("value") is None:
-            w.drop(where, "no value")
-            continue
-        ts = w.time(point, where)
-        if ts is None:
-            continue
-        labels = attributes(point.attributes)
-        if w.add(ts, name, _number(point), kind, labels, where) and reset_signal \
-                and point.start_time_unix_nano:
-            w.add(ts, DISCONTINUITY_METRIC, point.start_time_unix_nano / NS, Kind.GAUGE,
-                  labels, where)
+    for point, ts, labels, where in _recorded(w, points, path, needs_value=True):
+        if w.add(ts, name, _number(point), kind, labels, where) and reset_signal:
+            _reset_signal(w, point, ts, labels, where)
 
 
 def _histogram(w: _Writer, name: str, metric: Any, path: str) -> None:
     cumulative = metric.histogram.aggregation_temporality == CUMULATIVE
     kind = Kind.COUNTER if cumulative else Kind.GAUGE
-    for i, point in enumerate(metric.histogram.data_points):
-        where = f"{path}[{i}]"
-        if point.flags & NO_RECORDED_VALUE:
-            w.drop(where, "no recorded value")
-            continue
-        ts = w.time(point, where)
-        if ts is None:
-            continue
-        labels = attributes(point.attributes)
+    for point, ts, labels, where in _recorded(w, metric.histogram.data_points, path):
         w.add(ts, f"{name}.count", point.count, kind, labels, where)
         if point.HasField("sum"):
             w.add(ts, f"{name}.sum", point.sum, kind if point.sum >= 0 else Kind.GAUGE,
@@ -179,21 +183,12 @@ def _histogram(w: _Writer, name: str, metric: Any, path: str) -> None:
             if point.HasField(extreme):
                 w.add(ts, f"{name}.{extreme}", getattr(point, extreme), Kind.GAUGE, labels,
                       where)
-        if cumulative and point.start_time_unix_nano:
-            w.add(ts, DISCONTINUITY_METRIC, point.start_time_unix_nano / NS, Kind.GAUGE,
-                  labels, where)
+        if cumulative:
+            _reset_signal(w, point, ts, labels, where)
 
 
 def _summary(w: _Writer, name: str, metric: Any, path: str) -> None:
-    for i, point in enumerate(metric.summary.data_points):
-        where = f"{path}[{i}]"
-        if point.flags & NO_RECORDED_VALUE:
-            w.drop(where, "no recorded value")
-            continue
-        ts = w.time(point, where)
-        if ts is None:
-            continue
-        labels = attributes(point.attributes)
+    for point, ts, labels, where in _recorded(w, metric.summary.data_points, path):
         w.add(ts, f"{name}.count", point.count, Kind.COUNTER, labels, where)
         w.add(ts, f"{name}.sum", point.sum, Kind.COUNTER if point.sum >= 0 else Kind.GAUGE,
               labels, where)
