@@ -9,7 +9,8 @@ produces the very messages the service forwards (one per device and request, its
 JSON list, keyed by device, acks=all) from one process with confluent-kafka and waits for every
 acknowledgement. OTLP the same: R requests (protobuf) of 10 resources with 100 gauge points
 each, against producing their 10 ``ResourceMetrics`` per request. Every path writes a fresh
-topic, read back afterwards (messages and the samples in them), so each proves it did the work it timed.
+topic, read back afterwards (messages and the samples in them), so each proves it did the work
+it timed.
 
 ``python -m bench.p6_ingest [R]`` (default 400 requests: 400,000 samples), env CONCURRENCY
 (default 8).
