@@ -6,14 +6,20 @@ ClickHouse. Expected samples are written out from what was published."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from lab.config import MQTT_USER
 from netargus.auth import LoginAuth
@@ -28,6 +34,9 @@ from netargus.streaming.kafka import ensure_topics, partition_consumer
 from netargus.streaming.loader import load_batch
 from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
 from tests.helpers.wait import wait_until
+from tests.integration.test_stream_loader import read_all
+
+REPO = Path(__file__).resolve().parents[2]
 
 T0 = 1_764_504_000  # 2025-11-30T12:00:00Z
 
@@ -169,10 +178,69 @@ def test_a_message_that_names_no_device_is_dead_lettered_with_the_reason(
             loaded(lab, migrated_db, raw, {f"ok-{run}": 1})
     finally:
         client.loop_stop()
-    from tests.integration.test_stream_loader import read_all
-
     letters = [m for m in read_all(f"127.0.0.1:{lab.kafka_port}", DEADLETTER)
                if m.value() == nameless]
     assert len(letters) == 1 and letters[0].key() == b"unparsed@mqtt"
     reason = dict(letters[0].headers())["reason"].decode()
     assert reason.startswith("tsorage: no device: none of the tags device, host")
+
+
+def bridge_process(lab, raw: str, name: str, topic: str, spool) -> subprocess.Popen:
+    """A bridge in a process of its own (tests/helpers/mqtt_bridge.py), once subscribed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.mqtt_bridge", f"127.0.0.1:{lab.mqtt_port}",
+         f"127.0.0.1:{lab.kafka_port}", raw, name, "json", topic, str(spool)],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO}",
+             "MQTT_PASSWORD": lab.secrets()["mqtt_password"]})
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "subscribed"
+    return proc
+
+
+def test_a_bridge_killed_mid_flight_loses_nothing_the_broker_took(
+        lab, migrated_db, raw, tmp_path):
+    """SIGKILL while messages stream in: what the killed bridge received but had not
+    acknowledged (PUBACK) is delivered again to the next bridge of the same session, what it
+    spooled is replayed by it; every published message is stored, each once."""
+    run, n = uuid.uuid4().hex[:6], 6000
+    topic, sensor, spool = f"t/{run}/json", f"sensor-{run}-k", tmp_path / "spool"
+    client = publisher(lab, f"pub-{run}")
+    first = bridge_process(lab, raw, f"k{run}", topic, spool)
+    published = 0
+
+    def send() -> None:  # a steady stream, ~1,000 messages/s, each acknowledged by the broker
+        nonlocal published
+        for i in range(n):
+            client.publish(topic, json_message(sensor, i), qos=1).wait_for_publish(10)
+            published += 1
+            time.sleep(0.001)
+    watcher = Consumer({"bootstrap.servers": f"127.0.0.1:{lab.kafka_port}",
+                        "group.id": f"w-{run}", "enable.auto.commit": False})
+    watcher.assign([TopicPartition(raw, p, OFFSET_BEGINNING) for p in (0, 1)])
+    forwarded = 0
+
+    def some_forwarded() -> bool:
+        nonlocal forwarded
+        forwarded += sum(1 for m in watcher.consume(1000, 0.2) if not m.error())
+        return forwarded >= 200
+    try:
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        wait_until(some_forwarded, 60, "the first bridge forwarding")
+        first.send_signal(signal.SIGKILL)  # while messages stream to it
+        first.wait(10)
+        assert published < n  # and more came while no bridge ran
+        sender.join(60)
+        second = bridge_process(lab, raw, f"k{run}", topic, spool)
+        try:
+            loaded(lab, migrated_db, raw, {sensor: n})
+        finally:
+            second.kill()
+            second.wait(10)
+    finally:
+        first.kill()
+        client.loop_stop()
+        watcher.close()
+    assert [(t, v) for t, _, v, *_ in stored(migrated_db, sensor)] == [
+        (T0 + i, 20 + i / 4) for i in range(n)]
+    assert len(read_all(f"127.0.0.1:{lab.kafka_port}", raw)) >= n  # at least once in Kafka
