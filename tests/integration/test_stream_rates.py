@@ -65,3 +65,39 @@ def test_a_streamed_jump_no_link_could_make_is_never_a_rate(migrated_db):
     assert got == [("et1", 100.0, "ok"), ("et1", None, "glitch"), ("et1", 100.0, "ok"),
                    ("et1", 100.0, "ok"),
                    ("et2", 100.0, "ok"), ("et2", None, "implausible"), ("et2", 0.1, "ok")]
+
+
+def test_a_device_that_pushed_two_readings_once_is_rated_by_the_window_that_holds_them(
+        migrated_db):
+    """Issue 13's review: a Datadog client posted [[now-60, 1000], [now, 7000]] once; the run
+    that loaded it had its interval end between the two readings, and the next run did not
+    know the device (no configuration names it, no loader saw it again): no rate, ever. The
+    window's own data names its devices."""
+    db = connect(migrated_db)
+    device = f"branch-web-{uuid.uuid4().hex[:6]}"
+    ClickHouseSink(db).write_samples([
+        Sample(T0 + timedelta(seconds=s), device, Source.REST, "http.requests_total", v,
+               Kind.COUNTER) for s, v in ((0, 1000), (60, 7000))])
+    loaded_by = rate_window(db, [device], T0 + timedelta(seconds=30))  # end between them
+    assert loaded_by["rates"]["rest"] == 0
+    rate_window(db, [], T0 + timedelta(seconds=90))  # the next run: nobody names the device
+    assert rates(db, device) == [("http.requests_total", int(T0.timestamp()) + 60, 100.0,
+                                  "ok", "rest")]  # 6000 requests in 60 s
+
+
+def test_readings_loaded_after_their_window_passed_are_rated_by_the_run_that_loaded_them(
+        migrated_db):
+    """An MQTT session kept 30 minutes of readings through an outage; they reach the loader
+    after every run whose window held them. The run that loads them rates them too (its
+    ``since``: the oldest counter reading it loaded)."""
+    db = connect(migrated_db)
+    device = f"sensor-{uuid.uuid4().hex[:6]}"
+    ClickHouseSink(db).write_samples([
+        Sample(T0 + timedelta(minutes=i), device, Source.MQTT, "power.energy_wh_total",
+               600 * i, Kind.COUNTER) for i in range(30)])  # 12:00 .. 12:29, 10 Wh/s
+    end = T0 + timedelta(minutes=60)
+    assert rate_window(db, [device], end)["rates"]["mqtt"] == 0  # all older than the window
+    late = rate_window(db, [device], end, since=T0)
+    assert late["late_window"] == ["2026-11-30T12:00:00+00:00", "2026-11-30T12:55:00+00:00"]
+    assert late["late_rates"]["mqtt"] == 29
+    assert {(v, r) for _, _, v, r, _ in rates(db, device)} == {(10.0, "ok")}

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netargus.auth import LoginAuth
-from netargus.model import Sample
+from netargus.model import Kind, Sample
 from netargus.settings import spool_dir
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.sink.spool import Spool, held
@@ -153,10 +153,14 @@ def load_stream(client: Any, kafka: dict[str, Any], *, worker: int = 0, workers:
               "batches": 0}
     reasons: Counter[str] = Counter()
     devices: set[str] = set()
+    oldest: list[datetime] = []  # the oldest counter reading loaded (late readings' rates)
 
     def write(samples: Sequence[Sample]) -> None:
         sink.write_samples(samples)
         devices.update(s.device for s in samples)
+        counters = [s.ts for s in samples if s.kind is Kind.COUNTER]
+        if counters:
+            oldest[:] = [min([*counters, *oldest])]
 
     deadline = time.monotonic() + time_budget
     try:
@@ -174,23 +178,29 @@ def load_stream(client: Any, kafka: dict[str, Any], *, worker: int = 0, workers:
     log.info("stream loader: %s from %d devices", totals, len(devices))
     if reasons:
         log.warning("leaves dropped, by reason: %s", dict(reasons.most_common()))
-    return {**totals, "drop_reasons": dict(reasons), "devices": sorted(devices)}
+    return {**totals, "drop_reasons": dict(reasons), "devices": sorted(devices),
+            "oldest_counter": oldest[0].isoformat() if oldest else None}
 
 
 def stream_rates(loaded: Sequence[dict[str, Any]], client: Any, data_interval_end: datetime
                  ) -> dict[str, Any]:
     """Recompute the rates of streamed counters for the readings of the
     :data:`~netargus.streaming.rates.RATE_WINDOW` before the run's ``data_interval_end`` (every
-    streaming device and any other the loaders saw), with the same counter -> rate code as
-    SNMP polling (:func:`netargus.streaming.rates.rate_window`).
+    device with counter readings there, every streaming device, any other the loaders saw),
+    with the same counter -> rate code as SNMP polling
+    (:func:`netargus.streaming.rates.rate_window`); and, for the devices the loaders saw,
+    the readings older than that window which this run loaded (``oldest_counter``).
 
     The window comes from the run, never from the clock: a rerun or backfill of a
     ``stream_loader`` run recomputes exactly its rates. Readings after the interval's end
-    are the next run's.
+    are the next run's (its window finds their device in the data).
     """
     cfg = load_streaming()
     names = {d for r in loaded for d in r.get("devices", [])} | set(cfg.devices())
-    result = rate_window(client, sorted(names), data_interval_end)
+    oldest = [datetime.fromisoformat(r["oldest_counter"]) for r in loaded
+              if r.get("oldest_counter")]
+    result = rate_window(client, sorted(names), data_interval_end,
+                         since=min(oldest) if oldest else None)
     log.info("streamed rates for %s .. %s: %s", *result["window"], result["rates"])
     return {"loaded": {k: sum(r.get(k, 0) for r in loaded)
                        for k in ("messages", "samples", "rejected", "empty",

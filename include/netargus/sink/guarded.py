@@ -5,7 +5,9 @@ batch. If the sink refuses or times out, the batch goes to the spool instead and
 carries on; for ``retry_after`` seconds after a failure new batches go straight to the spool
 (no time lost waiting on a sink that is down), then the next write, or an explicit
 :meth:`drain`, replays it. A sink that took part of a batch raises :class:`Undelivered` with
-the rest, and only the rest is spooled. Duplicates from a replay after an ambiguous failure
+the rest, and only the rest is spooled; what it refuses for good (``Undelivered.refused``) is
+set aside in the spool's ``rejected/`` folder with the reason, so one poisoned batch never
+holds up the ones behind it. Duplicates from a replay after an ambiguous failure
 collapse in ClickHouse (samples are a ReplacingMergeTree keyed by device, metric, series and
 time).
 """
@@ -29,11 +31,14 @@ T = TypeVar("T")
 
 
 class Undelivered(RuntimeError):
-    """The sink took only part of a batch; ``items`` is what it did not take."""
+    """The sink took only part of a batch; ``items`` is what it did not take yet (to retry),
+    ``refused`` what it will never take, each with the reason (to set aside, not retry)."""
 
-    def __init__(self, items: Sequence[Any], reason: str) -> None:
+    def __init__(self, items: Sequence[Any], reason: str,
+                 refused: Sequence[tuple[Any, str]] = ()) -> None:
         super().__init__(reason)
         self.items = list(items)
+        self.refused = list(refused)
 
 
 def _sample_row(s: Sample) -> list[Any]:
@@ -112,10 +117,24 @@ class Guarded(Generic[T]):
         within ``retry_after`` of a failure (a last attempt before the caller stops)."""
         if not now and not self._available():
             return 0
-        accepted = self.spool.replay(lambda payload: self._write(self._decode(payload)))
+        accepted = self.spool.replay(lambda payload: self._replay(self._decode(payload)))
         if self.spool.has_pending():
             self._failed()
         return accepted
+
+    def _set_aside(self, refused: Sequence[tuple[T, str]]) -> None:
+        for item, reason in refused:
+            self.spool.set_aside(self._encode([item]), reason)
+
+    def _replay(self, items: Sequence[T]) -> None:
+        """Write a spooled batch; what the sink refuses for good is set aside, so the batch
+        counts as done unless something in it is only not delivered yet."""
+        try:
+            self._write(items)
+        except Undelivered as exc:
+            self._set_aside(exc.refused)
+            if exc.items:
+                raise
 
     def write(self, items: Sequence[T]) -> str:
         """Deliver ``items`` now, or spool them; returns ``"written"`` or ``"spooled"``."""
@@ -128,8 +147,11 @@ class Guarded(Generic[T]):
                 self._write(items)
                 return "written"
             except Undelivered as exc:
+                self._set_aside(exc.refused)
+                if not exc.items:
+                    return "written"
                 log.warning("sink took %d of %d items (%s): the rest spooled",
-                            len(items) - len(exc.items), len(items), exc)
+                            len(items) - len(exc.items) - len(exc.refused), len(items), exc)
                 items = exc.items
                 self._failed()
             except Exception as exc:  # any refusal or timeout: keep the batch, not the error

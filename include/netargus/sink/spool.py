@@ -13,6 +13,11 @@ batch (``dropped_batches`` / ``dropped_bytes``, with a warning) as it passes it.
 The spool is bounded by a disk budget. When a new batch would exceed it, whole segments are
 dropped oldest first, with a warning log line and the ``dropped_batches`` / ``dropped_bytes``
 counters (kept in ``stats.json``), so loss is never silent.
+
+What the sink refuses for good (a message Kafka will never take, however often it is offered:
+too large and not splittable, an invalid record) must not hold up every batch behind it:
+:meth:`Spool.set_aside` keeps it, with the reason, as a file under ``rejected/`` for an
+operator to look at (``rejected_batches`` in the stats, an error log line), and replay goes on.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ class SpoolStats:
     oldest_age_s: float = 0.0
     dropped_batches: int = 0
     dropped_bytes: int = 0
+    rejected_batches: int = 0  # refused for good by the sink, kept under rejected/
 
 
 def _fsync_dir(path: Path) -> None:
@@ -276,6 +282,25 @@ class Spool:
             if path.name < cursor_segment:
                 path.unlink()
         return done
+
+    def set_aside(self, payload: bytes, reason: str) -> Path:
+        """Keep a batch the sink refused for good as ``rejected/<ns>.batch``, its reason in
+        ``<ns>.reason`` (both fsync'd), outside the replay order; returns the batch's path."""
+        folder = self.dir / "rejected"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{time.time_ns()}.batch"
+        for target, data in ((path, payload), (path.with_suffix(".reason"), reason.encode())):
+            with open(target, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        _fsync_dir(folder)
+        counters = self._counters()
+        counters["rejected_batches"] = counters.get("rejected_batches", 0) + 1
+        self._write_json(self._stats_file, counters)
+        log.error("spool %s: the sink refused a batch for good (%s): kept as %s, not replayed",
+                  self.dir, reason, path)
+        return path
 
     def has_pending(self) -> bool:
         """Whether anything waits for replay (cheap: a directory listing)."""

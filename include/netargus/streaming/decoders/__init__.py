@@ -41,7 +41,7 @@ from netargus.streaming.raw import (
 )
 
 __all__ = ["Decoded", "Decoder", "Dropped", "NoSamples", "Rejected", "decode",
-           "decode_message", "decode_payload", "formats", "register"]
+           "decode_message", "decode_payload", "formats", "halve", "register"]
 
 ENTRY_POINTS = "netargus.decoders"
 FORMAT_ALIASES = {"json": JSON_FORMAT}
@@ -199,6 +199,20 @@ def decode_payload(payload: bytes, fmt: str, device: str | None = None,
         received = utc(received)
     return _decode(decoder, fmt, payload, device or decoder.sender(payload) or "unknown",
                    received)
+
+
+def halve(fmt: str, payload: bytes) -> tuple[bytes, bytes] | None:
+    """``payload`` of format ``fmt`` as two payloads of that format that decode, together, to
+    the samples it decodes to (for Kafka's message size: :mod:`netargus.sink.kafka`), from
+    the decoder's optional ``halve``. None when the format has none (gNMI, MDT, JTI, JSON
+    samples), the payload holds one reading, or is not of its format (the loader
+    dead-letters it whole)."""
+    try:
+        _, decoder = _decoder(fmt)
+    except Rejected:
+        return None
+    split = getattr(decoder, "halve", None)
+    return None if split is None else split(payload)
 
 
 def _decoder(fmt: str) -> tuple[str, Decoder | None]:

@@ -27,6 +27,7 @@ from netargus.streaming.decoders.pushed import (
     check_tags,
     decode_json,
     first_json,
+    halve_json,
     number,
 )
 from netargus.streaming.leaves import MS, Decoded, epoch_time
@@ -98,6 +99,12 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
         Invalid: not a valid series (the reason).
     """
     return decode_json(payload, device, add_series)
+
+
+def halve(payload: bytes) -> tuple[bytes, bytes] | None:
+    """The payload as two that hold the same points (split by series, then by ``points``),
+    for Kafka's message size; None when it cannot be split."""
+    return halve_json(payload, "points")
 
 
 def sender(payload: bytes) -> str | None:

@@ -14,7 +14,9 @@ The HTTP service splits a request by resource and forwards each ``ResourceMetric
   already a difference; ``<name>`` over ``time - start time`` is its rate);
 - a **histogram**: ``<name>.count`` and ``<name>.sum`` (counters when cumulative, gauges when
   delta), ``<name>.bucket`` per bucket with the label ``le`` (its upper bound; ``+Inf`` for
-  the last), and ``<name>.min`` / ``<name>.max`` gauges when sent;
+  the last) counting the points at most that bound (OTLP sends counts per bucket; these are
+  their running totals, Prometheus's convention, so ``+Inf`` equals the count), and
+  ``<name>.min`` / ``<name>.max`` gauges when sent;
 - a **summary**: ``<name>.count`` and ``<name>.sum`` counters, ``<name>`` gauges with the label
   ``quantile``;
 - an **exponential histogram** is not stored: its points are dropped with that reason (the
@@ -28,6 +30,7 @@ OTLP says itself what is a counter.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -56,6 +59,35 @@ def parse(payload: bytes) -> Any:
     from opentelemetry.proto.metrics.v1.metrics_pb2 import ResourceMetrics
 
     return parse_message(ResourceMetrics, payload, "OTLP ResourceMetrics", Invalid)
+
+
+def halve(payload: bytes) -> tuple[bytes, bytes] | None:
+    """The ``ResourceMetrics`` as two of the same resource holding halves of it: of its
+    scopes, else of its one scope's metrics, else of its one metric's data points; for Kafka's
+    message size. None when it holds one data point, or is not one."""
+    try:
+        whole = parse(payload)
+    except Invalid:
+        return None
+    first, second = type(whole)(), type(whole)()
+    first.CopyFrom(whole)
+    second.CopyFrom(whole)
+    items: list[tuple[Any, Any]] = [(first.scope_metrics, second.scope_metrics)]
+    if len(whole.scope_metrics) == 1:
+        items.append((first.scope_metrics[0].metrics, second.scope_metrics[0].metrics))
+        if len(whole.scope_metrics[0].metrics) == 1:
+            data = whole.scope_metrics[0].metrics[0].WhichOneof("data")
+            if data is None:
+                return None
+            items.append((getattr(first.scope_metrics[0].metrics[0], data).data_points,
+                          getattr(second.scope_metrics[0].metrics[0], data).data_points))
+    a, b = items[-1]  # the outermost level that holds more than one
+    if len(a) < 2:
+        return None
+    half = len(a) // 2
+    del a[half:]
+    del b[:half]
+    return first.SerializeToString(), second.SerializeToString()
 
 
 def text(value: Any) -> str:
@@ -176,8 +208,9 @@ def _histogram(w: _Writer, name: str, metric: Any, path: str) -> None:
         if point.bucket_counts and len(point.bucket_counts) != len(bounds):
             w.drop(where, "bucket_counts do not match explicit_bounds",
                    f"{len(point.bucket_counts)} counts, {len(bounds) - 1} bounds")
-        else:
-            for bound, count in zip(bounds, point.bucket_counts, strict=False):
+        else:  # OTLP counts per bucket; ``le`` means at most the bound: running totals
+            for bound, count in zip(bounds, itertools.accumulate(point.bucket_counts),
+                                    strict=False):
                 w.add(ts, f"{name}.bucket", count, kind, {**labels, "le": bound}, where)
         for extreme in ("min", "max"):
             if point.HasField(extreme):

@@ -66,6 +66,31 @@ def decode_json(payload: bytes, device: str,
     return Decoded(writer.samples, [])
 
 
+def halve_json(payload: bytes, points: str) -> tuple[bytes, bytes] | None:
+    """A JSON payload of series (one, or a list) as two lists that hold the same points: the
+    list cut in two, or a lone series' ``points`` list (``values``, ``points``) cut in two.
+    None when it holds one point, or is not such JSON (the loader dead-letters it whole)."""
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    items = data if isinstance(data, list) else [data]
+    if len(items) > 1:
+        half = len(items) // 2
+        return _compact(items[:half]), _compact(items[half:])
+    series = items[0] if items else None
+    if not isinstance(series, dict) or not isinstance(series.get(points), list) \
+            or len(series[points]) < 2:
+        return None
+    half = len(series[points]) // 2
+    return (_compact([{**series, points: series[points][:half]}]),
+            _compact([{**series, points: series[points][half:]}]))
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 def first_json(payload: bytes) -> Any:
     """The first series of a JSON payload (one series or a list), for naming its sender.
 

@@ -26,6 +26,7 @@ from netargus.streaming.decoders.pushed import (
     check_tags,
     decode_json,
     first_json,
+    halve_json,
     iso_time,
     number,
 )
@@ -103,6 +104,12 @@ def decode(payload: bytes, device: str, received: datetime | None = None) -> Dec
         Invalid: the message is not a valid TSorage message of numbers (the reason).
     """
     return decode_json(payload, device, add_message)
+
+
+def halve(payload: bytes) -> tuple[bytes, bytes] | None:
+    """The payload as two that hold the same points (split by messages, then by ``values``),
+    for Kafka's message size; None when it cannot be split."""
+    return halve_json(payload, "values")
 
 
 def sender(payload: bytes) -> str | None:

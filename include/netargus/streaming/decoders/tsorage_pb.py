@@ -36,6 +36,24 @@ def parse(payload: bytes) -> Any:
     return parse_message(MessagePB, payload, "TSorage MessagePB", Invalid)
 
 
+def halve(payload: bytes) -> tuple[bytes, bytes] | None:
+    """The MessagePB as two holding its values' first and second halves (same metric, tag
+    set and type), for Kafka's message size; None when it holds one value or is not one."""
+    try:
+        message = parse(payload)
+    except Invalid:
+        return None
+    if len(message.values) < 2:
+        return None
+    half = len(message.values) // 2
+    first, second = MessagePB(), MessagePB()
+    first.CopyFrom(message)
+    second.CopyFrom(message)
+    del first.values[half:]
+    del second.values[:half]
+    return first.SerializeToString(), second.SerializeToString()
+
+
 def value_of(payload: bytes, kind: str, field: str) -> int | float:
     """A value's payload as a number (see the module docstring).
 

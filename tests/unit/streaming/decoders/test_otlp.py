@@ -100,9 +100,12 @@ def test_a_histogram_gives_count_sum_buckets_and_extremes():
     assert got == [
         ("rpc.duration.count", 6, Kind.COUNTER, ()),
         ("rpc.duration.sum", 0.9, Kind.COUNTER, ()),
+        # OTLP's bucket_counts are per bucket; le-labelled buckets are running totals
+        # (Prometheus's convention, as OpenTelemetry's Prometheus exporter writes them), so
+        # the +Inf bucket is the count
         ("rpc.duration.bucket", 3, Kind.COUNTER, (("le", "0.1"),)),
-        ("rpc.duration.bucket", 2, Kind.COUNTER, (("le", "0.5"),)),
-        ("rpc.duration.bucket", 1, Kind.COUNTER, (("le", "+Inf"),)),
+        ("rpc.duration.bucket", 5, Kind.COUNTER, (("le", "0.5"),)),
+        ("rpc.duration.bucket", 6, Kind.COUNTER, (("le", "+Inf"),)),
         ("rpc.duration.min", 0.01, Kind.GAUGE, ()),
         ("rpc.duration.max", 0.7, Kind.GAUGE, ()),
         (DISCONTINUITY_METRIC, START / 10**9, Kind.GAUGE, ())]
