@@ -154,6 +154,60 @@ def test_a_batch_with_invalid_messages_keeps_the_valid_ones_and_dead_letters_the
                                  "such as 2026-11-30T12:00:00.250")
 
 
+def test_a_request_larger_than_a_kafka_message_lands_whole_and_stalls_nothing(
+        service, tmp_path):
+    """Issue 13's review: one series of 100,000 points (3.2 MB, inside the body limit) was
+    accepted, refused by Kafka as too large, and then held every later request in the spool.
+    Here the service's Kafka connection sets ``message.max.bytes`` to 100,000 (as for a
+    cluster whose topics take 100 kB): 10,000 points of one series (330 kB) reach Kafka in
+    pieces within it, and the request after them lands too."""
+    small = IngestService(service.lab, service.db, tmp_path, raw=service.raw)
+    kafka = {"conn_type": "kafka", "extra": {**service.kafka, "message.max.bytes": "100000"}}
+    small.start(NETARGUS_INGEST=str(service.folder / "ingest.yaml"),
+                AIRFLOW_CONN_NETARGUS_KAFKA=json.dumps(kafka))
+    try:
+        token = small.token("bulk")
+        bulk, after = name("bulk"), name("after")
+        t0 = datetime(2026, 11, 30, tzinfo=UTC)
+        values = [[(t0 + timedelta(seconds=i)).isoformat(), i] for i in range(10_000)]
+        body = {"series": [tsorage(bulk, "bulk.gauge", values, "tlong")]}
+        assert len(json.dumps(body)) > 300_000
+        answer = small.post(body, token)
+        assert (answer.status_code, answer.json()["accepted"]) == (202, 10_000)
+        assert small.post({"series": [tsorage(after, "t", [["2026-11-30T12:00:00", 1]])]},
+                          token).status_code == 202
+        health = small.health()
+        assert (health["status"], health["spool"]["pending_batches"],
+                health["spool"]["rejected_batches"]) == ("ok", 0, 0)
+    finally:
+        small.stop()
+    wait_until(lambda: service.load() and len(service.samples([bulk, after])) == 10_001, 120,
+               "10,001 samples")
+    got = connect(service.db).execute(
+        "SELECT count(), min(value), max(value), uniqExact(ts) FROM samples FINAL "
+        "WHERE device = %(d)s", {"d": bulk})
+    assert got == [(10_000, 0.0, 9_999.0, 10_000)]
+
+
+def test_an_integer_past_any_float_is_refused_naming_it_and_the_rest_is_kept(service):
+    """Issue 13's review: 1 followed by 400 zeros was an OverflowError, a 500, and the
+    request's valid series were lost with it."""
+    token = service.token("huge")
+    dev = name("huge")
+    answer = service.post(None, token, headers={"Content-Type": "application/json"},
+                          content=b'{"series": [' + json.dumps(tsorage(
+                              dev, "ok", [["2026-11-30T12:00:00", 1.5]])).encode() +
+                          b', {"metric": "big", "tagset": {"device": "' + dev.encode() +
+                          b'"}, "type": "tdouble", "values": [["2026-11-30T12:00:00", 1' +
+                          b"0" * 400 + b"]]}]}")
+    assert answer.status_code == 422 and answer.json()["accepted"] == 1
+    assert answer.json()["errors"] == ["series[1]: values[0][1]: a whole number of 401 digits "
+                                       "is beyond any stored value (a float's ~1.8e308; "
+                                       "counters at most 2**64-1)"]
+    wait_until(lambda: service.load() is not None and service.samples([dev]), 60, "the sample")
+    assert [r[2] for r in service.samples([dev])] == ["ok"]
+
+
 @pytest.mark.parametrize(("body", "status", "detail"), [
     (b"not json", 400, "body is not JSON"),
     (b'{"points": []}', 422, 'series: the body must be {"series": [message, ...]}'),
@@ -226,9 +280,17 @@ def test_a_token_over_its_rate_is_told_when_to_come_back(service):
     assert service.post(body, token).status_code == 202
     answer = service.post(body, token)
     assert answer.status_code == 429 and 1 <= int(answer.headers["Retry-After"]) <= 5
+    # more than the whole burst at once: no wait would let it through (issue 13's review: it
+    # passed once and locked the token out for (5000 - 50) / 10 s)
+    points = [[(datetime(2026, 11, 30, 13, tzinfo=UTC) + timedelta(seconds=i)).isoformat(), i]
+              for i in range(51)]
+    answer = service.post({"series": [tsorage(dev, "t", points)]}, token)
+    assert answer.status_code == 413 and answer.json()["detail"].startswith(
+        "51 samples in one request, more than token ")
+    assert "may send at once (50: 10 samples/s for 5 s)" in answer.json()["detail"]
     assert service.health()["counters"][token.split("_")[1]] == {
         "accepted_samples": 40, "rejected_series": 0, "rejected_points": 0,
-        "spooled_samples": 0, "throttled_requests": 1}
+        "spooled_samples": 0, "throttled_requests": 2}
 
 
 def test_the_token_commands_list_without_secrets_and_refuse_bad_input(service):

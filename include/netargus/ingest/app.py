@@ -42,7 +42,7 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -87,15 +87,15 @@ class Bucket:
         self.level = self.burst
 
     def take(self, n: int) -> float:
-        """Take ``n`` samples: 0.0 when allowed, else the seconds to wait before retrying. A
-        request larger than the burst passes when the bucket is full (then runs a debt)."""
+        """Take ``n`` samples (at most ``burst``): 0.0 when allowed, else the seconds to wait
+        before retrying."""
         now = time.monotonic()
         self.level = min(self.burst, self.level + (now - self.at) * self.rate)
         self.at = now
-        if self.level >= min(n, self.burst):
+        if self.level >= n:
             self.level -= n
             return 0.0
-        return (min(n, self.burst) - self.level) / self.rate
+        return (n - self.level) / self.rate
 
 
 @dataclass
@@ -287,11 +287,18 @@ class Ingestor:
         return token
 
     def throttle(self, token: Token, samples: int) -> None:
-        """Take ``samples`` from the token's bucket (429 with Retry-After when empty)."""
+        """Take ``samples`` from the token's bucket (429 with Retry-After when empty; 413 for
+        a request larger than the whole burst, which no wait would let through)."""
         bucket = self.buckets.get(token.id)
         rate = token.rate or self.config.rate_per_token
         if bucket is None or bucket.rate != rate:
             bucket = self.buckets[token.id] = Bucket(rate, rate * self.config.burst_seconds)
+        if samples > bucket.burst:
+            self.counters[token.id].throttled_requests += 1
+            raise Refused(413, f"{samples} samples in one request, more than token {token.id} "
+                               f"may send at once ({bucket.burst:g}: {rate:g} samples/s for "
+                               f"{self.config.burst_seconds:g} s): send them in smaller "
+                               "requests, or use a token with a higher rate")
         wait = bucket.take(samples)
         if wait:
             self.counters[token.id].throttled_requests += 1
@@ -492,9 +499,20 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder,
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        """The service's state: Kafka (written / spooling), the spool, tokens, counters."""
-        return {"status": "ok", "kafka": "spooling" if forwarder.last == "spooled" else "ok",
-                "spool": forwarder.guarded.spool.stats_dict(), "tokens": len(tokens),
+        """The service's state: ``status`` ok, or degraded with the ``problems`` (batches
+        spooled for over a minute; batches Kafka refused for good, set aside), Kafka (written
+        / spooling), the spool, tokens, counters per token id."""
+        spool = forwarder.guarded.spool.stats()
+        problems = []
+        if spool.pending_batches and spool.oldest_age_s > 60:
+            problems.append(f"{spool.pending_batches} batches wait in the spool, the oldest "
+                            f"for {spool.oldest_age_s:.0f} s: Kafka does not take them")
+        if spool.rejected_batches:
+            problems.append(f"{spool.rejected_batches} batches Kafka refused for good are set "
+                            f"aside in {forwarder.guarded.spool.dir / 'rejected'}")
+        return {"status": "degraded" if problems else "ok", "problems": problems,
+                "kafka": "spooling" if forwarder.last == "spooled" else "ok",
+                "spool": asdict(spool), "tokens": len(tokens),
                 "tokens_error": tokens.error,
                 "counters": {k: vars(v) for k, v in ingestor.counters.items()}}
 

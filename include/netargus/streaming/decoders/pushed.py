@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -175,7 +176,13 @@ def number(value: Any, field: str, integer: bool = False) -> int | float:
         raise Invalid(f"{field}: must be a whole number (the series is tlong), got {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise Invalid(f"{field}: {value} is not a finite number")
+    if isinstance(value, int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
+        raise Invalid(f"{field}: a whole number of {len(str(abs(value)))} digits is beyond "
+                      "any stored value (a float's ~1.8e308; counters at most 2**64-1)")
     return value
+
+
+FLOAT_MAX = int(sys.float_info.max)  # a sample's value is a float (counters also exact)
 
 
 class SeriesWriter:

@@ -70,6 +70,11 @@ def test_counters_keep_their_exact_integer_past_2_to_the_53():
     ({"values": [["2026-11-30T12:00:00", "21.5"]]}, "values[0][1]: must be a number, got str"),
     ({"values": [["2026-11-30T12:00:00", None]]}, "values[0][1]: must be a number, got NoneType"),
     ({"values": [["2026-11-30T12:00:00", True]]}, "values[0][1]: must be a number, got bool"),
+    # a JSON integer past a float's range (issue 13's review: an OverflowError, HTTP 500)
+    ({"values": [["2026-11-30T12:00:00", 10**400]]}, "values[0][1]: a whole number of 401 "
+                                                     "digits is beyond any stored value"),
+    ({"type": "tlong", "values": [["2026-11-30T12:00:00", -(10**309)]]},
+     "values[0][1]: a whole number of 310 digits is beyond any stored value"),
     ({"values": [[1764504000, 1]]}, "values[0][0]: must be an ISO-8601 time such as"),
     ({"values": [["2026-11-30T12:00:00"]]}, "values[0]: must be a [time, value] pair"),
     ({"values": [["noon", 1]]}, "values[0][0]: 'noon' is not an ISO-8601 time"),
@@ -152,6 +157,7 @@ def test_a_datadog_count_is_a_gauge_even_when_its_name_says_counter():
     ({"points": [[-1, 1]]}, "points[0][0]: timestamp -1000 ms since the epoch is outside"),
     ({"points": [[1e300, 1]]}, "points[0][0]: "),
     ({"points": [[1764504000, float("nan")]]}, "points[0][1]: nan is not a finite number"),
+    ({"points": [[1764504000, 10**400]]}, "points[0][1]: a whole number of 401 digits is beyond"),
     ({"points": [1764504000]}, "points[0]: must be an [epoch seconds, value] pair"),
     ({"type": "distribution"}, "type: 'distribution' is not one of gauge, count, rate"),
     ({"tags": "env:prod"}, "tags: must be a list of 'name:value' strings"),
