@@ -179,18 +179,20 @@ def print_streamed_vs_polled(cfg: LabConfig) -> int:
     """Inbound rate of the streaming devices' interfaces: streamed beside polled (the lab
     makes one interface count at one rate whichever protocol reads it)."""
     rows = connect(cfg.clickhouse_settings()).execute(STREAMED_VS_POLLED)
-    table: dict[tuple[str, str], dict[str, float]] = {}
-    for device, ifname, source, bps, _ in rows:
-        table.setdefault((device, ifname), {})[source] = bps
-    print(f"\n{'device':<20}{'interface':<18}{'streamed':>9} {'Mbit/s':>9}{'polled SNMP':>13}")
+    table: dict[tuple[str, str], dict[str, tuple[float, datetime]]] = {}
+    for device, ifname, source, bps, at in rows:
+        table.setdefault((device, ifname), {})[source] = (bps, at)
+    print(f"\n{'device':<20}{'interface':<18}{'streamed':>9} {'Mbit/s':>9}{'polled SNMP':>13}"
+          f"  {'streamed rate as of':>19}")
     shown: dict[str, int] = {}
     for (device, ifname), by in sorted(table.items()):
         streamed = [(s, v) for s, v in by.items() if s in ("gnmi", "mdt", "jti")]
         if not streamed or not ifname or shown.get(device, 0) >= 4:  # a few per device
             continue
-        source, bps = streamed[0]
-        polled = f"{by['snmp'] / 1e6:>13.3f}" if "snmp" in by else f"{'-':>13}"
-        print(f"{device[:19]:<20}{ifname[:17]:<18}{source:>9} {bps / 1e6:>9.3f}{polled}")
+        source, (bps, at) = streamed[0]
+        polled = f"{by['snmp'][0] / 1e6:>13.3f}" if "snmp" in by else f"{'-':>13}"
+        print(f"{device[:19]:<20}{ifname[:17]:<18}{source:>9} {bps / 1e6:>9.3f}{polled}"
+              f"  {ago(at):>19}")
         shown[device] = shown.get(device, 0) + 1
     return sum(shown.values())
 
@@ -223,15 +225,17 @@ def print_netconf_beside_snmp(cfg: LabConfig) -> int:
 
 
 PUSHED = """
-SELECT device, metric, arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v),
+SELECT source, device, metric, arrayStringConcat(arrayMap((k, v) -> concat(k, '=', v),
        labels.key, labels.value), ',') AS series, kind, argMax(value, ts), max(ts),
        count() AS points
 FROM samples
-WHERE source IN ('rest', 'mqtt', 'otlp') AND ts > now() - 600
+WHERE source IN ('rest', 'mqtt', 'otlp') AND ts > now() - 600 AND ts < now() + 60
   AND metric != 'interface.counter_discontinuity'
-GROUP BY device, metric, series, kind
-ORDER BY device, metric, series
+GROUP BY source, device, metric, series, kind
+ORDER BY source, device, metric, series
+LIMIT 4 BY source, device
 """
+PUSH_PATHS = {"rest": "REST", "mqtt": "MQTT", "otlp": "OTLP"}
 
 PUSHED_RATES = """
 SELECT device, metric, series, argMax(assumeNotNull(value), ts)
@@ -254,14 +258,32 @@ def print_pushed(cfg: LabConfig) -> int:
     client = connect(cfg.clickhouse_settings())
     rates = {(d, m, s): v for d, m, s, v in client.execute(PUSHED_RATES)}
     rows = client.execute(PUSHED)
-    print(f"\n{'device':<14}{'metric':<24}{'series':<26}{'kind':<8}{'last value':>14}"
-          f"{'rate /s':>10}  as of (UTC)")
-    for device, metric, series, kind, value, at, _ in rows:
+    print(f"\n{'via':<5}{'device':<14}{'metric':<24}{'series':<22}{'kind':<8}"
+          f"{'last value':>14}{'rate /s':>10}{'as of':>13}")
+    for source, device, metric, series, kind, value, at, _ in rows:
         rate = rates.get((device, metric, series))
         shown = f"{rate:>10.1f}" if rate is not None else f"{'-':>10}"
-        print(f"{device:<14}{metric[:23]:<24}{series[:25]:<26}{kind:<8}{value:>14,.2f}{shown}"
-              f"  {at:%H:%M:%S}")
+        print(f"{PUSH_PATHS[source]:<5}{device[:13]:<14}{metric[:23]:<24}{series[:21]:<22}"
+              f"{kind:<8}{number(value, kind):>14}{shown}{ago(at):>13}")
     return len(rows)
+
+
+def number(value: float, kind: str) -> str:
+    """A stored value for a 14-wide column: a counter whole, a gauge to 6 significant
+    digits (exponent form past them)."""
+    if kind == "counter" and abs(value) < 1e15:
+        return f"{int(value):,}"
+    text = f"{value:,.6g}"
+    return text if len(text) <= 14 else f"{value:.4g}"
+
+
+def ago(at: datetime) -> str:
+    """How long before now a time (UTC, naive or aware) was: ``12 s ago``, ``4 min ago``."""
+    seconds = (datetime.now(UTC) - (at if at.tzinfo else at.replace(tzinfo=UTC))
+               ).total_seconds()
+    if seconds < 0:
+        return "in the future"
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
 
 
 def run_demo(cfg: LabConfig) -> None:
@@ -295,7 +317,8 @@ def run_demo(cfg: LabConfig) -> None:
     step("pushed points (REST: TSorage and Datadog clients; MQTT: TSorage JSON and protobuf; "
          "OTLP: the OpenTelemetry SDK -> Kafka -> stream_loader)",
          lambda: wait_for(lambda: pushed_rates_ready(cfg), 240, "rates of pushed counters", 5))
-    step("pushed beside polled", lambda: print_pushed(cfg))
+    step("pushed points by path (last value and rate of each series, 4 a device)",
+         lambda: print_pushed(cfg))
     print(f"""
 Airflow UI   http://127.0.0.1:{cfg.airflow_port}   login: admin
              password: airflow_admin_password in {cfg.root / 'secrets.json'}
