@@ -101,3 +101,18 @@ def test_a_batch_kafka_never_takes_is_set_aside_and_those_behind_it_are_delivere
     assert guarded.write([poison, small]) == "written"
     assert len(list((tmp_path / "spool" / "rejected").glob("*.batch"))) == 2
     assert len(read_all(f"127.0.0.1:{lab.kafka_port}", topic)) == 3
+
+
+def test_a_message_librdkafka_cannot_take_is_set_aside_not_retried(lab, topic, tmp_path):
+    """A device name with a lone surrogate (JSON's "\\ud800" decodes to one) is no UTF-8
+    Kafka key: refused for good, with the reason; the message beside it is delivered."""
+    spool = Spool(tmp_path / "spool")
+    sink = KafkaRawSink({"bootstrap.servers": f"127.0.0.1:{lab.kafka_port}"}, topic=topic)
+    guarded = guarded_kafka(sink, spool)
+    bad = RawMessage("sw\ud8001", "tsorage", b"[]")
+    good = RawMessage("sw-2", "tsorage", b"[]")
+    assert guarded.write([bad, good]) == "written"
+    assert [m.key() for m in read_all(f"127.0.0.1:{lab.kafka_port}", topic)] == [b"sw-2"]
+    (kept,) = (tmp_path / "spool" / "rejected").glob("*.reason")
+    assert kept.read_text().startswith("not a message Kafka can carry: ")
+    assert not spool.has_pending()

@@ -94,7 +94,9 @@ class KafkaRawSink:
             outcome = self._produce(pending)
             pending = []
             for m, err in outcome:
-                if err.code() in TOO_LARGE and (halves := halve(m.format, m.payload)):
+                if isinstance(err, Exception):  # librdkafka could not take it at all
+                    refused.append((m, f"not a message Kafka can carry: {err}"))
+                elif err.code() in TOO_LARGE and (halves := halve(m.format, m.payload)):
                     pending += [replace(m, payload=p) for p in halves]  # the broker's limit
                 elif err.code() in REFUSED_FOR_GOOD:
                     refused.append((m, f"Kafka refused it: {err.str()}"))
@@ -111,9 +113,11 @@ class KafkaRawSink:
                                       f"acknowledged: {'; '.join(errors)}; {len(refused)} "
                                       "refused for good", refused)
 
-    def _produce(self, messages: Sequence[RawMessage]) -> list[tuple[RawMessage, KafkaError]]:
-        """Produce and flush; the messages that failed, each with its error."""
-        failed: list[tuple[RawMessage, KafkaError]] = []
+    def _produce(self, messages: Sequence[RawMessage]
+                 ) -> list[tuple[RawMessage, KafkaError | Exception]]:
+        """Produce and flush; the messages that failed, each with its error (an exception:
+        one librdkafka refused to take, e.g. a key that is not UTF-8 text)."""
+        failed: list[tuple[RawMessage, KafkaError | Exception]] = []
 
         def report(message: RawMessage):
             def on_delivery(err, _msg) -> None:
@@ -131,6 +135,9 @@ class KafkaRawSink:
                     self.producer.poll(0.1)
                 except KafkaException as exc:
                     failed.append((m, exc.args[0]))
+                    break
+                except (UnicodeError, TypeError, ValueError) as exc:
+                    failed.append((m, exc))
                     break
         left = self.producer.flush(self.delivery_timeout + 5)
         if left:  # cannot happen with message.timeout.ms set, but never lose track of them

@@ -32,7 +32,9 @@ from netargus.streaming.leaves import Decoded
 
 MAX_NAME = 256  # characters in a metric name, a tag's name or a tag's value
 MAX_TAGS = 64  # tags of one series
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters, and UTF-16 surrogates that no UTF-8 text can carry (JSON's
+# "\ud800" escapes decode to them; Kafka keys and ClickHouse strings are UTF-8)
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Invalid(ValueError):
@@ -137,6 +139,8 @@ def check_tags(tags: Any, field: str) -> dict[str, str]:
         if not isinstance(value, str) or len(value) > MAX_NAME:
             raise Invalid(f"{field}.{name}: must be a string of at most {MAX_NAME} "
                           f"characters, got {_what(value)}")
+        if CONTROL.search(value):
+            raise Invalid(f"{field}.{name}: {value[:40]!r} holds a control character")
         out[name] = value
     return out
 
@@ -201,9 +205,9 @@ class SeriesWriter:
             Invalid: no device.
         """
         if own:
-            return own, None
+            return check_name(own, "device"), None
         device, tag = self.config.device_of(tags)
-        if device is None:
+        if device is None or not device.strip():
             raise Invalid(f"no device: none of the tags {', '.join(self.config.device_tags)} "
                           "is set (ingest.yaml device_tags)")
         return device, tag

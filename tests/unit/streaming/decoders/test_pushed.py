@@ -92,6 +92,14 @@ def test_counters_keep_their_exact_integer_past_2_to_the_53():
     ({"tagset": {"room": "b12"}}, "no device: none of the tags device, host, hostname, "
                                   "host.name, service.name is set"),
     ({"tagset": {"device": ""}}, "no device"),
+    # issue 13's review: devices and tag values holding controls or lone surrogates (which no
+    # UTF-8 Kafka key or ClickHouse string carries) were accepted
+    ({"tagset": {"device": "   "}}, "no device"),
+    ({"tagset": {"device": "sw\n1"}}, "tagset.device: 'sw\\n1' holds a control character"),
+    ({"tagset": {"device": "sw\x1b[31m1"}}, "tagset.device: 'sw\\x1b[31m1' holds a control"),
+    ({"tagset": {"device": "dev1", "room": "b\x0012"}}, "tagset.room: 'b\\x0012' holds a"),
+    ({"tagset": {"device": "sw\ud8001"}}, "tagset.device: 'sw\\ud8001' holds a control"),
+    ({"tagset": {"device": "dev1", "r\x85": "x"}}, "tagset: a tag name: 'r\\x85' holds a"),
 ])
 def test_a_tsorage_message_with_one_bad_field_is_refused_naming_it(change, reason):
     assert rejected("tsorage", {**MESSAGE, **change}).startswith(f"tsorage: {reason}")
@@ -162,6 +170,8 @@ def test_a_datadog_count_is_a_gauge_even_when_its_name_says_counter():
     ({"type": "distribution"}, "type: 'distribution' is not one of gauge, count, rate"),
     ({"tags": "env:prod"}, "tags: must be a list of 'name:value' strings"),
     ({"host": 7}, "host: must be a string, got int"),
+    ({"host": "web\x003"}, "device: 'web\\x003' holds a control character"),
+    ({"host": " "}, "device: must be a non-empty string"),
     ({"host": None, "tags": []}, "no device"),
 ])
 def test_a_datadog_series_with_one_bad_field_is_refused_naming_it(change, reason):
