@@ -240,6 +240,12 @@ def test_bodies_too_large_or_badly_encoded_are_refused(service):
     assert answer.status_code == 400
     answer = service.post(None, token, content=b"{}", headers={"Content-Encoding": "br"})
     assert answer.status_code == 415
+    # a body that says it is something else than JSON (issue 13's review: taken as JSON)
+    for media in ("text/plain", "application/xml", "application/x-protobuf",
+                  "application/x-www-form-urlencoded"):
+        answer = service.post(None, token, content=ok, headers={"Content-Type": media})
+        assert (answer.status_code, answer.json()["detail"]) == (
+            415, f"Content-Type {media!r}: the series are JSON (Content-Type: application/json)")
 
 
 def test_tokens_missing_wrong_revoked_or_out_of_scope_are_refused(service):

@@ -15,7 +15,7 @@ spool took them:
   ones forwarded too, so the loader dead-letters each with its reason; ``detail`` names the
   first bad field (``series[3]: values[0][0]: ...``), ``errors`` the first ten;
 - ``400`` a body that is not JSON, ``413`` one too large, ``415`` an unknown
-  Content-Encoding;
+  Content-Encoding or a Content-Type other than JSON's (none is taken as JSON);
 - ``401`` no token, or one that is unknown or revoked; ``403`` a message outside the token's
   devices or metrics (nothing of the request is kept);
 - ``429`` the token's rate exceeded, with ``Retry-After`` (seconds);
@@ -397,6 +397,11 @@ def create_app(config: IngestConfig, tokens: TokenCache, forwarder: Forwarder,
     async def series(request: Request) -> JSONResponse:
         """TSorage messages and Datadog series (see the module docstring)."""
         token = ingestor.authenticate(_presented(request))
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media and media not in ("application/json", "text/json") \
+                and not media.endswith("+json"):
+            raise Refused(415, f"Content-Type {media[:60]!r}: the series are JSON "
+                               "(Content-Type: application/json)")
         body = await read_body(request, config.max_body_bytes)
         try:
             data = json.loads(body)
