@@ -87,7 +87,9 @@ def _points(points: list[Any]) -> Iterator[tuple[datetime, int | float, str]]:
         try:
             ts = epoch_time(round(seconds * 1000), MS)
         except (OutOfRange, OverflowError) as exc:
-            raise Invalid(f"points[{i}][0]: {exc}") from None
+            hint = ("; it looks like milliseconds: Datadog's points are in epoch seconds"
+                    if 1e11 < seconds < 1e14 else "")
+            raise Invalid(f"points[{i}][0]: {exc}{hint}") from None
         yield ts, number(pair[1], f"points[{i}][1]"), f"points[{i}][1]"
 
 
