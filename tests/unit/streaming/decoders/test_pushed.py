@@ -161,7 +161,8 @@ def test_a_datadog_count_is_a_gauge_even_when_its_name_says_counter():
 
 @pytest.mark.parametrize(("change", "reason"), [
     ({"points": [[1764504000000, 1]]}, "points[0][0]: timestamp 1764504000000000 ms since the "
-                                       "epoch is outside what samples can store; it looks like "
+                                       "epoch is outside what samples can store (1970-01-01T00:"
+                                       "00:00Z .. 2106-02-07T06:28:15Z); it looks like "
                                        "milliseconds: Datadog's points are in epoch seconds"),
     ({"points": [[-1, 1]]}, "points[0][0]: timestamp -1000 ms since the epoch is outside"),
     ({"points": [[1e300, 1]]}, "points[0][0]: "),
