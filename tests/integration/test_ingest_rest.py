@@ -422,7 +422,8 @@ def test_otlp_answers_partial_success_and_refuses_what_is_not_otlp(service):
     assert answer.json() == {"partialSuccess": {
         "rejectedDataPoints": "1",
         "errorMessage": "resource_metrics[1]: no device: none of the resource attributes "
-                        "device, host, hostname, host.name, service.name is set"}}
+                        "device, host, hostname, host.name, service.name is set to a name "
+                        "(non-blank, no control characters)"}}
     pb = {"Content-Type": "application/x-protobuf"}
     answer = service.post(None, token, content=ExportMetricsServiceRequest().SerializeToString(),
                           headers=pb, url_path="/v1/metrics")

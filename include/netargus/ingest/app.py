@@ -247,7 +247,8 @@ def judge_otlp(request: Any, token: Token, config: IngestConfig) -> OtlpParsed:
         if device is None:
             out.rejected += data_points(resource_metrics)
             out.reasons.append(f"resource_metrics[{i}]: no device: none of the resource "
-                               f"attributes {', '.join(config.device_tags)} is set")
+                               f"attributes {', '.join(config.device_tags)} is set to a name "
+                               "(non-blank, no control characters)")
             continue
         decoded = otlp.resource_samples(resource_metrics, device, config)
         for metric in dict.fromkeys(decoded.samples.metric):

@@ -40,7 +40,7 @@ from typing import Any
 from netargus.ingest.config import IngestConfig, ingest_config
 from netargus.model import Kind, OutOfRange, SampleColumns, Source, counter_value
 from netargus.streaming.decoders.names import parse_message
-from netargus.streaming.decoders.pushed import Invalid
+from netargus.streaming.decoders.pushed import CONTROL, Invalid
 from netargus.streaming.leaves import NS, Decoded, Dropped, epoch_time
 from netargus.transform.derive import DISCONTINUITY_METRIC
 
@@ -114,9 +114,13 @@ def attributes(items: Iterable[Any]) -> dict[str, str]:
 
 
 def device_of(resource_metrics: Any, config: IngestConfig | None = None) -> str | None:
-    """The device a resource's attributes name (``ingest.yaml`` ``device_tags``), or None."""
+    """The device a resource's attributes name (``ingest.yaml`` ``device_tags``), or None (also
+    for a name that is blank or holds a control character, as the other push formats)."""
     config = config or ingest_config()
-    return config.device_of(attributes(resource_metrics.resource.attributes))[0]
+    device = config.device_of(attributes(resource_metrics.resource.attributes))[0]
+    if device is None or not device.strip() or CONTROL.search(device):
+        return None
+    return device
 
 
 class _Writer:

@@ -156,12 +156,16 @@ def test_the_service_s_judgment_forwards_resources_and_counts_what_it_rejects():
     good = resource(m.Metric(name="cpu", gauge=m.Gauge(data_points=[point(1.0), point(2.0)])))
     nameless = resource(m.Metric(name="cpu", gauge=m.Gauge(data_points=[point(1.0)])),
                         host=None)
-    request = ExportMetricsServiceRequest(resource_metrics=[good, nameless])
+    # a name no tag value may hold in the other push formats (issue 13's review)
+    escaped = resource(m.Metric(name="cpu", gauge=m.Gauge(data_points=[point(1.0)])),
+                       host="web\x1b[2J3")
+    request = ExportMetricsServiceRequest(resource_metrics=[good, nameless, escaped])
     config = IngestConfig(device_tags=("host.name",))
     parsed = judge_otlp(request, Token("0000abcd", "t", "d"), config)
-    assert (parsed.samples, parsed.rejected) == (2, 1)
-    assert parsed.reasons == ["resource_metrics[1]: no device: none of the resource "
-                              "attributes host.name is set"]
+    assert (parsed.samples, parsed.rejected) == (2, 2)
+    assert parsed.reasons == [f"resource_metrics[{i}]: no device: none of the resource "
+                              "attributes host.name is set to a name (non-blank, no control "
+                              "characters)" for i in (1, 2)]
     ((device, fmt, payload),) = [(x.device, x.format, x.payload) for x in parsed.messages]
     assert (device, fmt, m.ResourceMetrics.FromString(payload)) == ("web-3", "otlp", good)
     with pytest.raises(Exception, match="outside this token's metrics"):
