@@ -230,7 +230,7 @@ SELECT source, device, metric, arrayStringConcat(arrayMap((k, v) -> concat(k, '=
        count() AS points
 FROM samples
 WHERE source IN ('rest', 'mqtt', 'otlp') AND ts > now() - 600 AND ts < now() + 60
-  AND metric != 'interface.counter_discontinuity'
+  AND metric NOT LIKE '%.start_time'  -- a counter's start time (derive.start_metric)
 GROUP BY source, device, metric, series, kind
 ORDER BY source, device, metric, series
 LIMIT 4 BY source, device

@@ -69,10 +69,12 @@ class PollOutcome(enum.StrEnum):
 
 
 def utc(ts: datetime) -> datetime:
-    """Return ``ts`` as an aware UTC datetime (naive values are taken as UTC)."""
-    if ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    """Return ``ts`` as an aware UTC ``datetime`` (naive values are taken as UTC), a plain
+    one also for a subclass: Airflow passes pendulum's ``DateTime``, whose result loses its
+    zone when a timedelta is taken from it (then naive and aware times fail to compare)."""
+    t = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond,
+                    tzinfo=UTC)
 
 
 # What ClickHouse ``DateTime`` (UInt32 seconds since the epoch) can hold: 1970-01-01T00:00:00Z

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,8 +30,8 @@ def topic(lab) -> str:
 
 
 def big_tsorage(device: str) -> RawMessage:
-    values = [[f"2026-12-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}", i]
-              for i in range(POINTS)]
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    values = [[(t0 + timedelta(seconds=i)).isoformat(), i] for i in range(POINTS)]
     payload = json.dumps([{"metric": "bulk.gauge", "tagset": {"device": device},
                            "type": "tlong", "values": values}]).encode()
     return RawMessage(device, "tsorage", payload, (("source", "rest"),))
@@ -116,3 +117,36 @@ def test_a_message_librdkafka_cannot_take_is_set_aside_not_retried(lab, topic, t
     (kept,) = (tmp_path / "spool" / "rejected").glob("*.reason")
     assert kept.read_text().startswith("not a message Kafka can carry: ")
     assert not spool.has_pending()
+
+
+def test_the_loader_takes_a_raw_message_whose_samples_are_larger_than_a_kafka_message(
+        lab, topic, migrated_db, tmp_path):
+    """Issue 13's second review: the loader produced one observation message per raw message,
+    and the samples of a raw message near Kafka's limit encode larger than it: every batch
+    after it failed (MSG_SIZE_TOO_LARGE) and never committed. Observations now go in pieces."""
+    from confluent_kafka import Producer
+
+    from netargus.sink.clickhouse import ClickHouseSink
+    from netargus.store import connect
+    from netargus.streaming.kafka import ensure_topics, partition_consumer
+    from netargus.streaming.loader import OBSERVATION_BYTES, load_batch
+    from netargus.streaming.raw import DEADLETTER, OBSERVATIONS
+
+    kafka = {"bootstrap.servers": f"127.0.0.1:{lab.kafka_port}"}
+    ensure_topics(kafka, (OBSERVATIONS, DEADLETTER), partitions=2)
+    big = big_tsorage(f"bulk-{uuid.uuid4().hex[:6]}")
+    sink = KafkaRawSink(kafka, topic=topic)
+    sink.write([big])  # raw pieces of up to ~980 kB: their samples encode to more
+    consumer = partition_consumer(kafka, f"loader-{topic}", topic, 0, 1)
+    try:
+        report = load_batch(consumer, Producer(kafka), ClickHouseSink(
+            connect(migrated_db)).write_samples, time_budget=60, settle=3)
+    finally:
+        consumer.close()
+    assert report.committed and (report.samples, report.rejected) == (POINTS, 0)
+    observed = [m for m in read_all(f"127.0.0.1:{lab.kafka_port}", OBSERVATIONS)
+                if m.key() == big.device.encode()]
+    assert all(len(m.value()) <= OBSERVATION_BYTES for m in observed)
+    assert sum(len(json.loads(m.value())) for m in observed) == POINTS
+    assert connect(migrated_db).execute(
+        "SELECT count() FROM samples FINAL WHERE device = %(d)s", {"d": big.device}) == [(POINTS,)]

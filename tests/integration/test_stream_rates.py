@@ -101,3 +101,20 @@ def test_readings_loaded_after_their_window_passed_are_rated_by_the_run_that_loa
     assert late["late_window"] == ["2026-11-30T12:00:00+00:00", "2026-11-30T12:55:00+00:00"]
     assert late["late_rates"]["mqtt"] == 29
     assert {(v, r) for _, _, v, r, _ in rates(db, device)} == {(10.0, "ok")}
+
+
+def test_the_run_s_times_as_airflow_passes_them(migrated_db):
+    """Airflow passes pendulum's DateTime: once a timedelta was taken from it, it compared as
+    naive, and every rate_counters run failed (issue 13's second review). The same window as
+    with plain datetimes."""
+    import pendulum
+
+    db = connect(migrated_db)
+    device = f"sensor-{uuid.uuid4().hex[:6]}"
+    ClickHouseSink(db).write_samples([
+        Sample(T0 + timedelta(minutes=i), device, Source.MQTT, "power.energy_wh_total",
+               600 * i, Kind.COUNTER) for i in range(30)])
+    end = pendulum.datetime(2026, 11, 30, 13, 0, tz="UTC")
+    got = rate_window(db, [device], end, since=pendulum.datetime(2026, 11, 30, 12, tz="UTC"))
+    assert got["late_window"] == ["2026-11-30T12:00:00+00:00", "2026-11-30T12:55:00+00:00"]
+    assert got["late_rates"]["mqtt"] == 29

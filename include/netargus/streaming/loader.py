@@ -1,17 +1,18 @@
 """The stream loader: ``netargus.raw`` -> ClickHouse ``samples`` and ``netargus.observations``.
 
-One micro-batch: consume up to ``max_messages`` or until ``time_budget`` runs out, decode,
-write the good samples to ClickHouse, produce them normalized to ``netargus.observations``
-(one JSON list per raw message, keyed by device) and the rejects to ``netargus.deadletter``
-with their reason in a header, then commit the consumer's offsets. A message that decodes to
-no sample is dead-lettered too (its reason says which leaves were dropped and why), and the
-leaves dropped from messages that did give samples are counted per reason in the batch's
-report and log, and dead-lettered with their reasons (one record per device and batch,
+One micro-batch: consume up to ``max_messages`` or until ``time_budget`` runs out, decode, write
+the good samples to ClickHouse, produce them normalized to ``netargus.observations`` (one JSON
+list per raw message, keyed by device; lists larger than :data:`OBSERVATION_BYTES` in several
+messages, as Kafka takes ~1 MB a message) and the rejects to ``netargus.deadletter`` with their
+reason in a header, then commit the consumer's offsets. A message that decodes to no sample is
+dead-lettered too (its reason says which leaves were dropped and why), and the leaves dropped
+from messages that did give samples are counted per reason in the batch's report and log, and
+dead-lettered with their reasons (one record per device and batch,
 :func:`dropped_leaves_record`): nothing is accepted or dropped in silence. Observations, dead
 letters and the commit all happen only after ClickHouse accepted the batch: if the insert fails,
 nothing is produced or committed and the same messages come again next time. Delivery is at
-least once: a crash between producing and committing repeats a batch, and its samples
-collapse in ClickHouse (ReplacingMergeTree).
+least once: a crash between producing and committing repeats a batch, and its samples collapse
+in ClickHouse (ReplacingMergeTree).
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ from typing import Any
 
 from netargus.model import Sample, SampleColumns
 from netargus.streaming.decoders import decode_message
-from netargus.streaming.raw import DEADLETTER, OBSERVATIONS, NoSamples, Rejected, encode_many
+from netargus.streaming.raw import (
+    DEADLETTER,
+    OBSERVATIONS,
+    NoSamples,
+    Rejected,
+    encode_within,
+)
 
 log = logging.getLogger(__name__)
+
+OBSERVATION_BYTES = 512 * 1024  # an observation message's most: a sample's JSON is larger
+# than its raw reading, so a raw message near Kafka's limit decodes to more than the limit
 
 
 class Deliveries:
@@ -169,8 +179,9 @@ def load_batch(consumer: Any, producer: Any, write: Callable[[Sequence[Sample]],
                  [("format", fmt.encode()), ("kind", b"dropped-leaves"),
                   ("reason", f"{sum(counts.values())} leaves dropped from messages that gave "
                              "samples".encode())])
-    for device, got in decoded:  # one observation message per raw message: its samples
-        out.produce(OBSERVATIONS, device, encode_many(got))
+    for device, got in decoded:  # per raw message, its samples (in pieces Kafka takes)
+        for value in encode_within(got, OBSERVATION_BYTES):
+            out.produce(OBSERVATIONS, device, value)
     out.confirm(30.0)
     consumer.commit(asynchronous=False)
     report.samples, report.rejected, report.committed = len(samples), len(rejects), True

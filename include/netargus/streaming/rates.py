@@ -9,9 +9,10 @@ ReplacingMergeTree: the same rows again collapse).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from netargus.model import utc
 from netargus.sink.clickhouse import ClickHouseSink
 from netargus.store import epoch
 from netargus.streaming.decoders.names import STREAM_COUNTERS
@@ -68,14 +69,14 @@ def rate_window(client: Any, devices: Sequence[str], end: datetime,
     Returns ``{"window": [start, end] (ISO), "rates": {source: rows written}}`` and, when
     rated, ``"late_window"`` and ``"late_rates"`` the same way.
     """
-    end = end.astimezone(UTC)
+    end = utc(end)  # a plain datetime: Airflow passes pendulum's (see model.utc)
     start = end - window
     found, metrics = streamed_series(client, start, end)
     result: dict[str, Any] = {"window": [start.isoformat(), end.isoformat()],
                               "rates": _rate(client, found | set(devices), metrics, start,
                                              end)}
-    if since is not None and since.astimezone(UTC) < start and devices:
-        late_start = max(since.astimezone(UTC), end - MAX_LATE)
+    if since is not None and utc(since) < start and devices:
+        late_start = max(utc(since), end - MAX_LATE)
         late_found, late_metrics = streamed_series(client, late_start, start)
         result["late_window"] = [late_start.isoformat(), start.isoformat()]
         result["late_rates"] = _rate(client, late_found & set(devices), late_metrics,

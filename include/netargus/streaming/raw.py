@@ -162,6 +162,18 @@ def encode_many(samples: Sequence[Sample]) -> bytes:
     return json.dumps(objs, separators=(",", ":")).encode()
 
 
+def encode_within(samples: Sequence[Sample], limit: int) -> list[bytes]:
+    """Samples as :func:`encode_many` lists of at most ``limit`` bytes each (a list is halved
+    until it fits; one sample larger than ``limit`` stays one list), in order: one Kafka
+    message each, whatever a raw message decoded to."""
+    cols = SampleColumns.of(samples)
+    encoded = encode_many(cols)
+    if len(encoded) <= limit or len(cols) < 2:
+        return [encoded]
+    half = len(cols) // 2
+    return [*encode_within(cols[:half], limit), *encode_within(cols[half:], limit)]
+
+
 def encode(sample: Sample) -> bytes:
     """A normalized sample for ``netargus.observations`` (the raw shape, canonical)."""
     return json.dumps(_object(*_fields(sample, sample.ts.isoformat())),

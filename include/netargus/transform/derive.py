@@ -26,6 +26,16 @@ ENGINE_BOOTS_METRIC = "snmp.engine_boots"  # SNMP-FRAMEWORK-MIB snmpEngineBoots
 ENGINE_TIME_METRIC = "snmp.engine_time"  # SNMP-FRAMEWORK-MIB snmpEngineTime, seconds
 # IF-MIB ifCounterDiscontinuityTime of a row, seconds: polled with the row's counters
 DISCONTINUITY_METRIC = "interface.counter_discontinuity"
+START_SUFFIX = ".start_time"
+
+
+def start_metric(metric: str) -> str:
+    """The metric that holds a counter series' own start time, ``<metric>.start_time`` (epoch
+    seconds, same labels; OTLP's ``StartTimeUnixNano`` of a cumulative point): a new start time
+    is a reset, never a wrap. It is the series' discontinuity, as a row's
+    ``interface.counter_discontinuity`` (IF-MIB's ifCounterDiscontinuityTime) is for every
+    counter of an SNMP interface; a series that has one is judged by it."""
+    return metric + START_SUFFIX
 DEVICE_SIGNALS = (UPTIME_METRIC, HOST_UPTIME_METRIC, ENGINE_BOOTS_METRIC)
 
 # What no physical link carries, per second: octets of 1 Tbit/s, and 1 Tbit/s of the shortest
@@ -142,6 +152,7 @@ class _Index:
         self.rows: dict[tuple[str, str, str], Timeline] = defaultdict(_timeline)
         row_metrics = {s.limit_metric for s in specs.values() if s.limit_metric}
         row_metrics.add(DISCONTINUITY_METRIC)
+        row_metrics |= {start_metric(m) for m in specs}
         for row in sorted(rows, key=lambda r: r.t):
             if row.metric in specs:
                 self.series[(row.device, row.metric, row.series)].append(row)
@@ -164,6 +175,10 @@ class _Index:
                                 LIMIT_MATCH_S, 2 * LIMIT_MATCH_S)
         return found[1] if found else None
 
+    def _discontinuity(self, s: StoredSample) -> float | None:
+        own = self._row(s, start_metric(s.metric))
+        return own if own is not None else self._row(s, DISCONTINUITY_METRIC)
+
     def reading(self, s: StoredSample) -> Reading:
         """The sample as a counter reading, with its device's and row's state then."""
         spec = self.specs[s.metric]
@@ -177,7 +192,7 @@ class _Index:
         return Reading(s.t, s.value, uptime=self._uptime(s.device, UPTIME_METRIC, s.t),
                        host_uptime=self._uptime(s.device, HOST_UPTIME_METRIC, s.t),
                        engine_boots=int(boots[1]) if boots else None,
-                       discontinuity=self._row(s, DISCONTINUITY_METRIC), limit=limit,
+                       discontinuity=self._discontinuity(s), limit=limit,
                        bits=s.bits)
 
     def judged(self, readings: list[StoredSample]) -> list[tuple[StoredSample, Rate]]:
@@ -249,9 +264,10 @@ WHERE device IN %(devices)s AND metric IN %(metrics)s AND source IN %(sources)s
 
 
 def _metrics(specs: dict[str, CounterSpec]) -> list[str]:
-    """What to read to rate ``specs``: the counters, device signals, rows' discontinuity
-    times and limit metrics."""
-    metrics = set(specs) | set(DEVICE_SIGNALS) | {DISCONTINUITY_METRIC}
+    """What to read to rate ``specs``: the counters, device signals, rows' and series'
+    discontinuity times and limit metrics."""
+    metrics = set(specs) | set(DEVICE_SIGNALS) | {DISCONTINUITY_METRIC} | set(
+        map(start_metric, specs))
     return sorted(metrics | {s.limit_metric for s in specs.values() if s.limit_metric})
 
 

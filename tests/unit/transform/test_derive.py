@@ -55,6 +55,26 @@ def test_counter_discontinuity_time_of_the_row_withholds_the_rate():
     assert (r.rate.value, r.rate.reason) == (None, Reason.DISCONTINUITY)
 
 
+def test_each_series_own_start_time_judges_it_apart_from_its_neighbours():
+    """Issue 13's review: two OTLP counters of one resource with no attributes, started at
+    different times, shared one row discontinuity (same device and labels), whose value
+    flipped with each export: both rates withheld as discontinuities. Each series' own
+    ``<metric>.start_time`` judges it; a new one is a reset."""
+    spec = {"app.a": CounterSpec(), "app.b": CounterSpec()}
+    rows = [s("app.a", 0, 1000, series=""), s("app.a.start_time", 0, -1000, series=""),
+            s("app.b", 0, 1000, series=""), s("app.b.start_time", 0, -500, series=""),
+            s("app.b.start_time", 60, -500, series=""), s("app.b", 60, 7000, series=""),
+            s("app.a.start_time", 60, -1000, series=""), s("app.a", 60, 7000, series="")]
+    got = rates_from_samples(rows, spec, 0, 100)
+    assert sorted((r.metric, r.rate.value, r.rate.reason) for r in got) == [
+        ("app.a", 100.0, Reason.OK), ("app.b", 100.0, Reason.OK)]
+    restarted = [*rows[:4], s("app.a.start_time", 120, 110, series=""),
+                 s("app.a", 120, 50, series="")]
+    got = rates_from_samples(restarted, spec, 60, 200)
+    assert [(r.metric, r.rate.value, r.rate.reason) for r in got] == [
+        ("app.a", None, Reason.DISCONTINUITY)]
+
+
 def test_speed_limit_from_the_same_row_flags_over_speed_and_ceiling_withholds():
     spec = {"interface.in_octets": CounterSpec(limit_metric="interface.speed_mbps",
                                                limit_scale=137500, ceiling=1.25e11)}

@@ -8,8 +8,9 @@ The HTTP service splits a request by resource and forwards each ``ResourceMetric
 - a **gauge**, and a **sum** that is not monotonic: gauges;
 - a **monotonic cumulative sum**: a counter (an exact integer, or a float reading of a double
   sum), and beside each point its start time as the series' discontinuity
-  (``interface.counter_discontinuity``, epoch seconds, the role IF-MIB's
-  ifCounterDiscontinuityTime plays for SNMP): a new start time is a reset, never a wrap;
+  (``<name>.start_time``, epoch seconds, same labels: :func:`~netargus.transform.derive.
+  start_metric`; the role IF-MIB's ifCounterDiscontinuityTime plays for SNMP): a new start
+  time is a reset, never a wrap; every counter below has its ``.start_time`` the same way;
 - a **monotonic delta sum**: a gauge of what was counted in the interval, as sent (it is
   already a difference; ``<name>`` over ``time - start time`` is its rate);
 - a **histogram**: ``<name>.count`` and ``<name>.sum`` (counters when cumulative, gauges when
@@ -42,7 +43,7 @@ from netargus.model import Kind, OutOfRange, SampleColumns, Source, counter_valu
 from netargus.streaming.decoders.names import parse_message
 from netargus.streaming.decoders.pushed import CONTROL, Invalid
 from netargus.streaming.leaves import NS, Decoded, Dropped, epoch_time
-from netargus.transform.derive import DISCONTINUITY_METRIC
+from netargus.transform.derive import start_metric
 
 FORMAT = "otlp"
 Undecodable = Invalid
@@ -177,15 +178,20 @@ def _recorded(w: _Writer, points: Iterable[Any], path: str, needs_value: bool = 
             w.drop(where, "no value")
             continue
         ts = w.time(point, where)
+        labels = attributes(point.attributes)
+        if any(CONTROL.search(k) or CONTROL.search(v) for k, v in labels.items()):
+            w.drop(where, "an attribute holds a control character")
+            continue
         if ts is not None:
-            yield point, ts, attributes(point.attributes), where
+            yield point, ts, labels, where
 
 
-def _reset_signal(w: _Writer, point: Any, ts: datetime, labels: dict[str, str],
-                  where: str) -> None:
-    """A cumulative point's start time as its series' discontinuity (epoch seconds)."""
-    if point.start_time_unix_nano:
-        w.add(ts, DISCONTINUITY_METRIC, point.start_time_unix_nano / NS, Kind.GAUGE, labels,
+def _counter(w: _Writer, point: Any, ts: datetime, name: str, value: int | float,
+             labels: dict[str, str], where: str) -> None:
+    """A cumulative point's counter reading and, beside it, its start time as the series'
+    discontinuity (``<name>.start_time``, epoch seconds)."""
+    if w.add(ts, name, value, Kind.COUNTER, labels, where) and point.start_time_unix_nano:
+        w.add(ts, start_metric(name), point.start_time_unix_nano / NS, Kind.GAUGE, labels,
               where)
 
 
@@ -193,21 +199,28 @@ def _number(point: Any) -> int | float:
     return point.as_int if point.WhichOneof("value") == "as_int" else point.as_double
 
 
-def _points(w: _Writer, name: str, points: Iterable[Any], path: str, kind: Kind,
-            reset_signal: bool) -> None:
+def _points(w: _Writer, name: str, points: Iterable[Any], path: str, kind: Kind) -> None:
     for point, ts, labels, where in _recorded(w, points, path, needs_value=True):
-        if w.add(ts, name, _number(point), kind, labels, where) and reset_signal:
-            _reset_signal(w, point, ts, labels, where)
+        if kind is Kind.COUNTER:
+            _counter(w, point, ts, name, _number(point), labels, where)
+        else:
+            w.add(ts, name, _number(point), kind, labels, where)
 
 
 def _histogram(w: _Writer, name: str, metric: Any, path: str) -> None:
     cumulative = metric.histogram.aggregation_temporality == CUMULATIVE
-    kind = Kind.COUNTER if cumulative else Kind.GAUGE
+
+    def add(point: Any, ts: datetime, metric: str, value: int | float, labels: dict[str, str],
+            where: str, counter: bool = True) -> None:
+        if cumulative and counter:
+            _counter(w, point, ts, metric, value, labels, where)
+        else:
+            w.add(ts, metric, value, Kind.GAUGE, labels, where)
+
     for point, ts, labels, where in _recorded(w, metric.histogram.data_points, path):
-        w.add(ts, f"{name}.count", point.count, kind, labels, where)
+        add(point, ts, f"{name}.count", point.count, labels, where)
         if point.HasField("sum"):
-            w.add(ts, f"{name}.sum", point.sum, kind if point.sum >= 0 else Kind.GAUGE,
-                  labels, where)
+            add(point, ts, f"{name}.sum", point.sum, labels, where, counter=point.sum >= 0)
         bounds = [*(repr(float(b)) for b in point.explicit_bounds), "+Inf"]
         if point.bucket_counts and len(point.bucket_counts) != len(bounds):
             w.drop(where, "bucket_counts do not match explicit_bounds",
@@ -215,20 +228,20 @@ def _histogram(w: _Writer, name: str, metric: Any, path: str) -> None:
         else:  # OTLP counts per bucket; ``le`` means at most the bound: running totals
             for bound, count in zip(bounds, itertools.accumulate(point.bucket_counts),
                                     strict=False):
-                w.add(ts, f"{name}.bucket", count, kind, {**labels, "le": bound}, where)
+                add(point, ts, f"{name}.bucket", count, {**labels, "le": bound}, where)
         for extreme in ("min", "max"):
             if point.HasField(extreme):
                 w.add(ts, f"{name}.{extreme}", getattr(point, extreme), Kind.GAUGE, labels,
                       where)
-        if cumulative:
-            _reset_signal(w, point, ts, labels, where)
 
 
 def _summary(w: _Writer, name: str, metric: Any, path: str) -> None:
     for point, ts, labels, where in _recorded(w, metric.summary.data_points, path):
-        w.add(ts, f"{name}.count", point.count, Kind.COUNTER, labels, where)
-        w.add(ts, f"{name}.sum", point.sum, Kind.COUNTER if point.sum >= 0 else Kind.GAUGE,
-              labels, where)
+        _counter(w, point, ts, f"{name}.count", point.count, labels, where)
+        if point.sum >= 0:
+            _counter(w, point, ts, f"{name}.sum", point.sum, labels, where)
+        else:
+            w.add(ts, f"{name}.sum", point.sum, Kind.GAUGE, labels, where)
         for q in point.quantile_values:
             w.add(ts, name, q.value, Kind.GAUGE, {**labels, "quantile": repr(q.quantile)},
                   where)
@@ -252,18 +265,19 @@ def resource_samples(resource_metrics: Any, device: str,
     for s, scope in enumerate(resource_metrics.scope_metrics):
         for m, metric in enumerate(scope.metrics):
             path = f"scope_metrics[{s}].metrics[{m}]"
-            if not metric.name or len(metric.name) > 256:
-                w.drop(path, "metric name empty or longer than 256 characters", metric.name)
+            if not metric.name.strip() or len(metric.name) > 256 or CONTROL.search(metric.name):
+                w.drop(path, "metric name empty, blank, longer than 256 characters or holding "
+                       "a control character", repr(metric.name[:60]))
                 continue
             name = config.metric_name(metric.name)
             data = metric.WhichOneof("data")
             if data == "gauge":
-                _points(w, name, metric.gauge.data_points, f"{path}.gauge", Kind.GAUGE, False)
+                _points(w, name, metric.gauge.data_points, f"{path}.gauge", Kind.GAUGE)
             elif data == "sum":
                 total = metric.sum
                 counter = total.is_monotonic and total.aggregation_temporality == CUMULATIVE
                 _points(w, name, total.data_points, f"{path}.sum",
-                        Kind.COUNTER if counter else Kind.GAUGE, counter)
+                        Kind.COUNTER if counter else Kind.GAUGE)
             elif data == "histogram":
                 _histogram(w, name, metric, f"{path}.histogram")
             elif data == "summary":

@@ -14,7 +14,7 @@ from netargus.ingest.config import IngestConfig
 from netargus.ingest.tokens import Token
 from netargus.model import Kind, Sample, Source
 from netargus.streaming.decoders import decode_message
-from netargus.streaming.decoders.otlp import DISCONTINUITY_METRIC, resource_samples
+from netargus.streaming.decoders.otlp import resource_samples
 
 T = 1_764_504_000 * 10**9  # 2025-11-30T12:00:00Z, ns
 START = T - 3600 * 10**9
@@ -78,9 +78,9 @@ def test_a_monotonic_cumulative_sum_is_an_exact_counter_with_its_start_as_discon
     got = samples(resource(total))
     assert [(s.metric, s.value, s.kind, s.labels) for s in got] == [
         ("http.server.requests", 2**63 - 1, Kind.COUNTER, (("route", "/"),)),  # sfixed64's most
-        (DISCONTINUITY_METRIC, START / 10**9, Kind.GAUGE, (("route", "/"),)),
+        ("http.server.requests.start_time", START / 10**9, Kind.GAUGE, (("route", "/"),)),
         ("http.server.requests", 7.5, Kind.COUNTER, ()),
-        (DISCONTINUITY_METRIC, START / 10**9, Kind.GAUGE, ())]
+        ("http.server.requests.start_time", START / 10**9, Kind.GAUGE, ())]
     assert isinstance(got[0].value, int)
 
 
@@ -99,16 +99,20 @@ def test_a_histogram_gives_count_sum_buckets_and_extremes():
     got = [(s.metric, s.value, s.kind, s.labels) for s in samples(resource(hist))]
     assert got == [
         ("rpc.duration.count", 6, Kind.COUNTER, ()),
+        ("rpc.duration.count.start_time", START / 10**9, Kind.GAUGE, ()),
         ("rpc.duration.sum", 0.9, Kind.COUNTER, ()),
+        ("rpc.duration.sum.start_time", START / 10**9, Kind.GAUGE, ()),
         # OTLP's bucket_counts are per bucket; le-labelled buckets are running totals
         # (Prometheus's convention, as OpenTelemetry's Prometheus exporter writes them), so
-        # the +Inf bucket is the count
+        # the +Inf bucket is the count; each bucket series has its start time
         ("rpc.duration.bucket", 3, Kind.COUNTER, (("le", "0.1"),)),
+        ("rpc.duration.bucket.start_time", START / 10**9, Kind.GAUGE, (("le", "0.1"),)),
         ("rpc.duration.bucket", 5, Kind.COUNTER, (("le", "0.5"),)),
+        ("rpc.duration.bucket.start_time", START / 10**9, Kind.GAUGE, (("le", "0.5"),)),
         ("rpc.duration.bucket", 6, Kind.COUNTER, (("le", "+Inf"),)),
+        ("rpc.duration.bucket.start_time", START / 10**9, Kind.GAUGE, (("le", "+Inf"),)),
         ("rpc.duration.min", 0.01, Kind.GAUGE, ()),
-        ("rpc.duration.max", 0.7, Kind.GAUGE, ()),
-        (DISCONTINUITY_METRIC, START / 10**9, Kind.GAUGE, ())]
+        ("rpc.duration.max", 0.7, Kind.GAUGE, ())]
 
 
 def test_a_summary_gives_count_sum_and_quantiles():
@@ -146,6 +150,26 @@ def test_points_that_cannot_be_stored_are_dropped_with_their_reason():
         ("scope_metrics[0].metrics[2].sum[0]", "not a counter reading"),
         ("scope_metrics[0].metrics[3].gauge[0]", "time outside what samples can store")]
     assert data_points(rm) == 8
+
+
+def test_names_and_attributes_with_control_characters_or_blank_names_are_dropped():
+    """As the other push formats refuse them (issue 13's second review: OTLP stored a NUL in
+    a metric name, a newline and an ANSI escape in attributes, a blank metric name)."""
+    rm = resource(
+        m.Metric(name="x\x00y", gauge=m.Gauge(data_points=[point(1)])),
+        m.Metric(name="   ", gauge=m.Gauge(data_points=[point(1)])),
+        m.Metric(name="ok", gauge=m.Gauge(data_points=[
+            point(1, port="7\n"), point(2, **{"\x1b[2J": "x"}), point(3, port="8")])))
+    decoded = resource_samples(rm, "web-3")
+    assert [(s.metric, s.value, s.labels) for s in decoded.samples] == [
+        ("ok", 3.0, (("port", "8"),))]
+    assert [(d.path, d.reason) for d in decoded.dropped] == [
+        ("scope_metrics[0].metrics[0]", "metric name empty, blank, longer than 256 characters "
+                                        "or holding a control character"),
+        ("scope_metrics[0].metrics[1]", "metric name empty, blank, longer than 256 characters "
+                                        "or holding a control character"),
+        ("scope_metrics[0].metrics[2].gauge[0]", "an attribute holds a control character"),
+        ("scope_metrics[0].metrics[2].gauge[1]", "an attribute holds a control character")]
 
 
 def test_the_service_s_judgment_forwards_resources_and_counts_what_it_rejects():
