@@ -218,17 +218,18 @@ def _histogram(w: _Writer, name: str, metric: Any, path: str) -> None:
             w.add(ts, metric, value, Kind.GAUGE, labels, where)
 
     for point, ts, labels, where in _recorded(w, metric.histogram.data_points, path):
+        bounds = [*(repr(float(b)) for b in point.explicit_bounds), "+Inf"]
+        if point.bucket_counts and len(point.bucket_counts) != len(bounds):
+            w.drop(where, "bucket_counts do not match explicit_bounds",  # the point, whole
+                   f"{len(point.bucket_counts)} counts, {len(bounds) - 1} bounds")
+            continue
         add(point, ts, f"{name}.count", point.count, labels, where)
         if point.HasField("sum"):
             add(point, ts, f"{name}.sum", point.sum, labels, where, counter=point.sum >= 0)
-        bounds = [*(repr(float(b)) for b in point.explicit_bounds), "+Inf"]
-        if point.bucket_counts and len(point.bucket_counts) != len(bounds):
-            w.drop(where, "bucket_counts do not match explicit_bounds",
-                   f"{len(point.bucket_counts)} counts, {len(bounds) - 1} bounds")
-        else:  # OTLP counts per bucket; ``le`` means at most the bound: running totals
-            for bound, count in zip(bounds, itertools.accumulate(point.bucket_counts),
-                                    strict=False):
-                add(point, ts, f"{name}.bucket", count, {**labels, "le": bound}, where)
+        # OTLP counts per bucket; ``le`` means at most the bound: running totals
+        for bound, count in zip(bounds, itertools.accumulate(point.bucket_counts),
+                                strict=False):
+            add(point, ts, f"{name}.bucket", count, {**labels, "le": bound}, where)
         for extreme in ("min", "max"):
             if point.HasField(extreme):
                 w.add(ts, f"{name}.{extreme}", getattr(point, extreme), Kind.GAUGE, labels,

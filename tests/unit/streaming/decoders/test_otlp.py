@@ -115,6 +115,23 @@ def test_a_histogram_gives_count_sum_buckets_and_extremes():
         ("rpc.duration.max", 0.7, Kind.GAUGE, ())]
 
 
+def test_a_histogram_point_whose_buckets_do_not_match_its_bounds_is_dropped_whole():
+    """The answer's partialSuccess counts the point as rejected: none of it is stored, not its
+    count and sum either (issue 13's third review: they were)."""
+    bad = m.Metric(name="o.h", histogram=m.Histogram(
+        aggregation_temporality=2, data_points=[
+            m.HistogramDataPoint(time_unix_nano=T, start_time_unix_nano=START, count=3, sum=1.5,
+                                 explicit_bounds=[1, 2, 3], bucket_counts=[1]),
+            m.HistogramDataPoint(time_unix_nano=T + 10**9, count=1, explicit_bounds=[1],
+                                 bucket_counts=[1, 0])]))
+    decoded = resource_samples(resource(bad), "web-3")
+    assert [(s.metric, s.value) for s in decoded.samples] == [
+        ("o.h.count", 1), ("o.h.bucket", 1), ("o.h.bucket", 1)]
+    assert [(d.path, d.reason, d.value) for d in decoded.dropped] == [
+        ("scope_metrics[0].metrics[0].histogram[0]", "bucket_counts do not match "
+         "explicit_bounds", "1 counts, 3 bounds")]
+
+
 def test_a_summary_gives_count_sum_and_quantiles():
     summary = m.Metric(name="gc.pause", summary=m.Summary(data_points=[m.SummaryDataPoint(
         time_unix_nano=T, count=10, sum=2.5, quantile_values=[
