@@ -56,7 +56,7 @@ from netargus.ingest.tokens import Token, TokenCache, TokenStore, token_id
 from netargus.model import Source
 from netargus.sink.spool import SpoolError
 from netargus.streaming.decoders import datadog, otlp, tsorage
-from netargus.streaming.decoders.pushed import Invalid, SeriesWriter
+from netargus.streaming.decoders.pushed import Invalid, SeriesWriter, compact_json
 from netargus.streaming.raw import SOURCE_HEADER, RawMessage
 
 log = logging.getLogger("netargus.ingest")
@@ -181,7 +181,7 @@ def judge(items: list[Any], token: Token, config: IngestConfig) -> Parsed:
         except Invalid as exc:
             out.errors.append(f"series[{i}]: {exc}")
             device = _device_of(item, fmt, config) or UNPARSED
-            out.messages.append(RawMessage(device, fmt, _dumps(item),
+            out.messages.append(RawMessage(device, fmt, compact_json(item),
                                            ((SOURCE_HEADER, Source.REST.value),)))
             continue
         device, metric = writer.samples.device[before], writer.samples.metric[before]
@@ -191,20 +191,16 @@ def judge(items: list[Any], token: Token, config: IngestConfig) -> Parsed:
         valid[(device, fmt)].append(item)
         out.series += 1
     out.samples = len(writer.samples)
-    out.messages[:0] = [RawMessage(device, fmt, _dumps(group),
+    out.messages[:0] = [RawMessage(device, fmt, compact_json(group),
                                    ((SOURCE_HEADER, Source.REST.value),))
                         for (device, fmt), group in valid.items()]
     return out
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
-
-
 def _device_of(item: Any, fmt: str, config: IngestConfig) -> str | None:
     """The device an invalid item names, if it names one (its dead letter's key)."""
     try:
-        return (datadog if fmt == "datadog" else tsorage).sender(_dumps(item))
+        return (datadog if fmt == "datadog" else tsorage).sender(compact_json(item))
     except (TypeError, ValueError):
         return None
 

@@ -80,17 +80,18 @@ def halve_json(payload: bytes, points: str) -> tuple[bytes, bytes] | None:
     items = data if isinstance(data, list) else [data]
     if len(items) > 1:
         half = len(items) // 2
-        return _compact(items[:half]), _compact(items[half:])
+        return compact_json(items[:half]), compact_json(items[half:])
     series = items[0] if items else None
     if not isinstance(series, dict) or not isinstance(series.get(points), list) \
             or len(series[points]) < 2:
         return None
     half = len(series[points]) // 2
-    return (_compact([{**series, points: series[points][:half]}]),
-            _compact([{**series, points: series[points][half:]}]))
+    return (compact_json([{**series, points: series[points][:half]}]),
+            compact_json([{**series, points: series[points][half:]}]))
 
 
-def _compact(value: Any) -> bytes:
+def compact_json(value: Any) -> bytes:
+    """``value`` as compact JSON bytes (no spaces), as the HTTP service forwards series."""
     return json.dumps(value, separators=(",", ":")).encode()
 
 
